@@ -1,0 +1,123 @@
+import { z } from 'zod';
+
+/**
+ * The only reader of process.env. Every setting is declared once here with its default and a
+ * one-line description; `.env.example` and the README's table list the same variables.
+ */
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const list = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+const url = z.url({ protocol: /^https?$/ });
+
+export const configSchema = z.object({
+  PORT: int(0, 65535).default(3000).describe('HTTP port to listen on (0 picks a free port)'),
+  HOST: z.string().default('127.0.0.1').describe('Interface to listen on (0.0.0.0 in containers)'),
+  PUBLIC_URL: url
+    .default('http://localhost:3000')
+    .transform((v) => v.replace(/\/+$/, ''))
+    .describe('Public base URL used in links inside emails'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('pino log level'),
+
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/ })
+    .optional()
+    .describe('PostgreSQL connection URL; unset runs an embedded PostgreSQL'),
+  DATABASE_POOL_SIZE: int(1, 200).default(10).describe('Connections in the database pool'),
+  DATA_DIR: z
+    .string()
+    .default('.data')
+    .describe('Local state without DATABASE_URL: embedded PostgreSQL data and a generated SECRET_KEY'),
+  EMBEDDED_DB_PORT: int(1, 65535).default(54329).describe('Port of the embedded PostgreSQL'),
+
+  SMTP_URL: z
+    .url({ protocol: /^smtps?$/ })
+    .optional()
+    .describe('SMTP server URL (smtp://user:pass@host:587); unset writes emails to OUTBOX_DIR'),
+  OUTBOX_DIR: z.string().default('outbox').describe('Folder for .eml files when SMTP_URL is unset'),
+  MAIL_FROM: z
+    .string()
+    .default('Bulletin <newsletter@localhost>')
+    .describe('From address of every email'),
+  SMTP_MAX_CONNECTIONS: int(1, 100).default(5).describe('Pooled SMTP connections'),
+  SMTP_RATE_PER_SECOND: int(0, 100000).default(0).describe('Max messages per second, 0 = unlimited'),
+  SMTP_RATE_PER_HOUR: int(0, 100000000).default(0).describe('Max messages per hour, 0 = unlimited'),
+  LIST_ID: z.string().default('bulletin.localhost').describe('List-Id header value (a domain-like name)'),
+  UNSUBSCRIBE_MAILTO: z
+    .email()
+    .optional()
+    .describe('Address added as mailto: to List-Unsubscribe'),
+  DKIM_DOMAIN: z.string().optional().describe('DKIM signing domain (with selector and key)'),
+  DKIM_SELECTOR: z.string().optional().describe('DKIM selector'),
+  DKIM_PRIVATE_KEY: z.string().optional().describe('DKIM private key (PEM)'),
+
+  SECRET_KEY: z
+    .string()
+    .min(32, 'must be at least 32 characters')
+    .optional()
+    .describe('Key that signs links in emails; required with DATABASE_URL'),
+  ADMIN_TOKEN: z
+    .string()
+    .min(24, 'must be at least 24 characters')
+    .optional()
+    .describe('Bearer token of the admin API; unset disables it'),
+  CORS_ORIGINS: list.default([]).describe('Origins allowed to POST JSON signups cross-origin'),
+  TRUST_PROXY: z.string().default('loopback').describe("Express 'trust proxy' setting"),
+
+  CONFIRMATION_TTL_HOURS: int(1, 24 * 30).default(48).describe('Hours a confirmation link stays valid'),
+  CONFIRMATION_RESEND_MINUTES: int(0, 24 * 60)
+    .default(10)
+    .describe('Minimum minutes between two confirmation emails to one address'),
+  PENDING_PURGE_DAYS: int(1, 3650).default(30).describe('Days after which unconfirmed signups are deleted'),
+  RATE_LIMIT_PER_IP: int(1, 100000).default(20).describe('Public POSTs per IP per RATE_LIMIT_WINDOW_SECONDS'),
+  RATE_LIMIT_PER_ADDRESS: int(1, 1000).default(5).describe('Signups per email address per window'),
+  RATE_LIMIT_WINDOW_SECONDS: int(1, 86400).default(600).describe('Rate limit window'),
+
+  DIGEST_DAILY_CRON: z.string().default('0 7 * * *').describe('When the daily edition goes out (cron)'),
+  DIGEST_WEEKLY_CRON: z.string().default('0 7 * * 1').describe('When the weekly edition goes out (cron)'),
+  DIGEST_TIMEZONE: z.string().default('UTC').describe('Time zone of the digest schedules'),
+  DIGEST_MAX_ARTICLES: int(1, 100).default(20).describe('Most articles in one edition'),
+  SEND_BATCH_SIZE: int(1, 10000).default(200).describe('Deliveries a sender claims at a time'),
+  SEND_CONCURRENCY: int(1, 500).default(20).describe('Messages in flight per sending process'),
+  SEND_MAX_ATTEMPTS: int(1, 50).default(8).describe('Attempts before a transient failure is final'),
+  HARD_BOUNCE_LIMIT: int(1, 100).default(3).describe('Permanent failures in a row that suppress an address'),
+  FEED_URLS: list.default([]).describe('RSS/Atom feed URLs to poll for articles'),
+  FEED_POLL_CRON: z.string().default('*/15 * * * *').describe('When feeds are polled (cron)'),
+
+  RUN_JOBS: bool.default(true).describe('Run background jobs (sending, schedules) in this process'),
+});
+
+export type Config = Readonly<z.infer<typeof configSchema>>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment once; throws a ConfigError naming each bad variable and why. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings (e.g. `SMTP_URL=` in .env) mean "not set", as users expect.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = configSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const config = parsed.data;
+  const problems: string[] = [];
+  if (config.DATABASE_URL && !config.SECRET_KEY) {
+    problems.push('SECRET_KEY: required when DATABASE_URL is set (links in emails are signed with it)');
+  }
+  const dkim = [config.DKIM_DOMAIN, config.DKIM_SELECTOR, config.DKIM_PRIVATE_KEY].filter(Boolean).length;
+  if (dkim !== 0 && dkim !== 3) {
+    problems.push('DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY: set all three or none');
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return Object.freeze(config);
+}

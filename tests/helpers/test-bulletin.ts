@@ -1,0 +1,54 @@
+import net from 'node:net';
+import { loadConfig } from '../../src/config';
+import { startBulletin, type RunningBulletin } from '../../src/main';
+import { createLogger } from '../../src/shared/logger';
+import { SmtpCapture } from './smtp-capture';
+import { createTestDatabase, type TestDatabase } from './test-database';
+
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
+export interface TestBulletin extends RunningBulletin {
+  smtp: SmtpCapture;
+  db: TestDatabase;
+}
+
+/** The real service on a free port, with its own database and a real SMTP peer. */
+export async function startTestBulletin(env: Record<string, string> = {}): Promise<TestBulletin> {
+  const db = await createTestDatabase();
+  const smtp = await new SmtpCapture().start();
+  // Links in emails must point at this instance, so its port is chosen before it starts.
+  const port = await freePort();
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    SMTP_URL: smtp.url,
+    SECRET_KEY: 'test-secret-key-0123456789abcdef0123456789',
+    ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    DATABASE_POOL_SIZE: '4',
+    ...env,
+  });
+  const bulletin = await startBulletin(config, createLogger(config.LOG_LEVEL));
+  return {
+    ...bulletin,
+    smtp,
+    db,
+    async stop() {
+      await bulletin.stop();
+      await smtp.stop();
+      await db.drop();
+    },
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

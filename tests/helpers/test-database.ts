@@ -1,0 +1,46 @@
+import crypto from 'node:crypto';
+import pg from 'pg';
+
+/**
+ * Every test file gets a database of its own, copied from a template that global setup migrated
+ * once: files cannot see each other's rows, so they pass in any order and in parallel.
+ */
+export const TEMPLATE_DATABASE = 'bulletin_test_template';
+
+export function serverUrl(): string {
+  const url = process.env.BULLETIN_TEST_SERVER_URL;
+  if (!url) throw new Error('BULLETIN_TEST_SERVER_URL is not set: run the tests through `npm test`');
+  return url;
+}
+
+export function databaseUrl(name: string): string {
+  const url = new URL(serverUrl());
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: serverUrl() });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface TestDatabase {
+  name: string;
+  url: string;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `bulletin_test_${crypto.randomBytes(6).toString('hex')}`;
+  await withAdmin((c) => c.query(`CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DATABASE}"`));
+  return {
+    name,
+    url: databaseUrl(name),
+    drop: () => withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => {}),
+  };
+}

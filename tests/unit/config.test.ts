@@ -1,0 +1,42 @@
+import { ConfigError, loadConfig } from '../../src/config';
+
+describe('config', () => {
+  test('when nothing is set, then defaults describe the embedded development setup', () => {
+    const config = loadConfig({});
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.SMTP_URL).toBeUndefined();
+    expect(config.PORT).toBe(3000);
+    expect(config.CONFIRMATION_TTL_HOURS).toBe(48);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  test('when a value is malformed, then the error names the variable and the problem', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
+    try {
+      loadConfig({ PORT: 'eighty', SMTP_URL: 'http://mail' });
+    } catch (err) {
+      const problems = (err as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/^PORT: /m);
+      expect(problems).toMatch(/^SMTP_URL: /m);
+    }
+  });
+
+  test('when DATABASE_URL is set without SECRET_KEY, then start-up is refused', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgresql://db/x' })).toThrow(/SECRET_KEY: required/);
+  });
+
+  test('when only part of the DKIM settings is given, then start-up is refused', () => {
+    expect(() => loadConfig({ DKIM_DOMAIN: 'example.com' })).toThrow(/DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY/);
+  });
+
+  test('when a variable is set to the empty string, then it counts as unset', () => {
+    expect(loadConfig({ SMTP_URL: '' }).SMTP_URL).toBeUndefined();
+  });
+
+  test('when lists are given, then they are split and trimmed', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://a.example, https://b.example,' }).CORS_ORIGINS).toEqual([
+      'https://a.example',
+      'https://b.example',
+    ]);
+  });
+});
