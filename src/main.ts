@@ -11,6 +11,8 @@ import { createOutboxMailer, createSmtpMailer, type MailSettings } from './mail/
 import { Templates } from './mail/templates';
 import { startJobQueue } from './jobs/job-queue';
 import { createApp } from './http/app';
+import type * as EmbeddedPostgresModule from './db/embedded-postgres';
+import { SignedLinks } from './shared/signed-links';
 
 export const projectRoot = path.resolve(__dirname, '..');
 const templatesDir = path.join(projectRoot, 'templates');
@@ -32,7 +34,7 @@ export async function startBulletin(config: Config, logger: Logger = createLogge
     let databaseUrl = config.DATABASE_URL;
     if (!databaseUrl) {
       // Loaded only when used: production never needs the embedded server's package.
-      const { startEmbeddedPostgres } = await import('./db/embedded-postgres');
+      const { startEmbeddedPostgres }: typeof EmbeddedPostgresModule = require('./db/embedded-postgres');
       const embedded = await startEmbeddedPostgres({
         dataDir: path.join(config.DATA_DIR, 'postgres'),
         port: config.EMBEDDED_DB_PORT,
@@ -64,7 +66,8 @@ export async function startBulletin(config: Config, logger: Logger = createLogge
     const boss = await startJobQueue({ connectionString: databaseUrl, logger, schedule: config.RUN_JOBS });
     // Stopping the queue first lets running jobs finish before the mailer and database close.
     cleanup.unshift(() => boss.stop({ graceful: true, timeout: 20_000 }));
-    void secretKey;
+    const links = new SignedLinks(secretKey, config.PUBLIC_URL);
+    void links;
 
     const app = createApp({
       logger,

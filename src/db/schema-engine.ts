@@ -100,6 +100,8 @@ class CharAsTextClient extends pg.Client {
   }
 }
 
+type PgAdapter = Awaited<ReturnType<PrismaPg['connect']>>;
+
 /** Adapter factory for the engine. The shadow database is created and dropped here rather than by
  * PrismaPg.connectToShadowDb(), which given a URL connects to the MAIN database (the URL wins over
  * `database`) and drops the shadow database while its pool still holds connections. */
@@ -121,7 +123,17 @@ function adapterFactory(databaseUrl: string, open: Set<SqlDriverAdapter>): SqlMi
     }
   };
   // Adapters are tracked so close() can end pools the engine left open; dispose runs at most once.
-  const track = (adapter: SqlDriverAdapter, after?: () => Promise<void>) => {
+  const track = (adapter: PgAdapter, after?: () => Promise<void>) => {
+    // PrismaPg splits scripts on ";" and runs the pieces one by one: a migration failing halfway stays
+    // half-applied, and a ";" inside a string or function body breaks it. The native engine sends the
+    // script as one simple query (one implicit transaction); do the same.
+    adapter.executeScript = async (script: string) => {
+      try {
+        await adapter.underlyingDriver().query(script);
+      } catch (err) {
+        (adapter as unknown as { onError(e: unknown): never }).onError(err); // -> DriverAdapterError
+      }
+    };
     const dispose = adapter.dispose.bind(adapter);
     let disposed: Promise<void> | undefined;
     adapter.dispose = () =>
