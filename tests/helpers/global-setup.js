@@ -10,6 +10,7 @@ const tsx = (file) => [process.execPath, ['--import', 'tsx', path.join(__dirname
  * whose user needs CREATEDB; otherwise an embedded one started here, so `npm test` works anywhere.
  */
 module.exports = async function globalSetup() {
+  process.env.BULLETIN_TEST_RUN_ID = `${process.pid}_${Date.now().toString(36)}`;
   let url = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
   if (!url) {
     const [node, args] = tsx('test-postgres-server.ts');

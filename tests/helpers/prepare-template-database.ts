@@ -3,21 +3,18 @@ import pg from 'pg';
 import { applyMigrations } from '../../src/db/migrate';
 import { startJobQueue } from '../../src/jobs/job-queue';
 import { createLogger } from '../../src/shared/logger';
-import { TEMPLATE_DATABASE, databaseUrl, serverUrl } from './test-database';
+import { databaseUrl, serverUrl, templateDatabase } from './test-database';
 
 /** Builds the migrated template that every test file's database is copied from. */
 async function main(): Promise<void> {
   const admin = new pg.Client({ connectionString: serverUrl() });
   await admin.connect();
   try {
-    // Leftovers of an interrupted run would make CREATE DATABASE ... TEMPLATE fail.
-    const stale = await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE 'bulletin_test_%'`);
-    for (const row of stale.rows) await admin.query(`DROP DATABASE "${row.datname}" WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE "${TEMPLATE_DATABASE}"`);
+    await admin.query(`CREATE DATABASE "${templateDatabase()}"`);
   } finally {
     await admin.end();
   }
-  const url = databaseUrl(TEMPLATE_DATABASE);
+  const url = databaseUrl(templateDatabase());
   await applyMigrations({ databaseUrl: url, migrationsDir: path.resolve(__dirname, '../../prisma/migrations') });
   // pg-boss creates its schema on first start; doing it once here saves every test file the time.
   const boss = await startJobQueue({ connectionString: url, logger: createLogger('silent'), schedule: false });

@@ -5,7 +5,16 @@ import pg from 'pg';
  * Every test file gets a database of its own, copied from a template that global setup migrated
  * once: files cannot see each other's rows, so they pass in any order and in parallel.
  */
-export const TEMPLATE_DATABASE = 'bulletin_test_template';
+/** Names carry the run's id, so runs sharing one server (TEST_DATABASE_URL) never touch each other. */
+export function runPrefix(): string {
+  const run = process.env.BULLETIN_TEST_RUN_ID;
+  if (!run) throw new Error('BULLETIN_TEST_RUN_ID is not set: run the tests through `npm test`');
+  return `bulletin_test_${run}`;
+}
+
+export function templateDatabase(): string {
+  return `${runPrefix()}_template`;
+}
 
 export function serverUrl(): string {
   const url = process.env.BULLETIN_TEST_SERVER_URL;
@@ -36,8 +45,8 @@ export interface TestDatabase {
 }
 
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `bulletin_test_${crypto.randomBytes(6).toString('hex')}`;
-  await withAdmin((c) => c.query(`CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DATABASE}"`));
+  const name = `${runPrefix()}_${crypto.randomBytes(6).toString('hex')}`;
+  await withAdmin((c) => c.query(`CREATE DATABASE "${name}" TEMPLATE "${templateDatabase()}"`));
   return {
     name,
     url: databaseUrl(name),

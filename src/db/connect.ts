@@ -1,0 +1,97 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import type { Config } from '../config';
+import type { Logger } from '../shared/logger';
+import { openDatabase, type Database } from './database';
+import { applyMigrations } from './migrate';
+import type * as EmbeddedPostgresModule from './embedded-postgres';
+
+export type DatabaseConfig = Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_SIZE' | 'DATA_DIR' | 'EMBEDDED_DB_PORT'>;
+
+export interface ConfiguredDatabase {
+  db: Database;
+  url: string;
+  /** Closes the pool, then the embedded server if this call started it. */
+  stop(): Promise<void>;
+}
+
+/** prisma/migrations, found upward from this file (works from src/ and from dist/src/). */
+function findMigrationsDir(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'prisma', 'migrations');
+    if (fs.existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) throw new Error(`prisma/migrations not found above ${__dirname}`);
+  }
+}
+
+/**
+ * DATABASE_URL when set, else the embedded PostgreSQL in DATA_DIR; migrations applied either way.
+ * Shared by `npm start` and the CLIs, so a command run beside a running service finds the same data.
+ */
+export async function openConfiguredDatabase(
+  config: DatabaseConfig,
+  logger: Logger,
+  migrationsDir: string = findMigrationsDir(),
+): Promise<ConfiguredDatabase> {
+  let url = config.DATABASE_URL;
+  let stopServer: () => Promise<void> = async () => {};
+  if (!url) {
+    const embedded = await useEmbeddedPostgres(config, logger);
+    url = embedded.url;
+    stopServer = embedded.stop;
+  }
+  try {
+    const { applied } = await applyMigrations({ databaseUrl: url, migrationsDir, log: (msg) => logger.info(msg) });
+    if (applied.length) logger.info({ applied }, 'migrations applied');
+    const db = openDatabase(url, config.DATABASE_POOL_SIZE, (err) =>
+      logger.warn({ err: err.message }, 'database connection lost'),
+    );
+    let stopping: Promise<void> | undefined;
+    return {
+      db,
+      url,
+      stop: () =>
+        (stopping ??= (async () => {
+          await db.close();
+          await stopServer();
+        })()),
+    };
+  } catch (err) {
+    await stopServer().catch(() => {});
+    throw err;
+  }
+}
+
+async function useEmbeddedPostgres(config: DatabaseConfig, logger: Logger): Promise<{ url: string; stop: () => Promise<void> }> {
+  // Same URL as startEmbeddedPostgres builds: a CLI run while `npm start` holds the data folder
+  // connects to that server instead of failing to start a second one on the same files.
+  const runningUrl = `postgresql://postgres:postgres@127.0.0.1:${config.EMBEDDED_DB_PORT}/bulletin`;
+  if (await answers(runningUrl)) {
+    logger.info({ port: config.EMBEDDED_DB_PORT }, 'using the embedded PostgreSQL already running');
+    return { url: runningUrl, stop: async () => {} };
+  }
+  // Loaded only when used: production never needs the embedded server's package.
+  const { startEmbeddedPostgres }: typeof EmbeddedPostgresModule = require('./embedded-postgres');
+  const embedded = await startEmbeddedPostgres({
+    dataDir: path.join(config.DATA_DIR, 'postgres'),
+    port: config.EMBEDDED_DB_PORT,
+    log: (msg) => logger.warn(msg),
+  });
+  logger.info({ port: config.EMBEDDED_DB_PORT }, 'embedded PostgreSQL started');
+  return embedded;
+}
+
+async function answers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
