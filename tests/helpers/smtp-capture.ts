@@ -45,7 +45,7 @@ export class SmtpCapture {
             raw,
             parsed,
             header: (name) =>
-              parsed.headerLines.filter((h) => h.key === name.toLowerCase()).map((h) => h.line.replace(/^[^:]+:\s*/, '')),
+              parsed.headerLines.filter((h) => h.key === name.toLowerCase()).map((h) => h.line.replace(/\r?\n[ \t]+/g, ' ').replace(/^[^:]+:\s*/, '')),
           });
           this.waiters.splice(0).forEach((w) => w());
           callback();

@@ -41,7 +41,8 @@ export function outboxRouter(dir: string, templates: Templates): Router {
         name,
         subject: mail.subject ?? '(no subject)',
         headers,
-        html: typeof mail.html === 'string' ? mail.html : '',
+        // Links inside the email open in the whole window, as they would from a mail client.
+        html: typeof mail.html === 'string' ? `<base target="_top">${mail.html}` : '',
         text: mail.text ?? '',
       }),
     );

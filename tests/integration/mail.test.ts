@@ -1,0 +1,116 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import { createApp } from '../../src/http/app';
+import { isPermanentFailure, type Mailer } from '../../src/mail/mailer';
+import { createOutboxMailer, createSmtpMailer } from '../../src/mail/nodemailer-mailer';
+import { Templates } from '../../src/mail/templates';
+import { createLogger } from '../../src/shared/logger';
+import { SmtpCapture } from '../helpers/smtp-capture';
+
+const settings = { from: 'News <news@bulletin.test>', listId: 'news.bulletin.test', unsubscribeMailto: 'leave@bulletin.test' };
+const message = {
+  to: 'reader@example.com',
+  subject: 'Hello',
+  html: '<p>Hello <b>reader</b></p>',
+  text: 'Hello reader',
+  unsubscribeUrl: 'https://news.example/unsubscribe?s=1.abc',
+};
+
+describe('the SMTP mailer', () => {
+  let smtp: SmtpCapture;
+  let mailer: Mailer;
+  beforeAll(async () => {
+    smtp = await new SmtpCapture().start();
+    mailer = createSmtpMailer({ url: smtp.url, maxConnections: 2, ratePerSecond: 0 }, settings);
+  });
+  afterAll(async () => {
+    await mailer.close();
+    await smtp.stop();
+  });
+
+  test('when a message is sent, then it arrives with one-click unsubscribe headers (RFC 2369, RFC 8058) and List-Id', async () => {
+    await mailer.send(message);
+    const mail = await smtp.waitFor((m) => m.to.includes('reader@example.com'));
+    expect(mail.header('List-Unsubscribe')).toEqual([
+      '<https://news.example/unsubscribe?s=1.abc>, <mailto:leave@bulletin.test?subject=unsubscribe>',
+    ]);
+    expect(mail.header('List-Unsubscribe-Post')).toEqual(['List-Unsubscribe=One-Click']);
+    expect(mail.header('List-Id')[0]).toContain('news.bulletin.test');
+    expect(mail.header('Message-ID')[0]).toMatch(/^<[\w-]+@news\.bulletin\.test>$/);
+    expect(mail.parsed.text?.trim()).toBe('Hello reader');
+    expect(mail.parsed.html).toContain('<b>reader</b>');
+  });
+
+  test('when a raw message is sent, then it arrives byte for byte to the given recipient', async () => {
+    const raw = 'From: news@bulletin.test\r\nTo: raw@example.com\r\nSubject: Raw\r\n\r\nRaw body\r\n';
+    await mailer.sendRaw({ to: 'raw@example.com', raw });
+    const mail = await smtp.waitFor((m) => m.to.includes('raw@example.com'));
+    expect(mail.parsed.subject).toBe('Raw');
+    expect(mail.parsed.text?.trim()).toBe('Raw body');
+  });
+
+  test('when the server refuses with 5xx, then the failure is permanent; with 4xx it is transient', async () => {
+    smtp.reject = (rcpt) => (rcpt.startsWith('hard') ? 550 : rcpt.startsWith('soft') ? 451 : undefined);
+    const hard = await mailer.send({ ...message, to: 'hard@example.com' }).catch((e: unknown) => e);
+    const soft = await mailer.send({ ...message, to: 'soft@example.com' }).catch((e: unknown) => e);
+    smtp.reject = () => undefined;
+    expect(hard).toBeInstanceOf(Error);
+    expect(isPermanentFailure(hard)).toBe(true);
+    expect(soft).toBeInstanceOf(Error);
+    expect(isPermanentFailure(soft)).toBe(false);
+  });
+
+  test('when no SMTP server answers, then the failure is transient', async () => {
+    const down = await new SmtpCapture().start();
+    const url = down.url;
+    await down.stop();
+    const lonely = createSmtpMailer({ url, maxConnections: 1, ratePerSecond: 0 }, settings);
+    const err = await lonely.send(message).catch((e: unknown) => e);
+    await lonely.close();
+    // Errors from Node's sockets come from another realm than Jest's Error: check the shape.
+    expect(err).toMatchObject({ code: expect.stringMatching(/^E[A-Z]+$/) });
+    expect(isPermanentFailure(err)).toBe(false);
+  });
+});
+
+describe('the outbox', () => {
+  const templatesDir = path.resolve(__dirname, '../../templates');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulletin-outbox-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const app = createApp({
+    logger: createLogger('silent'),
+    templates: new Templates(templatesDir),
+    templatesDir,
+    trustProxy: 'loopback',
+    isDatabaseReachable: async () => true,
+    outboxDir: dir,
+  });
+
+  test('when a message goes to the outbox, then it is an .eml file listed and readable in the browser', async () => {
+    const outbox = createOutboxMailer(dir, settings);
+    await outbox.send({ ...message, subject: 'Confirm <your> subscription' });
+    const files = fs.readdirSync(dir);
+    expect(files).toHaveLength(1);
+    const raw = fs.readFileSync(path.join(dir, files[0]!), 'utf8');
+    expect(raw).toContain('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
+
+    const list = await request(app).get('/outbox');
+    expect(list.status).toBe(200);
+    // The subject is escaped on the page.
+    expect(list.text).toContain('Confirm &lt;your&gt; subscription');
+    const page = await request(app).get(`/outbox/${files[0]}`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('srcdoc=');
+    expect(page.text).toContain('Hello reader');
+    const download = await request(app).get(`/outbox/${files[0]}?raw`);
+    expect(download.type).toBe('message/rfc822');
+  });
+
+  test('when a file name tries to leave the folder or does not exist, then the answer is 404', async () => {
+    expect((await request(app).get('/outbox/..%2Fpackage.json')).status).toBe(404);
+    expect((await request(app).get('/outbox/missing.eml')).status).toBe(404);
+  });
+});
