@@ -85,6 +85,9 @@ export const configSchema = z.object({
   SEND_BATCH_SIZE: int(1, 10000).default(200).describe('Deliveries a sender claims at a time'),
   SEND_CONCURRENCY: int(1, 500).default(20).describe('Messages in flight per sending process'),
   SEND_MAX_ATTEMPTS: int(1, 50).default(8).describe('Attempts before a transient failure is final'),
+  SEND_RETRY_DELAY_SECONDS: int(1, 86400)
+    .default(60)
+    .describe('Wait before retrying a 4xx-refused delivery; doubles per attempt (max 1 h)'),
   HARD_BOUNCE_LIMIT: int(1, 100).default(3).describe('Permanent failures in a row that suppress an address'),
   FEED_URLS: list.default([]).describe('RSS/Atom feed URLs to poll for articles'),
   FEED_POLL_CRON: z.string().default('*/15 * * * *').describe('When feeds are polled (cron)'),

@@ -11,6 +11,19 @@ import { Templates } from './mail/templates';
 import { startJobQueue } from './jobs/job-queue';
 import { createApp } from './http/app';
 import { SignedLinks } from './shared/signed-links';
+import { createSubscriptions } from './subscriptions/create-subscriptions';
+import { createPublicRateLimits } from './http/rate-limit';
+import { subscriptionsRouter } from './http/routes/subscriptions';
+import { subscriberLinksRouter } from './http/routes/subscriber-links';
+import { systemClock } from './shared/clock';
+import { ArticleRepository } from './articles/article-repository';
+import { ArticleService } from './articles/article-service';
+import { FeedPoller } from './articles/feed-poller';
+import { registerArticleJobs } from './articles/article-jobs';
+import { adminArticlesRouter } from './http/routes/admin-articles';
+import { createDigests } from './digests/create-digests';
+import { adminDigestsRouter } from './http/routes/admin-digests';
+import { digestPagesRouter } from './http/routes/digest-pages';
 
 export const projectRoot = path.resolve(__dirname, '..');
 const templatesDir = path.join(projectRoot, 'templates');
@@ -47,7 +60,22 @@ export async function startBulletin(config: Config, logger: Logger = createLogge
     // Stopping the queue first lets running jobs finish before the mailer and database close.
     cleanup.unshift(() => boss.stop({ graceful: true, timeout: 20_000 }));
     const links = new SignedLinks(secretKey, config.PUBLIC_URL);
-    void links;
+    const subscriptions = createSubscriptions({ prisma: db.prisma, boss, mailer, templates, links, clock: systemClock, logger, config });
+    await subscriptions.registerJobs();
+    const publicLimits = createPublicRateLimits(config);
+
+    const articles = new ArticleService({ repository: new ArticleRepository({ db }), clock: systemClock });
+    if (config.RUN_JOBS) {
+      const poller = new FeedPoller({ articles, logger });
+      await registerArticleJobs({ boss, poller, feedUrls: config.FEED_URLS, cron: config.FEED_POLL_CRON, logger });
+    }
+
+    const digests = createDigests({ pool: db.pool, mailer, templates, links, clock: systemClock, logger, config });
+    if (config.RUN_JOBS) {
+      // Registered after the queue, so it runs before it: in-flight sends finish and are recorded
+      // before the job queue, the mailer and the database close.
+      cleanup.unshift(await digests.startJobs(boss));
+    }
 
     const app = createApp({
       logger,
@@ -56,7 +84,27 @@ export async function startBulletin(config: Config, logger: Logger = createLogge
       trustProxy: config.TRUST_PROXY,
       isDatabaseReachable: db.isReachable,
       outboxDir: config.SMTP_URL ? undefined : path.resolve(config.OUTBOX_DIR),
-      routers: [],
+      routers: [
+        adminArticlesRouter({ articles, adminToken: config.ADMIN_TOKEN }),
+        subscriptionsRouter({
+          ...subscriptions,
+          templates,
+          links,
+          limits: publicLimits,
+          publicUrl: config.PUBLIC_URL,
+          corsOrigins: config.CORS_ORIGINS,
+          confirmationTtlHours: config.CONFIRMATION_TTL_HOURS,
+        }),
+        subscriberLinksRouter({ ...subscriptions, templates, links, limits: publicLimits }),
+        adminDigestsRouter({
+          ...digests,
+          adminToken: config.ADMIN_TOKEN,
+          clock: systemClock,
+          publicUrl: config.PUBLIC_URL,
+          wakeSender: () => digests.sender.wake(),
+        }),
+        digestPagesRouter({ ...digests, templates }),
+      ],
     });
     const server = await listen(app, config.PORT, config.HOST);
     cleanup.unshift(() => closeServer(server));
@@ -81,7 +129,7 @@ async function runAll(steps: Array<() => Promise<unknown>>): Promise<void> {
   for (const step of steps) await step();
 }
 
-function mailSettings(config: Config): MailSettings {
+export function mailSettings(config: Config): MailSettings {
   return {
     from: config.MAIL_FROM,
     listId: config.LIST_ID,
@@ -94,7 +142,7 @@ function mailSettings(config: Config): MailSettings {
 }
 
 /** Without DATABASE_URL (local use), a random key is made once and kept beside the embedded data. */
-function developmentSecret(dataDir: string): string {
+export function developmentSecret(dataDir: string): string {
   const file = path.join(dataDir, 'secret-key');
   if (!fs.existsSync(file)) {
     fs.mkdirSync(dataDir, { recursive: true });

@@ -21,8 +21,9 @@ export class Templates {
 
   /** An email: templates/emails/<name>.html.eta (CSS inlined) and <name>.txt.eta. */
   email(name: string, data: object): { html: string; text: string } {
-    const html = this.eta.render(`emails/${name}.html`, data);
-    const text = this.eta.render(`emails/${name}.txt`, data);
+    // Full names: eta appends its default `.eta` only to names without an extension.
+    const html = this.eta.render(`emails/${name}.html.eta`, data);
+    const text = this.eta.render(`emails/${name}.txt.eta`, data);
     return { html: juice(html, { removeStyleTags: true, preserveMediaQueries: true }), text };
   }
 }

@@ -1,0 +1,52 @@
+import crypto from 'node:crypto';
+import { freePort, spawnTs, waitForHttp, type Child } from './processes';
+
+export interface BulletinProcess extends Child {
+  url: string;
+  adminToken: string;
+}
+
+/**
+ * Bulletin as a user runs it (`npm start`: node --import tsx src/main.ts), in its own process.
+ *
+ * Bench-only settings: the public rate limits are raised (per IP 100,000 per 1-second window, per
+ * address 1,000) because every request of the load generator comes from 127.0.0.1; the digest
+ * schedules point at 1 January so the start-up catch-up never composes an edition by itself (the
+ * bench composes through the admin API). Everything else keeps its default.
+ */
+export async function startBulletin(opts: {
+  databaseUrl: string;
+  smtpPort: number;
+  runJobs: boolean;
+  env?: Record<string, string>;
+  nodeArgs?: string[];
+}): Promise<BulletinProcess> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const adminToken = crypto.randomBytes(24).toString('hex');
+  const child = spawnTs(
+    'src/main.ts',
+    {
+      DATABASE_URL: opts.databaseUrl,
+      SECRET_KEY: benchSecretKey,
+      SMTP_URL: `smtp://127.0.0.1:${opts.smtpPort}`,
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      PUBLIC_URL: url,
+      ADMIN_TOKEN: adminToken,
+      RUN_JOBS: String(opts.runJobs),
+      RATE_LIMIT_PER_IP: '100000',
+      RATE_LIMIT_PER_ADDRESS: '1000',
+      RATE_LIMIT_WINDOW_SECONDS: '1',
+      DIGEST_DAILY_CRON: '0 0 1 1 *',
+      DIGEST_WEEKLY_CRON: '0 0 1 1 *',
+      ...opts.env,
+    },
+    opts.nodeArgs,
+  );
+  await waitForHttp(`${url}/readyz`, child);
+  return Object.assign(child, { url, adminToken });
+}
+
+export const benchSecretKey = crypto.randomBytes(32).toString('hex');

@@ -1,0 +1,97 @@
+/**
+ * Part 2, confirmation latency: from the response to a signup to the moment the SMTP sink accepts
+ * that address's confirmation email, under a steady open-loop load of 100 signups per second.
+ * Bulletin runs as `npm start` does (RUN_JOBS=true: the same process answers and sends).
+ *
+ * The load is paced by the clock (request i leaves at start + i/rate, whether or not earlier ones
+ * answered), so a slow server cannot slow the load down and hide its own queueing.
+ */
+import { startBulletin, type BulletinProcess } from './bulletin';
+import { resetData, type BenchContext } from './context';
+import { sleep } from './processes';
+import { medianOf, percentile, round } from './stats';
+
+const RATE = 100;
+
+export interface LatencyRun {
+  signups: number;
+  /** Signups answered 2xx whose confirmation never arrived within the wait. */
+  missing: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** p99 of the signup responses themselves under this load. */
+  signupP99Ms: number;
+}
+
+export interface ConfirmationResult {
+  rate: number;
+  durationSeconds: number;
+  runs: LatencyRun[];
+  median: LatencyRun;
+}
+
+export async function benchConfirmationLatency(ctx: BenchContext): Promise<ConfirmationResult> {
+  await resetData(ctx.pool);
+  const durationSeconds = Math.round(ctx.durationSeconds * 1.5);
+  const bulletin = await startBulletin({ databaseUrl: ctx.db.url, smtpPort: ctx.sinkPort, runJobs: true });
+  try {
+    await measure(ctx, bulletin, 'warmup', Math.min(5, durationSeconds));
+    const runs: LatencyRun[] = [];
+    for (let i = 1; i <= ctx.runs; i++) {
+      const run = await measure(ctx, bulletin, `confirm-run${i}`, durationSeconds);
+      runs.push(run);
+      ctx.log(`confirmation run ${i}: p50 ${run.p50Ms} ms, p95 ${run.p95Ms} ms, max ${run.maxMs} ms, missing ${run.missing} of ${run.signups}`);
+    }
+    return { rate: RATE, durationSeconds, runs, median: medianOf(runs) };
+  } finally {
+    await bulletin.stop();
+  }
+}
+
+async function measure(ctx: BenchContext, bulletin: BulletinProcess, prefix: string, seconds: number): Promise<LatencyRun> {
+  await ctx.sink.request('reset', { record: true });
+  const answered = new Map<string, number>();
+  const responseMs: number[] = [];
+  const total = RATE * seconds;
+  const start = Date.now();
+  const inFlight: Array<Promise<void>> = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / RATE;
+    if (due > Date.now()) await sleep(due - Date.now());
+    const email = `${prefix}-${i}@example.test`;
+    inFlight.push(
+      fetch(`${bulletin.url}/subscribe`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, frequency: 'daily' }),
+      }).then(
+        async (res) => {
+          await res.arrayBuffer();
+          const now = Date.now();
+          responseMs.push(now - due);
+          if (res.ok) answered.set(email, now);
+        },
+        () => {},
+      ),
+    );
+  }
+  await Promise.all(inFlight);
+  await ctx.sink.request('waitFor', { count: answered.size, timeoutMs: 120_000 });
+  const arrivals = new Map(await ctx.sink.request<Array<[string, number]>>('arrivals'));
+  const latencies: number[] = [];
+  for (const [email, at] of answered) {
+    const arrived = arrivals.get(email);
+    if (arrived !== undefined) latencies.push(arrived - at);
+  }
+  return {
+    signups: answered.size,
+    missing: answered.size - latencies.length,
+    p50Ms: percentile(latencies, 50),
+    p95Ms: percentile(latencies, 95),
+    p99Ms: percentile(latencies, 99),
+    maxMs: Math.max(...latencies),
+    signupP99Ms: round(percentile(responseMs, 99)),
+  };
+}

@@ -1,0 +1,75 @@
+import path from 'node:path';
+import pg from 'pg';
+import { applyMigrations } from '../src/db/migrate';
+import { projectRoot } from './processes';
+
+export interface BenchDatabase {
+  /** URL of the fresh, migrated database of this run. */
+  url: string;
+  /** Where the server came from, for the report. */
+  server: 'DATABASE_URL' | 'local' | 'embedded';
+  serverVersion: string;
+  stop(): Promise<void>;
+}
+
+const LOCAL_SERVER = 'postgresql://postgres@127.0.0.1:5432/postgres';
+const BENCH_DATABASE = 'bulletin_bench';
+
+/**
+ * DATABASE_URL's server if set, else a local PostgreSQL on 5432 if it answers, else the embedded
+ * one. Either way a fresh database `bulletin_bench` is created on it and migrated, so every bench
+ * run starts from the same empty schema.
+ */
+export async function openBenchDatabase(log: (msg: string) => void): Promise<BenchDatabase> {
+  let adminUrl: string;
+  let server: BenchDatabase['server'];
+  let stopServer = async () => {};
+  if (process.env.DATABASE_URL) {
+    adminUrl = process.env.DATABASE_URL;
+    server = 'DATABASE_URL';
+  } else if (await answers(LOCAL_SERVER)) {
+    adminUrl = LOCAL_SERVER;
+    server = 'local';
+  } else {
+    log('no PostgreSQL on 127.0.0.1:5432: starting the embedded one');
+    // Loaded only when needed, as src/db/connect.ts does.
+    const { startEmbeddedPostgres }: typeof import('../src/db/embedded-postgres') = require('../src/db/embedded-postgres');
+    const embedded = await startEmbeddedPostgres({ dataDir: path.join(projectRoot, '.data', 'bench-postgres'), port: 54339 });
+    adminUrl = embedded.url;
+    server = 'embedded';
+    stopServer = embedded.stop;
+  }
+
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  let serverVersion: string;
+  try {
+    serverVersion = (await admin.query<{ v: string }>('SHOW server_version')).rows[0]!.v;
+    await admin.query(`DROP DATABASE IF EXISTS ${BENCH_DATABASE} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${BENCH_DATABASE}`);
+  } finally {
+    await admin.end();
+  }
+  const url = withDatabase(adminUrl, BENCH_DATABASE);
+  await applyMigrations({ databaseUrl: url, migrationsDir: path.join(projectRoot, 'prisma', 'migrations') });
+  return { url, server, serverVersion, stop: stopServer };
+}
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+async function answers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * Parts 3 and 4, digest send and memory: one edition to N confirmed subscribers through the real
+ * path. Bulletin runs as `npm start` does (RUN_JOBS=true) in its own process; the bench composes the
+ * edition through the admin API (POST /api/admin/digests: render once, write the ledger), the
+ * process's own sender claims, fills the prepared MIME per recipient, sends over pooled SMTP
+ * (Mailer.sendRaw) and marks the ledger. Timed from that POST to the last message accepted.
+ *
+ * Same run: the plain nodemailer loop (bench/workers/nodemailer-loop.ts) to the same sink, and
+ * where Postfix's tools exist, smtp-source -> smtp-sink (loopback limit) and Bulletin -> smtp-sink.
+ */
+import { startBulletin } from './bulletin';
+import type { BenchContext } from './context';
+import { findPostfixTools, runSmtpSource, startPostfixSink } from './postfix';
+import { ready, sleep, spawnTs } from './processes';
+import type { SinkStats } from './smtp-sink';
+import { median, medianOf, round } from './stats';
+import type { LoopInput } from './workers/nodemailer-loop';
+
+/** Bulletin's defaults, which the baseline copies. */
+const SMTP_MAX_CONNECTIONS = 5;
+const SEND_CONCURRENCY = 20;
+const ARTICLES = 10;
+
+export interface BulletinSendFigures {
+  msgsPerSec: number;
+  /** From the admin POST (compose starts) to the first message accepted. */
+  firstMessageMs: number;
+  /** The POST itself: render once + write N ledger rows in one transaction. */
+  composeMs: number;
+  /** From the end of composing to the last message accepted. */
+  sendPhaseMsgsPerSec: number;
+  peakRssMb: number;
+  /** RSS once started and idle, before the edition: what the send added is peak minus this. */
+  idleRssMb: number;
+  bytesPerMessage: number;
+}
+
+export interface DigestResult {
+  subscribers: number;
+  articles: number;
+  smtpMaxConnections: number;
+  sendConcurrency: number;
+  runs: {
+    bulletin: BulletinSendFigures[];
+    nodemailerLoop: Array<{ msgsPerSec: number; firstMessageMs: number; peakRssMb: number }>;
+    smtpSource?: Array<{ msgsPerSec: number }>;
+    bulletinToSmtpSink?: Array<{ msgsPerSec: number; firstMessageMs: number; peakRssMb: number }>;
+  };
+  median: {
+    bulletin: BulletinSendFigures;
+    nodemailerLoop: { msgsPerSec: number; firstMessageMs: number; peakRssMb: number };
+    smtpSource?: { msgsPerSec: number };
+    bulletinToSmtpSink?: { msgsPerSec: number; firstMessageMs: number; peakRssMb: number };
+  };
+  ratios: { vsNodemailerLoop: number; vsLoopbackLimit?: number };
+  postfix: string;
+  /** Part 4: peak RSS of the sending process at 10,000 subscribers (and at N when N differs). */
+  memory: { at10k: number[]; atN: number[]; median10k: number; medianN: number; growth: number };
+}
+
+export async function benchDigestSend(ctx: BenchContext): Promise<DigestResult> {
+  const postfix = findPostfixTools();
+  const postfixSink = postfix ? await startPostfixSink(postfix.sink) : undefined;
+  try {
+    // Part 4's reference: at 10,000 when the main figure is taken at another size.
+    const at10k: number[] = [];
+    if (ctx.subscribers !== 10_000) {
+      await seed(ctx, 10_000);
+      for (let i = 1; i <= ctx.runs; i++) {
+        const r = await bulletinSend(ctx, 10_000, { kind: 'node', port: ctx.sinkPort });
+        at10k.push(r.peakRssMb);
+        ctx.log(`memory run ${i} at 10,000: peak RSS ${r.peakRssMb} MB`);
+      }
+    }
+
+    const n = ctx.subscribers;
+    await seed(ctx, n);
+    const runs: DigestResult['runs'] = { bulletin: [], nodemailerLoop: [], ...(postfix ? { smtpSource: [], bulletinToSmtpSink: [] } : {}) };
+    for (let i = 1; i <= ctx.runs; i++) {
+      const b = await bulletinSend(ctx, n, { kind: 'node', port: ctx.sinkPort });
+      runs.bulletin.push(b);
+      ctx.log(`digest run ${i} bulletin: ${b.msgsPerSec} msg/s, first ${b.firstMessageMs} ms, compose ${b.composeMs} ms, peak RSS ${b.peakRssMb} MB`);
+
+      const loop = await nodemailerLoop(ctx, n);
+      runs.nodemailerLoop.push(loop);
+      ctx.log(`digest run ${i} nodemailer loop: ${loop.msgsPerSec} msg/s`);
+
+      if (postfix && postfixSink) {
+        const { seconds } = await runSmtpSource(postfix.source, {
+          port: postfixSink.port,
+          count: n,
+          sessions: SMTP_MAX_CONNECTIONS,
+          size: Math.round(b.bytesPerMessage),
+        });
+        runs.smtpSource!.push({ msgsPerSec: round(n / seconds) });
+        ctx.log(`digest run ${i} smtp-source -> smtp-sink: ${round(n / seconds)} msg/s`);
+
+        const p = await bulletinSend(ctx, n, { kind: 'postfix', port: postfixSink.port });
+        runs.bulletinToSmtpSink!.push({ msgsPerSec: p.msgsPerSec, firstMessageMs: p.firstMessageMs, peakRssMb: p.peakRssMb });
+        ctx.log(`digest run ${i} bulletin -> smtp-sink: ${p.msgsPerSec} msg/s`);
+      }
+    }
+
+    const med: DigestResult['median'] = {
+      bulletin: medianOf(runs.bulletin),
+      nodemailerLoop: medianOf(runs.nodemailerLoop),
+      ...(runs.smtpSource ? { smtpSource: medianOf(runs.smtpSource), bulletinToSmtpSink: medianOf(runs.bulletinToSmtpSink!) } : {}),
+    };
+    const atN = runs.bulletin.map((r) => r.peakRssMb);
+    const reference = at10k.length ? at10k : atN;
+    return {
+      subscribers: n,
+      articles: ARTICLES,
+      smtpMaxConnections: SMTP_MAX_CONNECTIONS,
+      sendConcurrency: SEND_CONCURRENCY,
+      runs,
+      median: med,
+      ratios: {
+        vsNodemailerLoop: round(med.bulletin.msgsPerSec / med.nodemailerLoop.msgsPerSec, 2),
+        ...(med.smtpSource ? { vsLoopbackLimit: round(med.bulletinToSmtpSink!.msgsPerSec / med.smtpSource.msgsPerSec, 2) } : {}),
+      },
+      postfix: postfix ? `${postfix.source} -> ${postfix.sink}` : 'skipped: smtp-sink/smtp-source not installed (apt-get install postfix)',
+      memory: {
+        at10k: reference,
+        atN,
+        median10k: median(reference),
+        medianN: median(atN),
+        growth: round(median(atN) / median(reference) - 1, 3),
+      },
+    };
+  } finally {
+    await postfixSink?.stop();
+  }
+}
+
+/** N confirmed daily subscribers (one statement) and the articles of one edition. */
+async function seed(ctx: BenchContext, subscribers: number): Promise<void> {
+  await ctx.pool.query('TRUNCATE subscribers, articles, digests, deliveries, tokens, consents RESTART IDENTITY CASCADE');
+  await ctx.pool.query(
+    `INSERT INTO subscribers (email, status, frequency, confirmed_at, updated_at)
+     SELECT 'reader' || g || '@example.test', 'confirmed', 'daily', now(), now() FROM generate_series(1, $1) g`,
+    [subscribers],
+  );
+  // Realistic article sizes: a headline, a 300-character summary, an author, an image, a category.
+  await ctx.pool.query(
+    `INSERT INTO articles (source_id, title, url, summary, author, image_url, published_at, categories, updated_at)
+     SELECT 'bench-' || g,
+            'Council approves the new riverside tram line after a decade of debate, story ' || g,
+            'https://news.example.test/2026/11/27/story-' || g,
+            repeat('Residents, traders and engineers weighed in on a plan that reshapes the east bank. ', 4),
+            'Alex Reporter',
+            'https://news.example.test/images/story-' || g || '.jpg',
+            now() - make_interval(mins => g * 10),
+            ARRAY['City'],
+            now()
+       FROM generate_series(1, $1) g`,
+    [ARTICLES],
+  );
+  await ctx.pool.query('VACUUM ANALYZE subscribers');
+}
+
+type Sink = { kind: 'node'; port: number } | { kind: 'postfix'; port: number };
+
+/** One edition to every subscriber through Bulletin, in a fresh Bulletin process. */
+async function bulletinSend(ctx: BenchContext, n: number, sink: Sink): Promise<BulletinSendFigures> {
+  await ctx.pool.query('TRUNCATE digests, deliveries RESTART IDENTITY CASCADE');
+  if (sink.kind === 'node') await ctx.sink.request('reset');
+  const bulletin = await startBulletin({ databaseUrl: ctx.db.url, smtpPort: sink.port, runJobs: true });
+  try {
+    await sleep(1000); // start-up work (catch-up, queue set-up) settles
+    const idleRssMb = bulletin.memory().rssMb;
+    const t0 = Date.now();
+    const response = await fetch(`${bulletin.url}/api/admin/digests`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bulletin.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ frequency: 'daily' }),
+    });
+    const composed = Date.now();
+    const body = (await response.json()) as { digest?: { id: number; recipients: number } };
+    if (response.status !== 201 || body.digest?.recipients !== n) {
+      throw new Error(`compose failed: ${response.status} ${JSON.stringify(body)}`);
+    }
+    const digestId = body.digest.id;
+    const timeoutMs = Math.max(120_000, n * 10);
+    let first: number;
+    let last: number;
+    let bytesPerMessage = 0;
+    if (sink.kind === 'node') {
+      const stats = await ctx.sink.request<SinkStats>('waitFor', { count: n, timeoutMs });
+      if (stats.messages < n) throw new Error(`only ${stats.messages} of ${n} messages arrived`);
+      ({ first, last } = stats);
+      bytesPerMessage = stats.bytes / stats.messages;
+      await waitUntilDone(ctx, digestId, timeoutMs);
+    } else {
+      // smtp-sink reports nothing back: the ledger's sent_at stamps say when (a little late: they
+      // are written after the 250, in groups).
+      await waitUntilDone(ctx, digestId, timeoutMs);
+      ({ first, last } = await ledgerTimes(ctx, digestId, n));
+    }
+    const { peakRssMb } = bulletin.memory();
+    return {
+      msgsPerSec: round(n / ((last - t0) / 1000)),
+      firstMessageMs: first - t0,
+      composeMs: composed - t0,
+      sendPhaseMsgsPerSec: round(n / ((last - composed) / 1000)),
+      peakRssMb: round(peakRssMb, 1),
+      idleRssMb: round(idleRssMb, 1),
+      bytesPerMessage: round(bytesPerMessage),
+    };
+  } finally {
+    await bulletin.stop();
+  }
+}
+
+async function waitUntilDone(ctx: BenchContext, digestId: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await ctx.pool.query<{ status: string }>(`SELECT status::text FROM digests WHERE id = $1`, [digestId]);
+    if (rows[0]?.status === 'done') return;
+    if (Date.now() > deadline) throw new Error(`digest ${digestId} not done after ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+async function ledgerTimes(ctx: BenchContext, digestId: number, n: number): Promise<{ first: number; last: number }> {
+  // sent_at is a timestamp without time zone written by now() in the server's zone.
+  const { rows } = await ctx.pool.query<{ sent: number; first: string; last: string }>(
+    `SELECT count(*)::int AS sent,
+            extract(epoch FROM min(sent_at) AT TIME ZONE current_setting('TimeZone')) * 1000 AS first,
+            extract(epoch FROM max(sent_at) AT TIME ZONE current_setting('TimeZone')) * 1000 AS last
+       FROM deliveries WHERE digest_id = $1 AND status = 'sent'`,
+    [digestId],
+  );
+  const row = rows[0]!;
+  if (row.sent !== n) throw new Error(`ledger has ${row.sent} of ${n} deliveries sent`);
+  return { first: Number(row.first), last: Number(row.last) };
+}
+
+/** The same edition through the plain nodemailer loop, in its own process, to the Node sink. */
+async function nodemailerLoop(ctx: BenchContext, n: number) {
+  const { rows } = await ctx.pool.query<{ subject: string; html: string; text: string }>(
+    `SELECT subject, html, text FROM digests ORDER BY id DESC LIMIT 1`,
+  );
+  const edition = rows[0]!;
+  await ctx.sink.request('reset');
+  const worker = spawnTs('bench/workers/nodemailer-loop.ts', {});
+  try {
+    await ready(worker);
+    const input: LoopInput = {
+      smtpUrl: `smtp://127.0.0.1:${ctx.sinkPort}`,
+      maxConnections: SMTP_MAX_CONNECTIONS,
+      concurrency: SEND_CONCURRENCY,
+      count: n,
+      from: 'Bulletin <newsletter@localhost>',
+      listId: 'bulletin.localhost',
+      publicUrl: 'http://127.0.0.1:3000',
+      ...edition,
+    };
+    const t0 = Date.now();
+    await worker.request('send', input);
+    const stats = await ctx.sink.request<SinkStats>('waitFor', { count: n, timeoutMs: 60_000 });
+    return {
+      msgsPerSec: round(n / ((stats.last - t0) / 1000)),
+      firstMessageMs: stats.first - t0,
+      peakRssMb: round(worker.memory().peakRssMb, 1),
+    };
+  } finally {
+    await worker.stop();
+  }
+}

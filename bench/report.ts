@@ -1,0 +1,120 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ConfirmationResult } from './confirmation-latency';
+import type { DigestResult } from './digest-send';
+import { projectRoot } from './processes';
+import type { SignupResult } from './signup';
+
+export interface BenchResults {
+  startedAt: string;
+  finishedAt: string;
+  command: string;
+  machine: Record<string, string | number>;
+  options: { subscribers: number; runs: number; durationSeconds: number; parts: string[] };
+  signup?: SignupResult;
+  confirmation?: ConfirmationResult;
+  digest?: DigestResult;
+  targets: Target[];
+}
+
+export interface Target {
+  name: string;
+  measured: string;
+  met: boolean;
+}
+
+/** The issue's targets, each judged on ratios measured in this run. */
+export function judgeTargets(r: Omit<BenchResults, 'targets'>): Target[] {
+  const t: Target[] = [];
+  const pct = (x: number) => `${Math.round(x * 100)}%`;
+  if (r.signup) {
+    for (const kind of ['json', 'form'] as const) {
+      const ratio = r.signup.ratios[kind];
+      t.push({ name: `Signup (${kind}) >= 60% of the baseline's req/s`, measured: pct(ratio.reqPerSec), met: ratio.reqPerSec >= 0.6 });
+      t.push({ name: `Signup (${kind}) p99 <= 2x the baseline's`, measured: `${ratio.p99}x`, met: ratio.p99 <= 2 });
+    }
+  }
+  if (r.confirmation) {
+    const p95 = r.confirmation.median.p95Ms;
+    t.push({ name: 'Confirmation email p95 < 2 s at 100 signups/s', measured: `${p95} ms`, met: p95 < 2000 && r.confirmation.median.missing === 0 });
+  }
+  if (r.digest) {
+    const d = r.digest;
+    t.push({ name: 'Digest send >= 3x the plain nodemailer loop', measured: `${d.ratios.vsNodemailerLoop}x`, met: d.ratios.vsNodemailerLoop >= 3 });
+    if (d.ratios.vsLoopbackLimit !== undefined) {
+      t.push({ name: 'Digest send >= 40% of smtp-source -> smtp-sink', measured: pct(d.ratios.vsLoopbackLimit), met: d.ratios.vsLoopbackLimit >= 0.4 });
+    }
+    if (d.subscribers >= 100_000) {
+      t.push({ name: `Peak RSS at ${d.subscribers.toLocaleString('en')} subscribers <= 200 MB`, measured: `${d.memory.medianN} MB`, met: d.memory.medianN <= 200 });
+      t.push({ name: 'Peak RSS within 20% of the 10,000 figure', measured: `${d.memory.growth >= 0 ? '+' : ''}${pct(d.memory.growth)}`, met: Math.abs(d.memory.growth) <= 0.2 });
+    }
+  }
+  return t;
+}
+
+export function writeResults(results: BenchResults): string {
+  const dir = path.join(projectRoot, 'bench', 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${results.startedAt.replace(/[:.]/g, '-')}-${results.options.subscribers}.json`);
+  fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  return file;
+}
+
+/**
+ * Replaces this run's section of docs/benchmarks.md (one section per subscriber count, between
+ * markers), leaving the hand-written method and findings around it untouched.
+ */
+export function updateDocs(results: BenchResults): void {
+  const file = path.join(projectRoot, 'docs', 'benchmarks.md');
+  const key = `subscribers-${results.options.subscribers}`;
+  const start = `<!-- bench:${key} -->`;
+  const end = `<!-- /bench:${key} -->`;
+  const section = `${start}\n${render(results)}\n${end}`;
+  let doc = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const from = doc.indexOf(start);
+  const to = doc.indexOf(end);
+  if (from >= 0 && to > from) doc = doc.slice(0, from) + section + doc.slice(to + end.length);
+  else doc = `${doc.trimEnd()}\n\n${section}\n`;
+  fs.writeFileSync(file, doc);
+}
+
+function render(r: BenchResults): string {
+  const out: string[] = [];
+  const n = r.options.subscribers.toLocaleString('en');
+  out.push(`### Run of ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC: \`${r.command}\``);
+  out.push('');
+  out.push(`Machine: ${Object.entries(r.machine).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
+  out.push(`Medians of ${r.options.runs} runs; every ratio compares figures of this run.`);
+  if (r.signup) {
+    const s = r.signup;
+    out.push('', `**Signup**: POST /subscribe, ${s.connections} connections, ${s.durationSeconds} s per run, a new address per request.`, '');
+    out.push('| Target | req/s | p50 ms | p99 ms | errors (non-2xx) |', '|---|---:|---:|---:|---:|');
+    for (const [name, f] of Object.entries(s.median)) out.push(`| ${name} | ${f.reqPerSec} | ${f.p50Ms} | ${f.p99Ms} | ${f.errors} |`);
+    out.push('', `Bulletin / baseline: JSON ${s.ratios.json.reqPerSec}x req/s, ${s.ratios.json.p99}x p99; form ${s.ratios.form.reqPerSec}x req/s, ${s.ratios.form.p99}x p99. Rows written ${s.subscribersWritten} = 2xx answers ${s.bulletinAccepted}.`);
+  }
+  if (r.confirmation) {
+    const c = r.confirmation;
+    out.push('', `**Confirmation latency**: ${c.rate} signups/s for ${c.durationSeconds} s, signup response -> SMTP sink accepts the confirmation email.`, '');
+    out.push('| Run | signups | p50 ms | p95 ms | p99 ms | max ms | missing | signup p99 ms |', '|---|---:|---:|---:|---:|---:|---:|---:|');
+    c.runs.forEach((x, i) => out.push(`| ${i + 1} | ${x.signups} | ${x.p50Ms} | ${x.p95Ms} | ${x.p99Ms} | ${x.maxMs} | ${x.missing} | ${x.signupP99Ms} |`));
+    const m = c.median;
+    out.push(`| median | ${m.signups} | ${m.p50Ms} | ${m.p95Ms} | ${m.p99Ms} | ${m.maxMs} | ${m.missing} | ${m.signupP99Ms} |`);
+  }
+  if (r.digest) {
+    const d = r.digest;
+    const m = d.median;
+    out.push('', `**Digest send**: one edition (${d.articles} articles, ${m.bulletin.bytesPerMessage} bytes per message) to ${n} confirmed subscribers, ${d.smtpMaxConnections} SMTP connections, ${d.sendConcurrency} messages in flight.`, '');
+    out.push('| Path | msg/s | first message ms | peak RSS MB |', '|---|---:|---:|---:|');
+    out.push(`| Bulletin -> Node sink (from the admin POST) | ${m.bulletin.msgsPerSec} | ${m.bulletin.firstMessageMs} | ${m.bulletin.peakRssMb} |`);
+    out.push(`| Plain nodemailer loop -> Node sink | ${m.nodemailerLoop.msgsPerSec} | ${m.nodemailerLoop.firstMessageMs} | ${m.nodemailerLoop.peakRssMb} |`);
+    if (m.smtpSource && m.bulletinToSmtpSink) {
+      out.push(`| smtp-source -> smtp-sink (loopback limit) | ${m.smtpSource.msgsPerSec} | | |`);
+      out.push(`| Bulletin -> smtp-sink | ${m.bulletinToSmtpSink.msgsPerSec} | ${m.bulletinToSmtpSink.firstMessageMs} | ${m.bulletinToSmtpSink.peakRssMb} |`);
+    } else out.push('', `Postfix part ${d.postfix}.`);
+    out.push('', `Bulletin: compose (render + ledger of ${n} rows) ${m.bulletin.composeMs} ms; send phase alone ${m.bulletin.sendPhaseMsgsPerSec} msg/s; idle RSS before the edition ${m.bulletin.idleRssMb} MB. Ratios: ${d.ratios.vsNodemailerLoop}x the nodemailer loop${d.ratios.vsLoopbackLimit !== undefined ? `, ${Math.round(d.ratios.vsLoopbackLimit * 100)}% of the loopback limit` : ''}.`);
+    out.push('', `**Memory**: peak RSS (VmHWM) of the Bulletin process: ${d.memory.median10k} MB at 10,000${d.subscribers !== 10_000 ? `, ${d.memory.medianN} MB at ${n} (${d.memory.growth >= 0 ? '+' : ''}${Math.round(d.memory.growth * 100)}%)` : ''}. Per run: 10,000: ${d.memory.at10k.join(', ')}${d.subscribers !== 10_000 ? `; ${n}: ${d.memory.atN.join(', ')}` : ''}.`);
+  }
+  out.push('', '| Target | Measured | Met |', '|---|---:|:---:|');
+  for (const t of r.targets) out.push(`| ${t.name} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`);
+  return out.join('\n');
+}

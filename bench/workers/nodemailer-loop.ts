@@ -1,0 +1,59 @@
+/**
+ * The digest baseline: a plain loop of pooled nodemailer sendMail calls, the usual way to send a
+ * newsletter from Node. Same SMTP pool as Bulletin's mailer (maxConnections, maxMessages), same
+ * number of messages in flight as Bulletin's sender (SEND_CONCURRENCY), and an equal message: the
+ * edition's own HTML and text with each recipient's links filled in, the same headers (From, To,
+ * Subject, Message-ID, List-Id, List-Unsubscribe, List-Unsubscribe-Post). No database, no ledger.
+ */
+import crypto from 'node:crypto';
+import nodemailer from 'nodemailer';
+import { serve } from '../processes';
+
+export interface LoopInput {
+  smtpUrl: string;
+  maxConnections: number;
+  concurrency: number;
+  count: number;
+  from: string;
+  listId: string;
+  publicUrl: string;
+  subject: string;
+  /** The edition as stored: %%unsubscribeUrl%% and %%preferencesUrl%% left to fill. */
+  html: string;
+  text: string;
+}
+
+async function send(input: LoopInput): Promise<{ startedAt: number; finishedAt: number; sent: number }> {
+  const transport = nodemailer.createTransport({ url: input.smtpUrl, pool: true, maxConnections: input.maxConnections, maxMessages: 1000 });
+  // Links shaped like Bulletin's signed links (`<id>.<43-char HMAC>`), so the message sizes match.
+  const link = (purpose: string, id: number) =>
+    `${input.publicUrl}/${purpose}?s=${id}.${crypto.createHmac('sha256', 'k').update(`${purpose}:${id}`).digest('base64url')}`;
+  const startedAt = Date.now();
+  let next = 0;
+  let sent = 0;
+  const lane = async () => {
+    for (let i = next++; i < input.count; i = next++) {
+      const unsubscribeUrl = link('unsubscribe', i + 1);
+      const preferencesUrl = link('preferences', i + 1);
+      const fill = (s: string) => s.replaceAll('%%unsubscribeUrl%%', unsubscribeUrl).replaceAll('%%preferencesUrl%%', preferencesUrl);
+      await transport.sendMail({
+        from: input.from,
+        to: `reader${i + 1}@example.test`,
+        subject: input.subject,
+        html: fill(input.html),
+        text: fill(input.text),
+        messageId: `<${crypto.randomUUID()}@${input.listId}>`,
+        list: { unsubscribe: [[unsubscribeUrl]], id: input.listId } as never,
+        headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+      });
+      sent++;
+    }
+  };
+  await Promise.all(Array.from({ length: input.concurrency }, lane));
+  const finishedAt = Date.now();
+  transport.close();
+  return { startedAt, finishedAt, sent };
+}
+
+serve({ send: (input: LoopInput) => send(input) });
+process.on('SIGTERM', () => process.exit(0));

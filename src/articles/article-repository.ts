@@ -1,0 +1,139 @@
+import { Prisma, type Article } from '../generated/prisma/client';
+import type { Database } from '../db/database';
+
+export type { Article } from '../generated/prisma/client';
+
+/** An article's own fields, as stored (plain text, absolute URLs, a date always set). */
+export interface ArticleData {
+  sourceId: string;
+  title: string;
+  url: string;
+  summary: string | null;
+  author: string | null;
+  imageUrl: string | null;
+  publishedAt: Date;
+  categories: string[];
+}
+
+export type UpsertOutcome = 'created' | 'updated' | 'unchanged';
+
+export type ArticleOrder = 'published' | 'id';
+
+export interface ArticlePageQuery {
+  limit: number;
+  order: ArticleOrder;
+  /** order 'id': the last id seen; order 'published': the last (publishedAt, id) seen. */
+  after?: { id: number; publishedAt?: Date };
+}
+
+/** Thrown when a write would give two articles the same sourceId. */
+export class DuplicateSourceIdError extends Error {
+  constructor() {
+    super('Another article already has this sourceId');
+    this.name = 'DuplicateSourceIdError';
+  }
+}
+
+export class ArticleRepository {
+  constructor(private readonly deps: { db: Database }) {}
+
+  private get articles() {
+    return this.deps.db.prisma.article;
+  }
+
+  /**
+   * Insert, or update when the sourceId exists. Unchanged rows are not written, so a feed polled
+   * every 15 minutes does not touch updatedAt of items that did not change.
+   */
+  async upsertBySourceId(data: ArticleData): Promise<{ article: Article; outcome: UpsertOutcome }> {
+    for (let attempt = 0; ; attempt++) {
+      const existing = await this.articles.findUnique({ where: { sourceId: data.sourceId } });
+      if (existing) {
+        if (sameContent(existing, data)) return { article: existing, outcome: 'unchanged' };
+        const article = await this.articles.update({ where: { id: existing.id }, data });
+        return { article, outcome: 'updated' };
+      }
+      try {
+        return { article: await this.articles.create({ data }), outcome: 'created' };
+      } catch (err) {
+        // Two writers raced on a new sourceId: the loser reads the winner's row and updates it.
+        if (!isUniqueViolation(err) || attempt > 0) throw err;
+      }
+    }
+  }
+
+  findById(id: number): Promise<Article | null> {
+    return this.articles.findUnique({ where: { id } });
+  }
+
+  /** Null when no such id; DuplicateSourceIdError when sourceId belongs to another article. */
+  async update(id: number, data: Partial<ArticleData>): Promise<Article | null> {
+    try {
+      return await this.articles.update({ where: { id }, data });
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      if (isUniqueViolation(err)) throw new DuplicateSourceIdError();
+      throw err;
+    }
+  }
+
+  async delete(id: number): Promise<boolean> {
+    const { count } = await this.articles.deleteMany({ where: { id } });
+    return count > 0;
+  }
+
+  /** Keyset paging (never offset): stable while articles arrive between pages. */
+  list(query: ArticlePageQuery): Promise<Article[]> {
+    if (query.order === 'id') {
+      return this.articles.findMany({
+        where: query.after ? { id: { gt: query.after.id } } : {},
+        orderBy: { id: 'asc' },
+        take: query.limit,
+      });
+    }
+    const after = query.after;
+    return this.articles.findMany({
+      where:
+        after?.publishedAt !== undefined
+          ? {
+              OR: [
+                { publishedAt: { lt: after.publishedAt } },
+                { publishedAt: after.publishedAt, id: { lt: after.id } },
+              ],
+            }
+          : {},
+      orderBy: [{ publishedAt: 'desc' }, { id: 'desc' }],
+      take: query.limit,
+    });
+  }
+
+  /** Articles published in [from, to), newest first: what a digest edition covers. */
+  listPublishedBetween(from: Date, to: Date, limit: number): Promise<Article[]> {
+    return this.articles.findMany({
+      where: { publishedAt: { gte: from, lt: to } },
+      orderBy: [{ publishedAt: 'desc' }, { id: 'desc' }],
+      take: limit,
+    });
+  }
+}
+
+function sameContent(row: Article, data: ArticleData): boolean {
+  return (
+    row.title === data.title &&
+    row.url === data.url &&
+    row.summary === data.summary &&
+    row.author === data.author &&
+    row.imageUrl === data.imageUrl &&
+    row.publishedAt.getTime() === data.publishedAt.getTime() &&
+    row.categories.length === data.categories.length &&
+    row.categories.every((c, i) => c === data.categories[i])
+  );
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2025';
+}

@@ -1,0 +1,74 @@
+// `npm run digest:now -- daily|weekly`: composes the edition now and sends it through the configured
+// mailer (the outbox folder by default), then reports. Works beside a running `npm start`: both
+// share the delivery ledger, so nobody is mailed twice.
+import path from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../config';
+import { openConfiguredDatabase } from '../db/connect';
+import { createOutboxMailer, createSmtpMailer } from '../mail/nodemailer-mailer';
+import { Templates } from '../mail/templates';
+import { createDigests } from '../digests/create-digests';
+import { createLogger } from '../shared/logger';
+import { SignedLinks } from '../shared/signed-links';
+import { systemClock } from '../shared/clock';
+import { developmentSecret, mailSettings, projectRoot } from '../main';
+
+async function main(argv: string[]): Promise<number> {
+  const frequency = argv[0];
+  if ((frequency !== 'daily' && frequency !== 'weekly') || argv.length > 1) {
+    console.error('usage: npm run digest:now -- daily|weekly');
+    return 2;
+  }
+  const config = loadConfig();
+  const logger = createLogger(process.env.LOG_LEVEL || 'warn', pino.destination(2));
+  const database = await openConfiguredDatabase({ ...config, DATABASE_POOL_SIZE: 4 }, logger);
+  const mailer = config.SMTP_URL
+    ? createSmtpMailer(
+        { url: config.SMTP_URL, maxConnections: config.SMTP_MAX_CONNECTIONS, ratePerSecond: config.SMTP_RATE_PER_SECOND },
+        mailSettings(config),
+      )
+    : createOutboxMailer(config.OUTBOX_DIR, mailSettings(config));
+  const digests = createDigests({
+    pool: database.db.pool,
+    mailer,
+    templates: new Templates(path.join(projectRoot, 'templates')),
+    // The same key as the server, or the unsubscribe links in these emails would not verify.
+    links: new SignedLinks(config.SECRET_KEY ?? developmentSecret(config.DATA_DIR), config.PUBLIC_URL),
+    clock: systemClock,
+    logger,
+    config,
+    senderOptions: { pollIntervalMs: 200 },
+  });
+  try {
+    const result = await digests.composer.compose(frequency, new Date());
+    if (result.outcome === 'empty') {
+      console.log(`No articles since the previous ${frequency} edition: nothing to send. (Try npm run sample:articles.)`);
+      return 0;
+    }
+    if (result.outcome === 'exists') {
+      console.log('An edition for this moment already exists.');
+      return 0;
+    }
+    console.log(`Composed ${frequency} edition #${result.digestId}: ${result.articles} articles, ${result.recipients} recipients.`);
+    digests.sender.start();
+    let progress = await digests.ledger.progress(result.digestId);
+    while (progress.due > 0) {
+      await new Promise((r) => setTimeout(r, 200));
+      progress = await digests.ledger.progress(result.digestId);
+    }
+    console.log(`Sent ${progress.sent}, failed ${progress.failed}, skipped ${progress.skipped}.`);
+    if (progress.later) console.log(`${progress.later} deliveries wait for a retry; the running service sends them.`);
+    console.log(`Web version: ${config.PUBLIC_URL}/digests/${result.publicId}`);
+    if (!config.SMTP_URL) console.log(`Emails are in ${path.resolve(config.OUTBOX_DIR)} (and at ${config.PUBLIC_URL}/outbox while npm start runs).`);
+    return 0;
+  } catch (err) {
+    console.error(`digest:now: ${(err as Error).message}`);
+    return 1;
+  } finally {
+    await digests.sender.stop();
+    await mailer.close();
+    await database.stop();
+  }
+}
+
+if (require.main === module) void main(process.argv.slice(2)).then((code) => (process.exitCode = code));

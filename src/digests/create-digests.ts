@@ -1,0 +1,93 @@
+import type pg from 'pg';
+import type { Config } from '../config';
+import type { Mailer } from '../mail/mailer';
+import type { Templates } from '../mail/templates';
+import type { PgBoss } from '../jobs/job-queue';
+import type { Clock } from '../shared/clock';
+import type { Logger } from '../shared/logger';
+import type { SignedLinks } from '../shared/signed-links';
+import { DeliveryLedger } from './delivery-ledger';
+import { DigestRenderer } from './digest-renderer';
+import { DigestRepository } from './digest-repository';
+import { EditionComposer } from './edition-composer';
+import { DigestSender, type DigestSenderOptions } from './digest-sender';
+import { DigestScheduler } from './digest-scheduler';
+import { startDigestJobs } from './digest-jobs';
+
+export interface DigestDeps {
+  pool: pg.Pool;
+  mailer: Mailer;
+  templates: Templates;
+  links: SignedLinks;
+  clock: Clock;
+  logger: Logger;
+  config: Config;
+  /** Overrides of the sender's timings (tests and helper scripts). */
+  senderOptions?: Partial<DigestSenderOptions>;
+}
+
+/** Builds the digest classes from their dependencies; main.ts and the CLI wire them the same way. */
+export function createDigests(deps: DigestDeps) {
+  const { config } = deps;
+  const repository = new DigestRepository({ pool: deps.pool });
+  const ledger = new DeliveryLedger({ pool: deps.pool });
+  const renderer = new DigestRenderer({
+    templates: deps.templates,
+    publicUrl: config.PUBLIC_URL,
+    siteName: displayName(config.MAIL_FROM),
+    timeZone: config.DIGEST_TIMEZONE,
+  });
+  const sender = new DigestSender({
+    ledger,
+    repository,
+    mailer: deps.mailer,
+    links: deps.links,
+    mime: { from: config.MAIL_FROM, listId: config.LIST_ID, unsubscribeMailto: config.UNSUBSCRIBE_MAILTO },
+    logger: deps.logger,
+    options: {
+      concurrency: config.SEND_CONCURRENCY,
+      batchSize: config.SEND_BATCH_SIZE,
+      maxAttempts: config.SEND_MAX_ATTEMPTS,
+      hardBounceLimit: config.HARD_BOUNCE_LIMIT,
+      ratePerHour: config.SMTP_RATE_PER_HOUR,
+      retryDelaySeconds: config.SEND_RETRY_DELAY_SECONDS,
+      ...deps.senderOptions,
+    },
+  });
+  const composer = new EditionComposer({
+    pool: deps.pool,
+    repository,
+    ledger,
+    renderer,
+    maxArticles: config.DIGEST_MAX_ARTICLES,
+    publicUrl: config.PUBLIC_URL,
+    logger: deps.logger,
+    onComposed: () => sender.wake(),
+  });
+  return {
+    repository,
+    ledger,
+    composer,
+    sender,
+    /** Schedules, catch-up and the sending loop; resolves to the shutdown step. */
+    startJobs(boss: PgBoss): Promise<() => Promise<void>> {
+      const scheduler = new DigestScheduler({
+        boss,
+        composer,
+        crons: { daily: config.DIGEST_DAILY_CRON, weekly: config.DIGEST_WEEKLY_CRON },
+        timeZone: config.DIGEST_TIMEZONE,
+        clock: deps.clock,
+        logger: deps.logger,
+      });
+      return startDigestJobs({ scheduler, sender });
+    },
+  };
+}
+
+export type Digests = ReturnType<typeof createDigests>;
+
+/** The masthead: the display name of MAIL_FROM ("Daily Planet <news@...>" -> "Daily Planet"). */
+function displayName(from: string): string {
+  const name = /^\s*"?([^"<]+?)"?\s*</.exec(from)?.[1]?.trim();
+  return name || 'Bulletin';
+}

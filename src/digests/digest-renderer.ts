@@ -1,0 +1,110 @@
+import type { Templates } from '../mail/templates';
+import { placeholder } from '../mail/personalize';
+import type { Frequency } from './delivery-ledger';
+
+export interface DigestArticle {
+  id: number;
+  title: string;
+  url: string;
+  summary: string | null;
+  author: string | null;
+  imageUrl: string | null;
+  publishedAt: Date;
+  categories: string[];
+}
+
+export interface RenderedDigest {
+  subject: string;
+  /** CSS-inlined HTML; personal links are %%unsubscribeUrl%% and %%preferencesUrl%% placeholders. */
+  html: string;
+  text: string;
+}
+
+/** Per-recipient values the sender fills in; the web view fills generic ones instead. */
+export const PERSONAL_LINKS = {
+  unsubscribeUrl: placeholder('unsubscribeUrl'),
+  preferencesUrl: placeholder('preferencesUrl'),
+};
+
+const SUMMARY_MAX = 320;
+
+/**
+ * Templates -> one prepared message per digest (templates/emails/digest.html.eta and .txt.eta).
+ * Rendered and CSS-inlined once; recipients differ only in the placeholders. Article text goes
+ * through eta's escaping in the HTML, so a title with `<script>` arrives as text.
+ */
+export class DigestRenderer {
+  constructor(
+    private readonly deps: { templates: Templates; publicUrl: string; siteName: string; timeZone: string },
+  ) {}
+
+  render(input: { frequency: Frequency; editionAt: Date; publicId: string; articles: DigestArticle[] }): RenderedDigest {
+    const dateLabel = this.formatDate(input.editionAt);
+    const edition = input.frequency === 'daily' ? 'Daily' : 'Weekly';
+    const top = input.articles[0]?.title ?? '';
+    const subject = oneLine(`${this.deps.siteName} ${edition} · ${dateLabel}: ${top}`).slice(0, 300);
+    const { html, text } = this.deps.templates.email('digest', {
+      subject,
+      siteName: this.deps.siteName,
+      edition,
+      dateLabel,
+      intro:
+        input.frequency === 'daily'
+          ? `The ${plural(input.articles.length, 'story')} you should not miss today.`
+          : `The week in ${plural(input.articles.length, 'story')}.`,
+      articles: input.articles.map((a) => ({
+        title: oneLine(a.title),
+        url: a.url,
+        summary: a.summary ? shorten(oneLine(stripTags(a.summary)), SUMMARY_MAX) : '',
+        author: a.author ? oneLine(a.author) : '',
+        imageUrl: a.imageUrl && /^https?:\/\//i.test(a.imageUrl) ? a.imageUrl : '',
+        category: a.categories[0] ?? '',
+        timeLabel: this.formatTime(a.publishedAt),
+      })),
+      homeUrl: this.deps.publicUrl,
+      webUrl: `${this.deps.publicUrl}/digests/${input.publicId}`,
+      ...PERSONAL_LINKS,
+    });
+    return { subject, html, text };
+  }
+
+  private formatDate(d: Date): string {
+    return new Intl.DateTimeFormat('en-GB', {
+      weekday: 'long',
+      day: 'numeric',
+      month: 'long',
+      year: 'numeric',
+      timeZone: this.deps.timeZone,
+    }).format(d);
+  }
+
+  private formatTime(d: Date): string {
+    return new Intl.DateTimeFormat('en-GB', {
+      day: 'numeric',
+      month: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      timeZone: this.deps.timeZone,
+    }).format(d);
+  }
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}
+
+/** Summaries from feeds may carry markup; the digest shows them as text (and escapes the rest). */
+function stripTags(s: string): string {
+  return s.replace(/<[^>]*>/g, ' ');
+}
+
+function shorten(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const cut = s.slice(0, max);
+  return `${cut.slice(0, Math.max(cut.lastIndexOf(' '), max - 20))}…`;
+}
+
+function plural(n: number, word: string): string {
+  if (n === 1) return `one ${word}`;
+  return `${n} ${word === 'story' ? 'stories' : `${word}s`}`;
+}

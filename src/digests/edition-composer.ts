@@ -1,0 +1,101 @@
+import crypto from 'node:crypto';
+import type pg from 'pg';
+import type { Logger } from '../shared/logger';
+import { compileFiller, escapeHtml } from '../mail/personalize';
+import type { DeliveryLedger, Frequency } from './delivery-ledger';
+import type { DigestRenderer } from './digest-renderer';
+import type { DigestRepository } from './digest-repository';
+
+export type ComposeOutcome =
+  | { outcome: 'composed'; digestId: number; publicId: string; recipients: number; articles: number }
+  /** The window had no articles: nothing is recorded and nobody is mailed. */
+  | { outcome: 'empty' }
+  /** This slot (or a later one) already has an edition, made here or by another instance. */
+  | { outcome: 'exists' };
+
+const PERIOD_MS: Record<Frequency, number> = { daily: 24 * 3600_000, weekly: 7 * 24 * 3600_000 };
+
+/**
+ * Makes one edition: window -> articles -> render once -> digest row + recipient ledger in ONE
+ * transaction. The digest table's unique (frequency, edition_at) makes a second compose of the same
+ * slot (another instance, a retried job, a catch-up) a no-op.
+ */
+export class EditionComposer {
+  constructor(
+    private readonly deps: {
+      pool: pg.Pool;
+      repository: DigestRepository;
+      ledger: DeliveryLedger;
+      renderer: DigestRenderer;
+      maxArticles: number;
+      publicUrl: string;
+      logger: Logger;
+      /** Told after a digest is committed, so the local sender starts at once instead of polling. */
+      onComposed?: () => void;
+    },
+  ) {}
+
+  async compose(frequency: Frequency, editionAt: Date): Promise<ComposeOutcome> {
+    const { repository, ledger, renderer, logger } = this.deps;
+    // A later edition already covers this slot's articles (e.g. an admin sent one by hand).
+    if (await repository.hasEditionAtOrAfter(frequency, editionAt)) return { outcome: 'exists' };
+    const { windowStart, articles } = await this.window(frequency, editionAt);
+    if (!articles.length) {
+      logger.info({ frequency, editionAt }, 'no articles in the window: no edition');
+      return { outcome: 'empty' };
+    }
+    const publicId = crypto.randomBytes(16).toString('base64url');
+    const rendered = renderer.render({ frequency, editionAt, publicId, articles });
+
+    const client = await this.deps.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const digestId = await repository.insertIfAbsent(client, {
+        frequency,
+        editionAt,
+        windowStart,
+        windowEnd: editionAt,
+        publicId,
+        ...rendered,
+        articleIds: articles.map((a) => a.id),
+      });
+      if (digestId === undefined) {
+        await client.query('ROLLBACK');
+        return { outcome: 'exists' };
+      }
+      const recipients = await ledger.recordRecipients(client, digestId, frequency);
+      await client.query('COMMIT');
+      logger.info({ digestId, frequency, editionAt, recipients, articles: articles.length }, 'edition composed');
+      this.deps.onComposed?.();
+      return { outcome: 'composed', digestId, publicId, recipients, articles: articles.length };
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** The HTML an edition made now would have, with generic links; nothing is stored. */
+  async preview(frequency: Frequency, now: Date): Promise<{ html: string; subject: string; articles: number }> {
+    const { articles } = await this.window(frequency, now);
+    const rendered = this.deps.renderer.render({ frequency, editionAt: now, publicId: 'preview', articles });
+    return { html: this.fillGenericLinks(rendered.html), subject: rendered.subject, articles: articles.length };
+  }
+
+  /** The web view shows no one's personal links: the placeholders become the generic pages. */
+  fillGenericLinks(html: string): string {
+    return compileFiller(html, escapeHtml)({
+      unsubscribeUrl: `${this.deps.publicUrl}/unsubscribe`,
+      preferencesUrl: `${this.deps.publicUrl}/preferences`,
+    });
+  }
+
+  /** Since the previous edition of this frequency; the first edition looks back one period. */
+  private async window(frequency: Frequency, editionAt: Date) {
+    const previous = await this.deps.repository.previousEdition(frequency, editionAt);
+    const windowStart = previous?.windowEnd ?? new Date(editionAt.getTime() - PERIOD_MS[frequency]);
+    const articles = await this.deps.repository.articlesIn(windowStart, editionAt, this.deps.maxArticles);
+    return { windowStart, articles };
+  }
+}

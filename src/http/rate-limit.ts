@@ -1,0 +1,71 @@
+import type { Request, RequestHandler } from 'express';
+import { AppError } from '../shared/errors';
+
+/**
+ * Fixed-window counters kept in this process's memory. Each instance counts on its own: behind a
+ * load balancer with N instances a client may get up to N times the limit (see docs/embed.md).
+ */
+export class FixedWindowRateLimiter {
+  private readonly windows = new Map<string, { start: number; count: number }>();
+  private lastSweep = 0;
+
+  constructor(
+    private readonly opts: { limit: number; windowSeconds: number; now?: () => number },
+  ) {}
+
+  /** Counts one request for `key`; when over the limit, says how long until the window resets. */
+  hit(key: string): { allowed: boolean; retryAfterSeconds: number } {
+    const now = this.opts.now?.() ?? Date.now();
+    const windowMs = this.opts.windowSeconds * 1000;
+    this.sweep(now, windowMs);
+    let entry = this.windows.get(key);
+    if (!entry || now - entry.start >= windowMs) {
+      entry = { start: now, count: 0 };
+      this.windows.set(key, entry);
+    }
+    entry.count += 1;
+    const retryAfterSeconds = Math.max(1, Math.ceil((entry.start + windowMs - now) / 1000));
+    return { allowed: entry.count <= this.opts.limit, retryAfterSeconds };
+  }
+
+  /** Throws the catalogue's RATE_LIMITED error (429 with Retry-After) when over the limit. */
+  check(key: string): void {
+    const { allowed, retryAfterSeconds } = this.hit(key);
+    if (!allowed) {
+      throw new AppError('RATE_LIMITED', 'Too many requests. Please wait a little and try again.', { retryAfterSeconds });
+    }
+  }
+
+  /** Drops finished windows once per window, so memory follows the number of active clients. */
+  private sweep(now: number, windowMs: number): void {
+    if (now - this.lastSweep < windowMs) return;
+    this.lastSweep = now;
+    for (const [key, entry] of this.windows) if (now - entry.start >= windowMs) this.windows.delete(key);
+  }
+}
+
+/** The limits on public endpoints that send email: per client IP and per email address. */
+export interface PublicRateLimits {
+  perIp: FixedWindowRateLimiter;
+  perAddress: FixedWindowRateLimiter;
+}
+
+export function createPublicRateLimits(config: {
+  RATE_LIMIT_PER_IP: number;
+  RATE_LIMIT_PER_ADDRESS: number;
+  RATE_LIMIT_WINDOW_SECONDS: number;
+}): PublicRateLimits {
+  const windowSeconds = config.RATE_LIMIT_WINDOW_SECONDS;
+  return {
+    perIp: new FixedWindowRateLimiter({ limit: config.RATE_LIMIT_PER_IP, windowSeconds }),
+    perAddress: new FixedWindowRateLimiter({ limit: config.RATE_LIMIT_PER_ADDRESS, windowSeconds }),
+  };
+}
+
+/** Middleware: counts the request against its client IP (req.ip honours the trust proxy setting). */
+export function limitPerIp(limiter: FixedWindowRateLimiter): RequestHandler {
+  return (req: Request, _res, next) => {
+    limiter.check(`ip:${req.ip ?? 'unknown'}`);
+    next();
+  };
+}

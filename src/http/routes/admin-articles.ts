@@ -1,0 +1,105 @@
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import type { Article } from '../../articles/article-repository';
+import type { ArticleService } from '../../articles/article-service';
+import { fieldErrors } from '../../articles/article-input';
+import { AppError, validationError } from '../../shared/errors';
+import { requireAdmin } from '../admin-auth';
+
+const MAX_PAGE = 200;
+
+/**
+ * GET ?limit&order=published|id&cursor: `published` (default) pages newest first, `id` pages in
+ * insertion order (for syncing). The answer's nextCursor, passed back as cursor, gives the next page.
+ */
+const listQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(50),
+  order: z.enum(['published', 'id']).default('published'),
+  cursor: z
+    .string()
+    .regex(/^\d+(~\d+)?$/, 'must be a nextCursor from a previous page')
+    .optional(),
+});
+
+/** /api/admin/articles: create (idempotent by sourceId), read, update, delete. Bearer ADMIN_TOKEN. */
+export function adminArticlesRouter(deps: { articles: ArticleService; adminToken: string | undefined }): Router {
+  const { articles } = deps;
+  const routes = Router();
+
+  routes.get('/', async (req, res) => {
+    const parsed = listQuerySchema.safeParse(req.query);
+    if (!parsed.success) throw validationError(fieldErrors(parsed.error));
+    const { limit, order, cursor } = parsed.data;
+    const page = await articles.list({ limit, order, after: decodeCursor(cursor, order) });
+    const last = page.at(-1);
+    res.json({
+      articles: page.map(toJson),
+      nextCursor: last && page.length === limit ? encodeCursor(last, order) : null,
+    });
+  });
+
+  routes.post('/', async (req, res) => {
+    const { article, outcome } = await articles.create(req.body);
+    res.status(outcome === 'created' ? 201 : 200).json({ article: toJson(article), outcome });
+  });
+
+  routes.get('/:id', async (req, res) => {
+    res.json({ article: toJson(await articles.get(idParam(req))) });
+  });
+
+  routes.put('/:id', async (req, res) => {
+    res.json({ article: toJson(await articles.replace(idParam(req), req.body)) });
+  });
+
+  routes.patch('/:id', async (req, res) => {
+    res.json({ article: toJson(await articles.patch(idParam(req), req.body)) });
+  });
+
+  routes.delete('/:id', async (req, res) => {
+    await articles.remove(idParam(req));
+    res.status(204).end();
+  });
+
+  const router = Router();
+  // Scoped to the path: a bare router.use() would demand the token from every later router too.
+  router.use('/api/admin/articles', requireAdmin(deps.adminToken), routes);
+  return router;
+}
+
+function idParam(req: Request): number {
+  const raw = String(req.params.id);
+  const id = /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(id) || id < 1) throw new AppError('NOT_FOUND', 'No such article');
+  return id;
+}
+
+function encodeCursor(article: Article, order: 'published' | 'id'): string {
+  return order === 'id' ? String(article.id) : `${article.publishedAt.getTime()}~${article.id}`;
+}
+
+function decodeCursor(cursor: string | undefined, order: 'published' | 'id'): { id: number; publishedAt?: Date } | undefined {
+  if (!cursor) return undefined;
+  const [first, second] = cursor.split('~');
+  if (order === 'id') {
+    if (second !== undefined) throw validationError({ cursor: 'belongs to order=published' });
+    return { id: Number(first) };
+  }
+  if (second === undefined) throw validationError({ cursor: 'belongs to order=id' });
+  return { id: Number(second), publishedAt: new Date(Number(first)) };
+}
+
+function toJson(article: Article) {
+  return {
+    id: article.id,
+    sourceId: article.sourceId,
+    title: article.title,
+    url: article.url,
+    summary: article.summary,
+    author: article.author,
+    imageUrl: article.imageUrl,
+    publishedAt: article.publishedAt.toISOString(),
+    categories: article.categories,
+    createdAt: article.createdAt.toISOString(),
+    updatedAt: article.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,36 @@
+import { Router } from 'express';
+import { AppError } from '../../shared/errors';
+import type { Templates } from '../../mail/templates';
+import type { DigestRepository } from '../../digests/digest-repository';
+import type { EditionComposer } from '../../digests/edition-composer';
+
+const PUBLIC_ID = /^[A-Za-z0-9_-]{16,32}$/;
+
+/**
+ * GET /digests/:publicId, the "view in browser" page: the edition as it was sent, with the
+ * personal links replaced by generic ones (the page is public and shared).
+ */
+export function digestPagesRouter(deps: {
+  templates: Templates;
+  repository: DigestRepository;
+  composer: EditionComposer;
+}): Router {
+  const router = Router();
+  router.get('/digests/:publicId', async (req, res) => {
+    const { publicId } = req.params;
+    const digest = PUBLIC_ID.test(publicId) ? await deps.repository.byPublicId(publicId) : undefined;
+    if (!digest) throw new AppError('NOT_FOUND', 'No such digest');
+    // Article images live on the news site; the sandboxed frame may load them, nothing else changes.
+    const csp = res.getHeader('Content-Security-Policy');
+    if (typeof csp === 'string') res.setHeader('Content-Security-Policy', csp.replace(/img-src [^;]*/, "img-src 'self' data: https: http:"));
+    res.type('html').send(
+      deps.templates.page('digest', {
+        subject: digest.subject,
+        frequency: digest.frequency,
+        editionAt: digest.editionAt,
+        html: deps.composer.fillGenericLinks(digest.html),
+      }),
+    );
+  });
+  return router;
+}

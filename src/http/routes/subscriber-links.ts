@@ -1,0 +1,127 @@
+import { Router, type Request, type Response } from 'express';
+import type { Templates } from '../../mail/templates';
+import { AppError } from '../../shared/errors';
+import type { LinkPurpose, SignedLinks } from '../../shared/signed-links';
+import type { PreferencesService } from '../../subscriptions/preferences-service';
+import type { UnsubscribeService } from '../../subscriptions/unsubscribe-service';
+import { limitPerIp, type PublicRateLimits } from '../rate-limit';
+import { consentOf } from './subscriptions';
+import { emailOnlySchema, fieldErrors, frequencySchema } from './subscription-schemas';
+
+export interface SubscriberLinkRoutesDeps {
+  unsubscribe: UnsubscribeService;
+  preferences: PreferencesService;
+  templates: Templates;
+  links: SignedLinks;
+  limits: PublicRateLimits;
+  listName: string;
+}
+
+/**
+ * Everything reached through a link in an email, without login or cookie: unsubscribe (also the
+ * RFC 8058 one-click POST), resubscribe, preferences, and the "email me a manage link" form.
+ */
+export function subscriberLinksRouter(deps: SubscriberLinkRoutesDeps): Router {
+  const router = Router();
+  const { templates, links } = deps;
+  const page = (res: Response, name: string, data: object, status = 200) =>
+    res.status(status).type('html').send(templates.page(name, { listName: deps.listName, ...data }));
+
+  /** The subscriber a signed link stands for; a tampered or foreign link is a 404. */
+  const signed = (req: Request, purpose: LinkPurpose): number => {
+    const id = links.verify(purpose, req.query.s);
+    if (id === undefined) throw new AppError('TOKEN_INVALID', 'This link is not valid. Please use the link from your latest email.');
+    return id;
+  };
+  const unsubscribePage = async (res: Response, id: number, notice?: string) => {
+    const subscriber = await deps.unsubscribe.subscriber(id);
+    page(res, 'unsubscribe', {
+      status: subscriber.status,
+      notice,
+      token: links.token('unsubscribe', id),
+      preferencesUrl: links.url('preferences', id),
+    });
+  };
+
+  router.get('/unsubscribe', async (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    await unsubscribePage(res, signed(req, 'unsubscribe'));
+  });
+
+  router.post('/unsubscribe', async (req, res) => {
+    const id = signed(req, 'unsubscribe');
+    // RFC 8058: mailbox providers POST "List-Unsubscribe=One-Click" (urlencoded or multipart, so
+    // maybe unparsed here). Only our own page's button says `via=page`; anything else is one-click.
+    const fromPage = req.body?.via === 'page';
+    await deps.unsubscribe.unsubscribe(id, consentOf(req, fromPage ? 'unsubscribe-page' : 'one-click'));
+    if (!fromPage) return void res.status(200).type('text/plain').send('You have been unsubscribed.');
+    await unsubscribePage(res, id, 'unsubscribed');
+  });
+
+  router.post('/resubscribe', async (req, res) => {
+    const id = signed(req, 'unsubscribe');
+    const outcome = await deps.unsubscribe.resubscribe(id, consentOf(req, 'resubscribe-link'));
+    if (outcome === 'pending') return void page(res, 'check-inbox', { kind: 'signup' });
+    await unsubscribePage(res, id, 'resubscribed');
+  });
+
+  router.get('/preferences', async (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    const id = signed(req, 'preferences');
+    await preferencesPage(res, id, {});
+  });
+
+  router.post('/preferences', async (req, res) => {
+    const id = signed(req, 'preferences');
+    const parsed = frequencySchema.safeParse(req.body ?? {});
+    if (!parsed.success) return void (await preferencesPage(res, id, { errors: fieldErrors(parsed.error) }, 400));
+    await deps.preferences.setFrequency(id, parsed.data.frequency);
+    await preferencesPage(res, id, { saved: true });
+  });
+
+  async function preferencesPage(res: Response, id: number, extra: object, status = 200): Promise<void> {
+    const subscriber = await deps.preferences.subscriber(id);
+    page(
+      res,
+      'preferences',
+      {
+        email: subscriber.email,
+        status: subscriber.status,
+        frequency: subscriber.frequency,
+        preferencesToken: links.token('preferences', id),
+        unsubscribeToken: links.token('unsubscribe', id),
+        errors: {},
+        ...extra,
+      },
+      status,
+    );
+  }
+
+  router.get('/manage', (_req, res) => {
+    page(res, 'manage', { values: {}, errors: {} });
+  });
+
+  router.post('/manage', limitPerIp(deps.limits.perIp), async (req, res) => {
+    const json = Boolean(req.is('application/json'));
+    const parsed = emailOnlySchema.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      const errors = fieldErrors(parsed.error);
+      if (json) throw new AppError('VALIDATION', 'Some fields are not valid', { fields: errors });
+      return void page(res, 'manage', { values: req.body ?? {}, errors }, 400);
+    }
+    deps.limits.perAddress.check(`address:${parsed.data.email}`);
+    await deps.preferences.requestManageLink(parsed.data.email);
+    if (json) return void res.status(202).json({ status: 'received', message: 'If this address is on our list, a link is on its way.' });
+    page(res, 'check-inbox', { kind: 'manage' });
+  });
+
+  /** The link from the manage email: reading it changes nothing, it leads to the preferences page. */
+  router.get('/manage/open', async (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    const id = await deps.preferences.openManageLink(req.query.token);
+    if (id === undefined) return void page(res, 'manage', { values: {}, errors: {}, expired: true }, 410);
+    res.redirect(303, `/preferences?s=${links.token('preferences', id)}`);
+  });
+
+  return router;
+}

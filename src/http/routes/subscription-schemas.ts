@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+/** Request schemas of the subscription area. Unknown fields are dropped (zod's default). */
+
+// Line breaks smuggled into an address or name are the classic header-injection move: refuse them.
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const noControlChars = (v: string) => !CONTROL_CHARS.test(v);
+
+export const emailField = z
+  .string({ error: 'Enter your email address' })
+  .max(254, 'That email address is too long (254 characters at most)')
+  .refine(noControlChars, 'An email address cannot contain line breaks or control characters')
+  .trim()
+  .toLowerCase()
+  .pipe(z.string().min(1, 'Enter your email address').pipe(z.email('Enter a valid email address, like name@example.com')));
+
+const nameField = z
+  .string({ error: 'Your name must be text' })
+  .max(100, 'Your name can be 100 characters at most')
+  .refine(noControlChars, 'Your name cannot contain line breaks or control characters')
+  .trim()
+  .transform((v) => v || undefined)
+  .optional();
+
+const emptyAsUndefined = (v: unknown) => (v === '' || v === null ? undefined : v);
+
+export const frequencyField = z.preprocess(
+  emptyAsUndefined,
+  z.enum(['daily', 'weekly'], { error: 'Choose daily or weekly' }).default('daily'),
+);
+
+export const signupSchema = z.object({
+  email: emailField,
+  name: nameField,
+  frequency: frequencyField,
+  /** Where the form lives, from a hidden field: our page ("form") or a news site's ("embed"). */
+  source: z.preprocess(emptyAsUndefined, z.enum(['form', 'embed', 'api']).optional()).catch(undefined),
+});
+
+export const emailOnlySchema = z.object({ email: emailField });
+
+export const frequencySchema = z.object({
+  frequency: z.enum(['daily', 'weekly'], { error: 'Choose daily or weekly' }),
+});
+
+/** The honeypot: a field people never see. Anything in it means a bot filled the form. */
+export const HONEYPOT_FIELD = 'website';
+
+/** zod issues -> one message per top-level field, the first that applies. */
+export function fieldErrors(error: z.ZodError): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const key = String(issue.path[0] ?? 'form');
+    fields[key] ??= issue.message;
+  }
+  return fields;
+}

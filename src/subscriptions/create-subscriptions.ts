@@ -1,0 +1,70 @@
+import type { PrismaClient } from '../generated/prisma/client';
+import type { PgBoss } from '../jobs/job-queue';
+import type { Mailer } from '../mail/mailer';
+import type { Templates } from '../mail/templates';
+import type { Clock } from '../shared/clock';
+import type { Logger } from '../shared/logger';
+import type { SignedLinks } from '../shared/signed-links';
+import { ConfirmationRequests } from './confirmation-requests';
+import { ConfirmationService } from './confirmation-service';
+import { PreferencesService } from './preferences-service';
+import { PurgePendingSignups } from './purge-pending-signups';
+import { SignupService } from './signup-service';
+import { SubscriberRepository } from './subscriber-repository';
+import { SubscriptionEmails, listNameFrom } from './subscription-emails';
+import { PgBossSubscriptionMailQueue, registerSubscriptionJobs } from './subscription-jobs';
+import { UnsubscribeService } from './unsubscribe-service';
+
+/** How long a "manage my subscription" link works. */
+const MANAGE_LINK_TTL_MINUTES = 60;
+
+/** Builds the subscription area from real dependencies; called by main.ts, the wiring place. */
+export function createSubscriptions(deps: {
+  prisma: PrismaClient;
+  boss: PgBoss;
+  mailer: Mailer;
+  templates: Templates;
+  links: SignedLinks;
+  clock: Clock;
+  logger: Logger;
+  config: {
+    PUBLIC_URL: string;
+    MAIL_FROM: string;
+    CONFIRMATION_TTL_HOURS: number;
+    CONFIRMATION_RESEND_MINUTES: number;
+    PENDING_PURGE_DAYS: number;
+    RUN_JOBS: boolean;
+  };
+}) {
+  const { config, clock } = deps;
+  const repository = new SubscriberRepository({ prisma: deps.prisma });
+  const queue = new PgBossSubscriptionMailQueue(deps.boss);
+  const confirmations = new ConfirmationRequests({ repository, queue, clock, resendMinutes: config.CONFIRMATION_RESEND_MINUTES });
+  const listName = listNameFrom(config.MAIL_FROM);
+  const emails = new SubscriptionEmails({
+    repository,
+    mailer: deps.mailer,
+    templates: deps.templates,
+    links: deps.links,
+    clock,
+    settings: {
+      publicUrl: config.PUBLIC_URL,
+      listName,
+      confirmationTtlHours: config.CONFIRMATION_TTL_HOURS,
+      manageTtlMinutes: MANAGE_LINK_TTL_MINUTES,
+    },
+  });
+  const purge = new PurgePendingSignups({ repository, clock, pendingPurgeDays: config.PENDING_PURGE_DAYS });
+  return {
+    listName,
+    signup: new SignupService({ repository, confirmations }),
+    confirmation: new ConfirmationService({ repository, confirmations, queue, clock }),
+    unsubscribe: new UnsubscribeService({ repository, confirmations, clock }),
+    preferences: new PreferencesService({ repository, confirmations, queue, clock }),
+    purge,
+    registerJobs: () =>
+      registerSubscriptionJobs({ boss: deps.boss, emails, purge, logger: deps.logger, runJobs: config.RUN_JOBS }),
+  };
+}
+
+export type Subscriptions = ReturnType<typeof createSubscriptions>;

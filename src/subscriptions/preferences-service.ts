@@ -1,0 +1,49 @@
+import { AppError } from '../shared/errors';
+import type { Clock } from '../shared/clock';
+import type { ConfirmationRequests } from './confirmation-requests';
+import type { Frequency, Subscriber, SubscriberRepository } from './subscriber-repository';
+import type { SubscriptionMailQueue } from './subscription-mail-queue';
+import { hashToken, looksLikeToken } from './tokens';
+
+/** Managing a subscription without a login: through the signed link, or a manage link by email. */
+export class PreferencesService {
+  constructor(
+    private readonly deps: {
+      repository: SubscriberRepository;
+      confirmations: ConfirmationRequests;
+      queue: SubscriptionMailQueue;
+      clock: Clock;
+    },
+  ) {}
+
+  async subscriber(id: number): Promise<Subscriber> {
+    const subscriber = await this.deps.repository.findById(id);
+    if (!subscriber) throw new AppError('NOT_FOUND', 'This subscription no longer exists');
+    return subscriber;
+  }
+
+  async setFrequency(id: number, frequency: Frequency): Promise<Subscriber> {
+    await this.subscriber(id);
+    await this.deps.repository.setFrequency(id, frequency);
+    return this.subscriber(id);
+  }
+
+  /**
+   * "Email me a link to manage my subscription". The caller answers the same whether or not the
+   * address is known; a pending address gets its confirmation email again instead (throttled).
+   */
+  async requestManageLink(email: string): Promise<void> {
+    const subscriber = await this.deps.repository.findByEmail(email);
+    if (!subscriber) return;
+    if (subscriber.status === 'pending') await this.deps.confirmations.request(subscriber.id);
+    else await this.deps.queue.manageLink(subscriber.id);
+  }
+
+  /** The subscriber a manage link stands for, while it is valid. Reading it changes nothing. */
+  async openManageLink(rawToken: unknown): Promise<number | undefined> {
+    if (!looksLikeToken(rawToken)) return undefined;
+    const token = await this.deps.repository.findToken(hashToken(rawToken), 'manage');
+    if (!token || token.expiresAt <= this.deps.clock.now()) return undefined;
+    return token.subscriberId;
+  }
+}

@@ -1,0 +1,31 @@
+import type { ConfirmationRequests } from './confirmation-requests';
+import type { ConsentContext, Frequency, SubscriberRepository } from './subscriber-repository';
+
+export interface SignupInput {
+  email: string;
+  name?: string;
+  frequency: Frequency;
+}
+
+/**
+ * A signup. The caller answers the same way whatever happens here: new, pending, confirmed and
+ * unsubscribed addresses must look alike from outside (no enumeration).
+ */
+export class SignupService {
+  constructor(private readonly deps: { repository: SubscriberRepository; confirmations: ConfirmationRequests }) {}
+
+  async signup(input: SignupInput, consent: ConsentContext): Promise<void> {
+    const { repository, confirmations } = this.deps;
+    const created = await repository.createPending(input, consent);
+    if (created) {
+      await confirmations.request(created.id);
+      return;
+    }
+    const existing = await repository.findByEmail(input.email);
+    // Confirmed already (or vanished between the two statements): nothing to send, nothing to change.
+    if (!existing || existing.status === 'confirmed') return;
+    // Pending: a repeat signup; unsubscribed: comes back through a fresh confirmation.
+    await repository.reopenSignup(existing.id, input, consent);
+    await confirmations.request(existing.id);
+  }
+}

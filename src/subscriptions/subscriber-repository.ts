@@ -1,0 +1,160 @@
+import { Prisma, type PrismaClient, type Subscriber, type Token } from '../generated/prisma/client';
+
+export type { Subscriber } from '../generated/prisma/client';
+export type Frequency = 'daily' | 'weekly';
+export type TokenPurpose = 'confirm' | 'manage';
+export type ConsentEvent = 'signup' | 'confirmation' | 'unsubscribe';
+
+/** Who did something and through which door: the proof-of-consent fields of a request. */
+export interface ConsentContext {
+  ip?: string;
+  userAgent?: string;
+  source: string;
+}
+
+/** The subscription area's only access to the database. */
+export class SubscriberRepository {
+  constructor(private readonly deps: { prisma: PrismaClient }) {}
+
+  private get prisma(): PrismaClient {
+    return this.deps.prisma;
+  }
+
+  findById(id: number): Promise<Subscriber | null> {
+    return this.prisma.subscriber.findUnique({ where: { id } });
+  }
+
+  findByEmail(email: string): Promise<Subscriber | null> {
+    return this.prisma.subscriber.findUnique({ where: { email } });
+  }
+
+  /** A new pending subscriber with its signup consent; undefined when the address already exists. */
+  async createPending(
+    data: { email: string; name?: string; frequency: Frequency },
+    consent: ConsentContext,
+  ): Promise<Subscriber | undefined> {
+    try {
+      return await this.prisma.subscriber.create({
+        data: { ...data, status: 'pending', consents: { create: { event: 'signup', ...consentRow(consent) } } },
+      });
+    } catch (err) {
+      // Two signups of one new address at once: the loser treats it as a repeat signup.
+      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') return undefined;
+      throw err;
+    }
+  }
+
+  /** A repeat signup of a pending or unsubscribed address: it becomes (or stays) pending. */
+  async reopenSignup(id: number, data: { name?: string; frequency: Frequency }, consent: ConsentContext): Promise<void> {
+    await this.prisma.$transaction([
+      this.prisma.subscriber.updateMany({
+        where: { id, status: { in: ['pending', 'unsubscribed'] } },
+        data: { status: 'pending', frequency: data.frequency, ...(data.name ? { name: data.name } : {}) },
+      }),
+      this.prisma.consent.create({ data: { subscriberId: id, event: 'signup', ...consentRow(consent) } }),
+    ]);
+  }
+
+  /**
+   * Takes the right to send a confirmation email now: true at most once per `resendAfter`, decided
+   * by one conditional UPDATE so concurrent signups cannot both win.
+   */
+  async claimConfirmationSlot(id: number, now: Date, resendAfterMs: number): Promise<boolean> {
+    const { count } = await this.prisma.subscriber.updateMany({
+      where: {
+        id,
+        status: 'pending',
+        OR: [{ confirmationSentAt: null }, { confirmationSentAt: { lte: new Date(now.getTime() - resendAfterMs) } }],
+      },
+      data: { confirmationSentAt: now },
+    });
+    return count === 1;
+  }
+
+  /** Gives the slot back when the email could not even be queued, so the next signup retries. */
+  async releaseConfirmationSlot(id: number, claimedAt: Date): Promise<void> {
+    await this.prisma.subscriber.updateMany({ where: { id, confirmationSentAt: claimedAt }, data: { confirmationSentAt: null } });
+  }
+
+  async saveToken(data: { subscriberId: number; purpose: TokenPurpose; hash: string; expiresAt: Date }): Promise<void> {
+    await this.prisma.token.create({ data });
+  }
+
+  findToken(hash: string, purpose: TokenPurpose): Promise<(Token & { subscriber: Subscriber }) | null> {
+    return this.prisma.token.findFirst({ where: { hash, purpose }, include: { subscriber: true } });
+  }
+
+  /** Pending -> confirmed, spending the token; false when it was not pending (e.g. a second click). */
+  async confirm(subscriberId: number, tokenId: number, now: Date, consent: ConsentContext): Promise<boolean> {
+    return this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.subscriber.updateMany({
+        where: { id: subscriberId, status: 'pending' },
+        data: { status: 'confirmed', confirmedAt: now, unsubscribedAt: null },
+      });
+      await tx.token.updateMany({ where: { id: tokenId, usedAt: null }, data: { usedAt: now } });
+      if (count === 1) {
+        await tx.consent.create({ data: { subscriberId, event: 'confirmation', ...consentRow(consent) } });
+      }
+      return count === 1;
+    });
+  }
+
+  /**
+   * Stops all mail to the subscriber at once. Outstanding confirmation links die with it, so a
+   * cancelled signup cannot be confirmed later by a prefetching scanner or a forwarded email.
+   */
+  async unsubscribe(id: number, now: Date, consent: ConsentContext): Promise<boolean> {
+    return this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.subscriber.updateMany({
+        where: { id, status: { in: ['pending', 'confirmed'] } },
+        data: { status: 'unsubscribed', unsubscribedAt: now },
+      });
+      await tx.token.deleteMany({ where: { subscriberId: id, purpose: 'confirm' } });
+      if (count === 1) {
+        await tx.consent.create({ data: { subscriberId: id, event: 'unsubscribe', ...consentRow(consent) } });
+      }
+      return count === 1;
+    });
+  }
+
+  /** Undo of an unsubscribe by someone who had confirmed before, through their signed link. */
+  async restoreConfirmed(id: number, consent: ConsentContext): Promise<boolean> {
+    return this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.subscriber.updateMany({
+        where: { id, status: 'unsubscribed', confirmedAt: { not: null } },
+        data: { status: 'confirmed', unsubscribedAt: null },
+      });
+      if (count === 1) {
+        await tx.consent.create({ data: { subscriberId: id, event: 'confirmation', ...consentRow(consent) } });
+      }
+      return count === 1;
+    });
+  }
+
+  async setFrequency(id: number, frequency: Frequency): Promise<void> {
+    await this.prisma.subscriber.update({ where: { id }, data: { frequency } });
+  }
+
+  /**
+   * Signups never confirmed since `cutoff` are deleted (with their tokens and consents). A former
+   * subscriber who signed up again and did not confirm goes back to unsubscribed instead: their
+   * earlier consent history stays.
+   */
+  async purgePending(cutoff: Date): Promise<{ deleted: number; reverted: number }> {
+    const stale = { status: 'pending' as const, createdAt: { lt: cutoff }, OR: [{ confirmationSentAt: null }, { confirmationSentAt: { lt: cutoff } }] };
+    const [deleted, reverted] = await this.prisma.$transaction([
+      this.prisma.subscriber.deleteMany({ where: { ...stale, confirmedAt: null } }),
+      this.prisma.subscriber.updateMany({ where: { ...stale, confirmedAt: { not: null } }, data: { status: 'unsubscribed' } }),
+    ]);
+    await this.prisma.token.deleteMany({ where: { expiresAt: { lt: cutoff } } });
+    return { deleted: deleted.count, reverted: reverted.count };
+  }
+}
+
+function consentRow(consent: ConsentContext): { ip: string | null; userAgent: string | null; source: string } {
+  return {
+    ip: consent.ip?.slice(0, 64) ?? null,
+    userAgent: consent.userAgent?.slice(0, 512) ?? null,
+    source: consent.source.slice(0, 100),
+  };
+}

@@ -1,0 +1,93 @@
+import type { Clock } from '../shared/clock';
+import type { Mailer } from '../mail/mailer';
+import type { Templates } from '../mail/templates';
+import type { SignedLinks } from '../shared/signed-links';
+import type { SubscriberRepository, TokenPurpose } from './subscriber-repository';
+import { issueToken } from './tokens';
+
+export interface SubscriptionEmailSettings {
+  publicUrl: string;
+  /** Shown in subjects and greetings, e.g. "The Daily Courier". */
+  listName: string;
+  confirmationTtlHours: number;
+  manageTtlMinutes: number;
+}
+
+/**
+ * The bodies of the subscription email jobs. Each reads the subscriber afresh, so an address that
+ * unsubscribed after the job was queued gets nothing; each makes its own token, so the raw secret
+ * exists only in the email. The name a person typed never goes into the confirmation email
+ * (anyone can type anything next to someone else's address).
+ */
+export class SubscriptionEmails {
+  constructor(
+    private readonly deps: {
+      repository: SubscriberRepository;
+      mailer: Mailer;
+      templates: Templates;
+      links: SignedLinks;
+      clock: Clock;
+      settings: SubscriptionEmailSettings;
+    },
+  ) {}
+
+  async confirmation(subscriberId: number): Promise<'sent' | 'skipped'> {
+    const subscriber = await this.deps.repository.findById(subscriberId);
+    if (subscriber?.status !== 'pending') return 'skipped';
+    const { settings } = this.deps;
+    const token = await this.newToken(subscriberId, 'confirm', settings.confirmationTtlHours * 60);
+    await this.send(subscriber.email, subscriberId, 'confirm', `Confirm your subscription to ${settings.listName}`, {
+      confirmUrl: `${settings.publicUrl}/confirm?token=${token}`,
+      ttlHours: settings.confirmationTtlHours,
+    });
+    return 'sent';
+  }
+
+  async welcome(subscriberId: number): Promise<'sent' | 'skipped'> {
+    const subscriber = await this.deps.repository.findById(subscriberId);
+    if (subscriber?.status !== 'confirmed') return 'skipped';
+    await this.send(subscriber.email, subscriberId, 'welcome', `Welcome to ${this.deps.settings.listName}`, {
+      name: subscriber.name ?? '',
+      frequency: subscriber.frequency,
+      preferencesUrl: this.deps.links.url('preferences', subscriberId),
+    });
+    return 'sent';
+  }
+
+  async manageLink(subscriberId: number): Promise<'sent' | 'skipped'> {
+    const subscriber = await this.deps.repository.findById(subscriberId);
+    if (!subscriber || subscriber.status === 'pending') return 'skipped';
+    const { settings } = this.deps;
+    const token = await this.newToken(subscriberId, 'manage', settings.manageTtlMinutes);
+    await this.send(subscriber.email, subscriberId, 'manage', `Manage your ${settings.listName} subscription`, {
+      manageUrl: `${settings.publicUrl}/manage/open?token=${token}`,
+      ttlMinutes: settings.manageTtlMinutes,
+    });
+    return 'sent';
+  }
+
+  private async newToken(subscriberId: number, purpose: TokenPurpose, ttlMinutes: number): Promise<string> {
+    const { raw, hash } = issueToken();
+    const expiresAt = new Date(this.deps.clock.now().getTime() + ttlMinutes * 60_000);
+    await this.deps.repository.saveToken({ subscriberId, purpose, hash, expiresAt });
+    return raw;
+  }
+
+  private async send(to: string, subscriberId: number, template: string, subject: string, data: object): Promise<void> {
+    const unsubscribeUrl = this.deps.links.url('unsubscribe', subscriberId);
+    const { html, text } = this.deps.templates.email(template, {
+      ...data,
+      subject,
+      listName: this.deps.settings.listName,
+      unsubscribeUrl,
+      publicUrl: this.deps.settings.publicUrl,
+    });
+    await this.deps.mailer.send({ to, subject, html, text, unsubscribeUrl });
+  }
+}
+
+/** "Bulletin <news@x>" -> "Bulletin": the display name of the sender is the newsletter's name. */
+export function listNameFrom(mailFrom: string): string {
+  const name = /^\s*"?([^"<]+?)"?\s*</.exec(mailFrom)?.[1]?.trim();
+  return name || 'our newsletter';
+}

@@ -1,0 +1,113 @@
+import type { PgBoss } from '../jobs/job-queue';
+import { isPermanentFailure } from '../mail/mailer';
+import type { Logger } from '../shared/logger';
+import type { PurgePendingSignups } from './purge-pending-signups';
+import type { SubscriptionEmails } from './subscription-emails';
+import type { SubscriptionMailQueue } from './subscription-mail-queue';
+
+const QUEUES = {
+  confirmation: 'subscription-confirmation-email',
+  welcome: 'subscription-welcome-email',
+  manageLink: 'subscription-manage-email',
+  purge: 'subscription-purge-pending',
+} as const;
+
+/**
+ * A person waits for these emails, so creating a job NOTIFYs the workers (no polling delay), and an
+ * SMTP outage is ridden out with exponential retries: 2 s, 4 s, 8 s ... capped at 15 minutes,
+ * about five hours in all, before a job is given up.
+ */
+const MAIL_QUEUE_OPTIONS = {
+  notify: true,
+  retryLimit: 25,
+  retryDelay: 2,
+  retryBackoff: true,
+  retryDelayMax: 900,
+  expireInSeconds: 120,
+};
+
+/** Polling is only the backstop behind NOTIFY, but it is also what picks up a retry when it falls due. */
+const WORK_OPTIONS = { batchSize: 1, localConcurrency: 2, pollingIntervalSeconds: 2, notifyPollingIntervalSeconds: 2 };
+
+const PURGE_CRON = '23 3 * * *';
+
+interface SubscriberJob {
+  subscriberId: number;
+}
+
+/** The queue the services use: a job carries the subscriber id and nothing else. */
+export class PgBossSubscriptionMailQueue implements SubscriptionMailQueue {
+  constructor(private readonly boss: PgBoss) {}
+
+  async confirmation(subscriberId: number): Promise<void> {
+    await this.boss.send(QUEUES.confirmation, { subscriberId } satisfies SubscriberJob);
+  }
+
+  async welcome(subscriberId: number): Promise<void> {
+    await this.boss.send(QUEUES.welcome, { subscriberId } satisfies SubscriberJob);
+  }
+
+  async manageLink(subscriberId: number): Promise<void> {
+    await this.boss.send(QUEUES.manageLink, { subscriberId } satisfies SubscriberJob);
+  }
+}
+
+/** Creates the queues (every instance: any may enqueue); workers and the schedule only when `runJobs`. */
+export async function registerSubscriptionJobs(deps: {
+  boss: PgBoss;
+  emails: SubscriptionEmails;
+  purge: PurgePendingSignups;
+  logger: Logger;
+  runJobs: boolean;
+}): Promise<void> {
+  const { boss, emails, logger } = deps;
+  for (const name of [QUEUES.confirmation, QUEUES.welcome, QUEUES.manageLink]) {
+    await ensureQueue(boss, name, MAIL_QUEUE_OPTIONS);
+  }
+  await ensureQueue(boss, QUEUES.purge, { retryLimit: 3, retryDelay: 60 });
+  if (!deps.runJobs) return;
+
+  const mailWorker = (kind: keyof SubscriptionMailQueue) =>
+    boss.work<SubscriberJob>(QUEUES[kind], WORK_OPTIONS, async ([job]) => {
+      if (!job) return;
+      try {
+        const outcome = await emails[kind](job.data.subscriberId);
+        logger.info({ job: job.id, kind, subscriberId: job.data.subscriberId, outcome }, 'subscription email job done');
+      } catch (err) {
+        // The receiving side refused for good (5xx): retrying would only repeat the refusal.
+        if (isPermanentFailure(err)) {
+          logger.warn({ job: job.id, kind, err: (err as Error).message }, 'subscription email refused permanently');
+          return;
+        }
+        logger.warn({ job: job.id, kind, err: (err as Error).message }, 'subscription email failed, will retry');
+        throw err;
+      }
+    });
+  await mailWorker('confirmation');
+  await mailWorker('welcome');
+  await mailWorker('manageLink');
+
+  await boss.work(QUEUES.purge, async () => {
+    const result = await deps.purge.run();
+    logger.info(result, 'pending signups purged');
+  });
+  await boss.schedule(QUEUES.purge, PURGE_CRON);
+}
+
+type QueueOptions = NonNullable<Parameters<PgBoss['createQueue']>[1]>;
+
+/** pg-boss's createQueue fails when the queue exists: create once, update the options afterwards. */
+async function ensureQueue(boss: PgBoss, name: string, options: QueueOptions): Promise<void> {
+  if (!(await boss.getQueue(name))) {
+    try {
+      await boss.createQueue(name, options);
+      return;
+    } catch (err) {
+      // Another instance starting at the same moment may have created it first.
+      if (!(await boss.getQueue(name))) throw err;
+    }
+  }
+  // retryDelayMax is fixed at creation in pg-boss 12; the other options follow the code.
+  const { retryDelayMax: _fixed, ...updatable } = options;
+  await boss.updateQueue(name, updatable);
+}

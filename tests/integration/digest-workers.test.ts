@@ -1,0 +1,107 @@
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import request from 'supertest';
+import { startTestBulletin, TEST_ADMIN_TOKEN, type TestBulletin } from '../helpers/test-bulletin';
+import { DigestFixtures, duplicates } from '../helpers/digest-fixtures';
+
+const CONCURRENCY = 5;
+const admin = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+
+/** Sender processes only: the app itself runs no jobs here, so these are the only senders. */
+describe('digest senders in separate processes', () => {
+  let app: TestBulletin;
+  let fx: DigestFixtures;
+  const children: ChildProcess[] = [];
+  beforeEach(async () => {
+    app = await startTestBulletin({ RUN_JOBS: 'false' });
+    fx = new DigestFixtures(app.db.url);
+  });
+  afterEach(async () => {
+    for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+    await fx.close();
+    await app.stop();
+  });
+
+  function startSender(): Promise<ChildProcess> {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../helpers/digest-sender-process.ts')], {
+      env: {
+        ...process.env,
+        DATABASE_URL: app.db.url,
+        SMTP_URL: app.smtp.url,
+        SECRET_KEY: 'test-secret-key-0123456789abcdef0123456789',
+        PUBLIC_URL: app.config.PUBLIC_URL,
+        SEND_CONCURRENCY: String(CONCURRENCY),
+        SMTP_MAX_CONNECTIONS: String(CONCURRENCY),
+        SEND_BATCH_SIZE: '20',
+        SENDER_LEASE_SECONDS: '2',
+        LOG_LEVEL: 'silent',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(child);
+    return new Promise((resolve, reject) => {
+      child.stdout!.once('data', () => resolve(child));
+      child.once('exit', (code) => reject(new Error(`sender exited early with ${code}`)));
+    });
+  }
+
+  async function composeFor(count: number): Promise<{ digestId: number; emails: string[] }> {
+    const readers = await fx.subscribers(count);
+    await fx.article({ title: 'Sent by many hands' });
+    const res = await request(app.url).post('/api/admin/digests').set(admin).send({ frequency: 'daily' });
+    expect(res.status).toBe(201);
+    return { digestId: res.body.digest.id, emails: readers.map((r) => r.email) };
+  }
+
+  function stopGracefully(child: ChildProcess): Promise<void> {
+    return new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  }
+
+  test('when a sender is killed mid-send and started again, then everyone is mailed once (bar messages in flight)', async () => {
+    const { digestId, emails } = await composeFor(300);
+    const first = await startSender();
+    await app.smtp.waitFor(() => app.smtp.messages.length >= 60, 20_000);
+    first.kill('SIGKILL');
+    await new Promise((r) => first.once('exit', r));
+    const before = app.smtp.messages.length;
+    expect(before).toBeLessThan(300);
+
+    const second = await startSender();
+    const counts = await fx.waitUntilSettled(digestId, 30_000);
+    await stopGracefully(second);
+
+    expect(counts).toEqual({ sent: 300 });
+    const received = new Set(app.smtp.messages.flatMap((m) => m.to));
+    expect(received).toEqual(new Set(emails));
+    const { extra } = duplicates(app.smtp);
+    expect(extra).toBeLessThanOrEqual(CONCURRENCY);
+    expect(app.smtp.messages.length).toBe(300 + extra);
+  });
+
+  test('when two senders share one digest, then every subscriber is mailed exactly once', async () => {
+    const { digestId, emails } = await composeFor(300);
+    const [a, b] = await Promise.all([startSender(), startSender()]);
+    const counts = await fx.waitUntilSettled(digestId, 30_000);
+    await Promise.all([stopGracefully(a), stopGracefully(b)]);
+    expect(counts).toEqual({ sent: 300 });
+    expect(app.smtp.messages).toHaveLength(300);
+    expect(new Set(app.smtp.messages.flatMap((m) => m.to))).toEqual(new Set(emails));
+  });
+
+  test('when a sender stops gracefully mid-send, then its claims go back and another finishes without duplicates', async () => {
+    const { digestId } = await composeFor(200);
+    const first = await startSender();
+    await app.smtp.waitFor(() => app.smtp.messages.length >= 30, 20_000);
+    await stopGracefully(first);
+    const counts = await fx.deliveryCounts(digestId);
+    expect(counts.sending ?? 0).toBe(0);
+    const second = await startSender();
+    expect(await fx.waitUntilSettled(digestId, 30_000)).toEqual({ sent: 200 });
+    await stopGracefully(second);
+    expect(duplicates(app.smtp).extra).toBe(0);
+  });
+});

@@ -1,0 +1,88 @@
+import crypto from 'node:crypto';
+import pg from 'pg';
+import request from 'supertest';
+import type { CapturedMail } from '../helpers/smtp-capture';
+import type { TestBulletin } from '../helpers/test-bulletin';
+
+/** Shared steps of the subscription integration tests: sign up, read the email, follow its links. */
+
+export function uniqueEmail(label = 'reader'): string {
+  return `${label}-${crypto.randomBytes(5).toString('hex')}@example.org`;
+}
+
+export function submitSignup(app: TestBulletin, fields: Record<string, string>) {
+  return request(app.url).post('/subscribe').type('form').set('Accept', 'text/html').send(fields);
+}
+
+export function submitJsonSignup(app: TestBulletin, body: object, headers: Record<string, string> = {}) {
+  return request(app.url).post('/subscribe').set('Accept', 'application/json').set(headers).send(body);
+}
+
+/** The first link in the email's plain text whose path starts with `path`. */
+export function linkIn(mail: CapturedMail, path: string): string {
+  const text = mail.parsed.text ?? '';
+  const found = text.match(/https?:\/\/[^\s<>"]+/g)?.find((u) => new URL(u).pathname === path);
+  if (!found) throw new Error(`no ${path} link in email "${mail.parsed.subject}"`);
+  return found;
+}
+
+/** Path and query of a full URL, for supertest against app.url. */
+export function relative(url: string): string {
+  const u = new URL(url);
+  return `${u.pathname}${u.search}`;
+}
+
+export function waitForMail(app: TestBulletin, to: string, subject: RegExp, timeoutMs?: number): Promise<CapturedMail> {
+  return app.smtp.waitFor((m) => m.to.includes(to) && subject.test(m.parsed.subject ?? ''), timeoutMs);
+}
+
+export function mailsTo(app: TestBulletin, to: string, subject: RegExp): CapturedMail[] {
+  return app.smtp.to(to).filter((m) => subject.test(m.parsed.subject ?? ''));
+}
+
+/** Follows the confirmation link the way a browser does: GET the page, POST its form. */
+export async function confirmThroughLink(app: TestBulletin, confirmUrl: string, headers: Record<string, string> = {}) {
+  const page = await request(app.url).get(relative(confirmUrl)).set('Accept', 'text/html').set(headers);
+  const token = /name="token" value="([^"]+)"/.exec(page.text)?.[1];
+  if (!token) throw new Error(`no confirm form on the page (status ${page.status})`);
+  return request(app.url).post('/confirm').type('form').set('Accept', 'text/html').set(headers).send({ token });
+}
+
+/** Signs up and confirms; returns the welcome email and the subscriber's id. */
+export async function subscribeAndConfirm(app: TestBulletin, email: string, fields: Record<string, string> = {}) {
+  await submitSignup(app, { email, ...fields }).expect(200);
+  const confirmMail = await waitForMail(app, email, /confirm/i);
+  const confirmed = await confirmThroughLink(app, linkIn(confirmMail, '/confirm'));
+  if (confirmed.status !== 200) throw new Error(`confirmation answered ${confirmed.status}`);
+  const welcome = await waitForMail(app, email, /welcome/i);
+  const row = await queryOne<{ id: number }>(app, 'SELECT id FROM subscribers WHERE email = $1', [email]);
+  return { welcome, confirmMail, subscriberId: row!.id };
+}
+
+export async function query<T = Record<string, unknown>>(app: TestBulletin, sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: app.db.url });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+export async function queryOne<T = Record<string, unknown>>(app: TestBulletin, sql: string, params: unknown[] = []): Promise<T | undefined> {
+  return (await query<T>(app, sql, params))[0];
+}
+
+/** Settles the background jobs of the subscription queues: resolves when none is queued or active. */
+export async function jobsIdle(app: TestBulletin, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const row = await queryOne<{ n: string }>(
+      app,
+      `SELECT count(*) AS n FROM pgboss.job WHERE name LIKE 'subscription-%-email' AND state IN ('created', 'retry', 'active')`,
+    );
+    if (row && Number(row.n) === 0) return;
+    if (Date.now() > deadline) throw new Error('subscription jobs still pending');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
