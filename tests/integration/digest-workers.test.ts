@@ -5,6 +5,8 @@ import { startTestBulletin, TEST_ADMIN_TOKEN, type TestBulletin } from '../helpe
 import { DigestFixtures, duplicates } from '../helpers/digest-fixtures';
 
 const CONCURRENCY = 5;
+// Child processes start under tsx (a second or two each); generous under a loaded CI machine.
+jest.setTimeout(60_000);
 const admin = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 
 /** Sender processes only: the app itself runs no jobs here, so these are the only senders. */
