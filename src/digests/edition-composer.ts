@@ -86,8 +86,9 @@ export class EditionComposer {
   /** The web view shows no one's personal links: the placeholders become the generic pages. */
   fillGenericLinks(html: string): string {
     return compileFiller(html, escapeHtml)({
-      unsubscribeUrl: `${this.deps.publicUrl}/unsubscribe`,
-      preferencesUrl: `${this.deps.publicUrl}/preferences`,
+      // A shared page cannot carry anyone's signed link: both lead to "email me a link to manage".
+      unsubscribeUrl: `${this.deps.publicUrl}/manage`,
+      preferencesUrl: `${this.deps.publicUrl}/manage`,
     });
   }
 

@@ -123,7 +123,9 @@ describe('digest composition', () => {
     expect(page.text).toContain('Web view &amp;lt;story&amp;gt;'); // escaped in the email, again in srcdoc
     expect(page.text).not.toContain('%%');
     expect(page.text).not.toMatch(/\?s=\d+\./);
-    expect(page.text).toContain(`${app.config.PUBLIC_URL}/unsubscribe`);
+    // Nobody's signed link on a shared page: unsubscribe and preferences lead to "email me a link".
+    expect(page.text).toContain(`${app.config.PUBLIC_URL}/manage`);
+    expect(page.text).not.toContain(`${app.config.PUBLIC_URL}/unsubscribe`);
 
     const missing = await request(app.url).get('/digests/nosuchdigestatall00').set('Accept', 'text/html');
     expect(missing.status).toBe(404);
