@@ -1,17 +1,11 @@
 import type { Templates } from '../mail/templates';
 import { placeholder } from '../mail/personalize';
 import type { Frequency } from './delivery-ledger';
+import type { ArticleData } from '../articles/article-repository';
+import { truncate } from '../articles/plain-text';
 
-export interface DigestArticle {
-  id: number;
-  title: string;
-  url: string;
-  summary: string | null;
-  author: string | null;
-  imageUrl: string | null;
-  publishedAt: Date;
-  categories: string[];
-}
+/** Articles are stored as plain text (see src/articles/plain-text.ts); the templates escape them. */
+export type DigestArticle = Omit<ArticleData, 'sourceId'> & { id: number };
 
 export interface RenderedDigest {
   subject: string;
@@ -34,12 +28,19 @@ const SUMMARY_MAX = 320;
  * through eta's escaping in the HTML, so a title with `<script>` arrives as text.
  */
 export class DigestRenderer {
+  private readonly dateFormat: Intl.DateTimeFormat;
+  private readonly timeFormat: Intl.DateTimeFormat;
+
   constructor(
     private readonly deps: { templates: Templates; publicUrl: string; siteName: string; timeZone: string },
-  ) {}
+  ) {
+    const timeZone = deps.timeZone;
+    this.dateFormat = new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone });
+    this.timeFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZone });
+  }
 
   render(input: { frequency: Frequency; editionAt: Date; publicId: string; articles: DigestArticle[] }): RenderedDigest {
-    const dateLabel = this.formatDate(input.editionAt);
+    const dateLabel = this.dateFormat.format(input.editionAt);
     const edition = input.frequency === 'daily' ? 'Daily' : 'Weekly';
     const top = input.articles[0]?.title ?? '';
     const subject = oneLine(`${this.deps.siteName} ${edition} · ${dateLabel}: ${top}`).slice(0, 300);
@@ -55,11 +56,11 @@ export class DigestRenderer {
       articles: input.articles.map((a) => ({
         title: oneLine(a.title),
         url: a.url,
-        summary: a.summary ? shorten(oneLine(stripTags(a.summary)), SUMMARY_MAX) : '',
+        summary: a.summary ? truncate(oneLine(a.summary), SUMMARY_MAX) : '',
         author: a.author ? oneLine(a.author) : '',
         imageUrl: a.imageUrl && /^https?:\/\//i.test(a.imageUrl) ? a.imageUrl : '',
         category: a.categories[0] ?? '',
-        timeLabel: this.formatTime(a.publishedAt),
+        timeLabel: this.timeFormat.format(a.publishedAt),
       })),
       homeUrl: this.deps.publicUrl,
       webUrl: `${this.deps.publicUrl}/digests/${input.publicId}`,
@@ -67,41 +68,10 @@ export class DigestRenderer {
     });
     return { subject, html, text };
   }
-
-  private formatDate(d: Date): string {
-    return new Intl.DateTimeFormat('en-GB', {
-      weekday: 'long',
-      day: 'numeric',
-      month: 'long',
-      year: 'numeric',
-      timeZone: this.deps.timeZone,
-    }).format(d);
-  }
-
-  private formatTime(d: Date): string {
-    return new Intl.DateTimeFormat('en-GB', {
-      day: 'numeric',
-      month: 'short',
-      hour: '2-digit',
-      minute: '2-digit',
-      timeZone: this.deps.timeZone,
-    }).format(d);
-  }
 }
 
 function oneLine(s: string): string {
   return s.replace(/\s+/g, ' ').trim();
-}
-
-/** Summaries from feeds may carry markup; the digest shows them as text (and escapes the rest). */
-function stripTags(s: string): string {
-  return s.replace(/<[^>]*>/g, ' ');
-}
-
-function shorten(s: string, max: number): string {
-  if (s.length <= max) return s;
-  const cut = s.slice(0, max);
-  return `${cut.slice(0, Math.max(cut.lastIndexOf(' '), max - 20))}…`;
 }
 
 function plural(n: number, word: string): string {
