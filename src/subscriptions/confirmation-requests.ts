@@ -20,12 +20,17 @@ export class ConfirmationRequests {
     const now = this.deps.clock.now();
     const claimed = await this.deps.repository.claimConfirmationSlot(subscriberId, now, this.deps.resendMinutes * 60_000);
     if (!claimed) return false;
+    await this.queueClaimed(subscriberId, now);
+    return true;
+  }
+
+  /** For a slot taken elsewhere (a new signup takes it in its INSERT): queue, or give the slot back. */
+  async queueClaimed(subscriberId: number, claimedAt: Date): Promise<void> {
     try {
       await this.deps.queue.confirmation(subscriberId);
     } catch (err) {
-      await this.deps.repository.releaseConfirmationSlot(subscriberId, now);
+      await this.deps.repository.releaseConfirmationSlot(subscriberId, claimedAt);
       throw err;
     }
-    return true;
   }
 }

@@ -57,7 +57,7 @@ export function createSubscriptions(deps: {
   const purge = new PurgePendingSignups({ repository, clock, pendingPurgeDays: config.PENDING_PURGE_DAYS });
   return {
     listName,
-    signup: new SignupService({ repository, confirmations }),
+    signup: new SignupService({ repository, confirmations, clock }),
     confirmation: new ConfirmationService({ repository, confirmations, queue, clock }),
     unsubscribe: new UnsubscribeService({ repository, confirmations, clock }),
     preferences: new PreferencesService({ repository, confirmations, queue, clock }),

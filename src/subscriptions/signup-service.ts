@@ -1,3 +1,4 @@
+import type { Clock } from '../shared/clock';
 import type { ConfirmationRequests } from './confirmation-requests';
 import type { ConsentContext, Frequency, SubscriberRepository } from './subscriber-repository';
 
@@ -12,13 +13,16 @@ export interface SignupInput {
  * unsubscribed addresses must look alike from outside (no enumeration).
  */
 export class SignupService {
-  constructor(private readonly deps: { repository: SubscriberRepository; confirmations: ConfirmationRequests }) {}
+  constructor(
+    private readonly deps: { repository: SubscriberRepository; confirmations: ConfirmationRequests; clock: Clock },
+  ) {}
 
   async signup(input: SignupInput, consent: ConsentContext): Promise<void> {
     const { repository, confirmations } = this.deps;
-    const created = await repository.createPending(input, consent);
+    const now = this.deps.clock.now();
+    const created = await repository.createPending(input, consent, now);
     if (created) {
-      await confirmations.request(created.id);
+      await confirmations.queueClaimed(created.id, now);
       return;
     }
     const existing = await repository.findByEmail(input.email);

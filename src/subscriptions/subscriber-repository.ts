@@ -1,4 +1,4 @@
-import { Prisma, type PrismaClient, type Subscriber, type Token } from '../generated/prisma/client';
+import type { PrismaClient, Subscriber, Token } from '../generated/prisma/client';
 
 export type { Subscriber } from '../generated/prisma/client';
 export type Frequency = 'daily' | 'weekly';
@@ -28,20 +28,30 @@ export class SubscriberRepository {
     return this.prisma.subscriber.findUnique({ where: { email } });
   }
 
-  /** A new pending subscriber with its signup consent; undefined when the address already exists. */
+  /**
+   * A new pending subscriber with its signup consent, its confirmation slot already taken
+   * (confirmation_sent_at = now); undefined when the address already exists. One statement, one
+   * round trip: this is the hot path of every signup. ON CONFLICT makes two signups of one new
+   * address at once safe: the loser gets undefined and is treated as a repeat signup.
+   */
   async createPending(
     data: { email: string; name?: string; frequency: Frequency },
     consent: ConsentContext,
-  ): Promise<Subscriber | undefined> {
-    try {
-      return await this.prisma.subscriber.create({
-        data: { ...data, status: 'pending', consents: { create: { event: 'signup', ...consentRow(consent) } } },
-      });
-    } catch (err) {
-      // Two signups of one new address at once: the loser treats it as a repeat signup.
-      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') return undefined;
-      throw err;
-    }
+    now: Date,
+  ): Promise<{ id: number } | undefined> {
+    const row = consentRow(consent);
+    const rows = await this.prisma.$queryRaw<{ id: number }[]>`
+      WITH created AS (
+        INSERT INTO subscribers (email, name, frequency, status, confirmation_sent_at, updated_at)
+        VALUES (${data.email}, ${data.name ?? null}, ${data.frequency}::"Frequency", 'pending', ${now}, ${now})
+        ON CONFLICT (email) DO NOTHING
+        RETURNING id
+      ), consent AS (
+        INSERT INTO consents (subscriber_id, event, ip, user_agent, source)
+        SELECT id, 'signup', ${row.ip}, ${row.userAgent}, ${row.source} FROM created
+      )
+      SELECT id FROM created`;
+    return rows[0];
   }
 
   /** A repeat signup of a pending or unsubscribed address: it becomes (or stays) pending. */

@@ -4,6 +4,7 @@ import type { Templates } from '../mail/templates';
 import type { SignedLinks } from '../shared/signed-links';
 import type { SubscriberRepository, TokenPurpose } from './subscriber-repository';
 import { issueToken } from './tokens';
+import { compileFiller, escapeHtml, placeholder, type Filler } from '../mail/personalize';
 
 export interface SubscriptionEmailSettings {
   publicUrl: string;
@@ -20,6 +21,8 @@ export interface SubscriptionEmailSettings {
  * (anyone can type anything next to someone else's address).
  */
 export class SubscriptionEmails {
+  private readonly prepared = new Map<string, { html: Filler; text: Filler }>();
+
   constructor(
     private readonly deps: {
       repository: SubscriberRepository;
@@ -36,9 +39,8 @@ export class SubscriptionEmails {
     if (subscriber?.status !== 'pending') return 'skipped';
     const { settings } = this.deps;
     const token = await this.newToken(subscriberId, 'confirm', settings.confirmationTtlHours * 60);
-    await this.send(subscriber.email, subscriberId, 'confirm', `Confirm your subscription to ${settings.listName}`, {
+    await this.sendPrepared(subscriber.email, subscriberId, 'confirm', `Confirm your subscription to ${settings.listName}`, {
       confirmUrl: `${settings.publicUrl}/confirm?token=${token}`,
-      ttlHours: settings.confirmationTtlHours,
     });
     return 'sent';
   }
@@ -59,9 +61,8 @@ export class SubscriptionEmails {
     if (!subscriber || subscriber.status === 'pending') return 'skipped';
     const { settings } = this.deps;
     const token = await this.newToken(subscriberId, 'manage', settings.manageTtlMinutes);
-    await this.send(subscriber.email, subscriberId, 'manage', `Manage your ${settings.listName} subscription`, {
+    await this.sendPrepared(subscriber.email, subscriberId, 'manage', `Manage your ${settings.listName} subscription`, {
       manageUrl: `${settings.publicUrl}/manage/open?token=${token}`,
-      ttlMinutes: settings.manageTtlMinutes,
     });
     return 'sent';
   }
@@ -75,14 +76,43 @@ export class SubscriptionEmails {
 
   private async send(to: string, subscriberId: number, template: string, subject: string, data: object): Promise<void> {
     const unsubscribeUrl = this.deps.links.url('unsubscribe', subscriberId);
-    const { html, text } = this.deps.templates.email(template, {
+    const { html, text } = this.render(template, subject, { ...data, unsubscribeUrl });
+    await this.deps.mailer.send({ to, subject, html, text, unsubscribeUrl });
+  }
+
+  /**
+   * Confirmation and manage emails differ from person to person only in their links, and a person
+   * waits for them: rendered and CSS-inlined once per template, then only the links are filled in.
+   */
+  private async sendPrepared(
+    to: string,
+    subscriberId: number,
+    template: 'confirm' | 'manage',
+    subject: string,
+    links: Record<string, string>,
+  ): Promise<void> {
+    let prepared = this.prepared.get(template);
+    if (!prepared) {
+      const names = [...Object.keys(links), 'unsubscribeUrl'];
+      const { html, text } = this.render(template, subject, Object.fromEntries(names.map((n) => [n, placeholder(n)])));
+      prepared = { html: compileFiller(html, escapeHtml), text: compileFiller(text) };
+      this.prepared.set(template, prepared);
+    }
+    const unsubscribeUrl = this.deps.links.url('unsubscribe', subscriberId);
+    const values = { ...links, unsubscribeUrl };
+    await this.deps.mailer.send({ to, subject, html: prepared.html(values), text: prepared.text(values), unsubscribeUrl });
+  }
+
+  private render(template: string, subject: string, data: object): { html: string; text: string } {
+    const { settings } = this.deps;
+    return this.deps.templates.email(template, {
       ...data,
       subject,
-      listName: this.deps.settings.listName,
-      unsubscribeUrl,
-      publicUrl: this.deps.settings.publicUrl,
+      listName: settings.listName,
+      publicUrl: settings.publicUrl,
+      ttlHours: settings.confirmationTtlHours,
+      ttlMinutes: settings.manageTtlMinutes,
     });
-    await this.deps.mailer.send({ to, subject, html, text, unsubscribeUrl });
   }
 }
 
