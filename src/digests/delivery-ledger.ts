@@ -41,19 +41,41 @@ export class DeliveryLedger {
   }
 
   /**
-   * Claims up to `limit` deliveries for this sender.
-   *
-   * Shape: the inner SELECT picks due rows with FOR UPDATE SKIP LOCKED, so concurrent senders
-   * (other workers, other instances) each get disjoint rows without waiting on one another; it is a
-   * MATERIALIZED CTE so the LIMIT is applied once (a subquery inside IN may be re-evaluated by some
-   * plans and then lock more than `limit` rows). Rows in 'sending' whose lease has expired belong to
-   * a sender that crashed, so they are claimable again. Ordering by subscriber id walks the
-   * (digest_id, status, subscriber_id) index: paging by id, never by offset.
+   * After a fan-out the table grew by a whole list at once; without fresh statistics the planner
+   * believes a digest has a few dozen deliveries and sorts all of them on every claim.
+   */
+  async refreshStatistics(): Promise<void> {
+    await this.deps.pool.query('ANALYZE deliveries');
+  }
+
+  /**
+   * Claims up to `limit` deliveries for this sender: first rows whose lease ran out (their sender
+   * crashed), then pending ones that are due.
+   */
+  async claim(limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
+    const expired = await this.claimWhere(`d.status = 'sending' AND d.lease_until < now()`, "'sending'", limit, leaseSeconds);
+    if (expired.length >= limit) return expired;
+    const due = await this.claimWhere(
+      `d.status = 'pending' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now())`,
+      "'pending'",
+      limit - expired.length,
+      leaseSeconds,
+    );
+    return [...expired, ...due];
+  }
+
+  /**
+   * Shape: for each digest being sent, a LATERAL subquery walks the (digest_id, status,
+   * subscriber_id) index in subscriber order and stops after `limit` rows, so a claim costs the
+   * same at the first row of a 100,000-recipient edition as at the last (sent rows are never
+   * visited): paging by id, never by offset. FOR UPDATE SKIP LOCKED lets concurrent senders (other
+   * workers, other instances) take disjoint rows without waiting on one another; the CTE is
+   * MATERIALIZED so the LIMIT applies once.
    *
    * The UPDATE joins subscribers, so whoever unsubscribed or got suppressed after the digest was
    * composed is turned into 'skipped' here, in the same statement, and never reaches the mailer.
    */
-  async claim(limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
+  private async claimWhere(condition: string, status: string, limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
     const { rows } = await this.deps.pool.query<{
       digest_id: number;
       subscriber_id: number;
@@ -62,14 +84,19 @@ export class DeliveryLedger {
       status: string;
     }>(
       `WITH claimable AS MATERIALIZED (
-         SELECT d.digest_id, d.subscriber_id
-           FROM deliveries d
-          WHERE d.digest_id IN (SELECT id FROM digests WHERE status = 'sending')
-            AND ((d.status = 'pending' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now()))
-              OR (d.status = 'sending' AND d.lease_until < now()))
-          ORDER BY d.digest_id, d.subscriber_id
+         SELECT c.digest_id, c.subscriber_id
+           FROM digests g
+          CROSS JOIN LATERAL (
+                SELECT d.digest_id, d.subscriber_id
+                  FROM deliveries d
+                 WHERE d.digest_id = g.id AND d.status = ${status} AND ${condition}
+                 ORDER BY d.subscriber_id
+                 LIMIT $1
+                   FOR UPDATE OF d SKIP LOCKED
+               ) c
+          WHERE g.status = 'sending'
+          ORDER BY c.digest_id, c.subscriber_id
           LIMIT $1
-          FOR UPDATE OF d SKIP LOCKED
        )
        UPDATE deliveries d
           SET status = CASE WHEN s.status = 'confirmed' AND s.suppressed_at IS NULL

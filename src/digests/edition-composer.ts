@@ -65,6 +65,7 @@ export class EditionComposer {
       }
       const recipients = await ledger.recordRecipients(client, digestId, frequency);
       await client.query('COMMIT');
+      await ledger.refreshStatistics();
       logger.info({ digestId, frequency, editionAt, recipients, articles: articles.length }, 'edition composed');
       this.deps.onComposed?.();
       return { outcome: 'composed', digestId, publicId, recipients, articles: articles.length };
