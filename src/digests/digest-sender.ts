@@ -65,6 +65,8 @@ export class DigestSender {
     this.recorder = new SentRecorder({
       ledger: deps.ledger,
       onRetry: (err) => deps.logger.warn({ err: String(err) }, 'recording sent deliveries failed; retrying'),
+      gatherUpTo: Math.ceil(this.o.concurrency / 2),
+      lingerMs: 5,
     });
   }
 

@@ -10,19 +10,34 @@ interface Waiting extends DeliveryKey {
  * then go in one statement. Callers wait for their own mark to be committed before taking the next
  * delivery, so at any moment at most SEND_CONCURRENCY messages are accepted-but-unrecorded or in
  * flight: that is the most a crash can duplicate.
+ *
+ * Each statement costs a round trip and a socket write on both sides, which on a busy machine
+ * showed in the send profile as much as composing a message: so a write that would carry only a
+ * few marks lingers a moment (`lingerMs`) for more, unless half the lanes (`gatherUpTo`) already
+ * wait. Lanes waiting here do not slow sending down while the others keep the SMTP pool busy.
  */
 export class SentRecorder {
   private waiting: Waiting[] = [];
   private flushing = false;
   private current: Waiting[] = [];
+  /** Ends the current linger early, once enough marks wait. */
+  private gathered: (() => void) | undefined;
 
   constructor(
-    private readonly deps: { ledger: DeliveryLedger; onRetry: (err: unknown) => void; retryDelayMs?: number },
+    private readonly deps: {
+      ledger: DeliveryLedger;
+      onRetry: (err: unknown) => void;
+      retryDelayMs?: number;
+      /** Marks worth one statement without waiting (e.g. half of SEND_CONCURRENCY); 1 = never wait. */
+      gatherUpTo?: number;
+      lingerMs?: number;
+    },
   ) {}
 
   record(key: DeliveryKey, messageId: string): Promise<void> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ ...key, messageId, done: (err) => (err ? reject(err) : resolve()) });
+      if (this.gathered && this.waiting.length >= (this.deps.gatherUpTo ?? 1)) this.gathered();
       if (!this.flushing) void this.flush();
     });
   }
@@ -36,6 +51,7 @@ export class SentRecorder {
     this.flushing = true;
     try {
       while (this.waiting.length) {
+        await this.gather();
         const batch = this.waiting.splice(0, 500);
         this.current = batch;
         let error: unknown;
@@ -58,5 +74,19 @@ export class SentRecorder {
     } finally {
       this.flushing = false;
     }
+  }
+
+  /** Waits up to lingerMs for more marks, unless enough are already there. */
+  private gather(): Promise<void> {
+    const { gatherUpTo = 1, lingerMs = 0 } = this.deps;
+    if (this.waiting.length >= gatherUpTo || lingerMs <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.gathered?.(), lingerMs);
+      this.gathered = () => {
+        clearTimeout(timer);
+        this.gathered = undefined;
+        resolve();
+      };
+    });
   }
 }

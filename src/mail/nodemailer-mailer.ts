@@ -2,7 +2,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import nodemailer from 'nodemailer';
+import DKIM from 'nodemailer/lib/dkim';
 import type { Mailer, MailMessage, RawMail, SendResult } from './mailer';
+import { RawSmtpPool } from './raw-smtp-pool';
 
 export interface MailSettings {
   from: string;
@@ -20,7 +22,12 @@ export interface SmtpSettings {
 
 type Transport = ReturnType<typeof nodemailer.createTransport>;
 
-/** Pooled SMTP through nodemailer. */
+/**
+ * SMTP through nodemailer. Transactional mail (send) goes through nodemailer's pooled transport,
+ * which composes it; digests (sendRaw), already MIME, go through RawSmtpPool: nodemailer's SMTP
+ * client driven directly, without the Mailer pipeline (see raw-smtp-pool.ts for the measurements).
+ * Each pool opens at most SMTP_MAX_CONNECTIONS and keeps its own SMTP_RATE_PER_SECOND.
+ */
 export function createSmtpMailer(smtp: SmtpSettings, mail: MailSettings): Mailer {
   const transport = nodemailer.createTransport({
     url: smtp.url,
@@ -33,7 +40,61 @@ export function createSmtpMailer(smtp: SmtpSettings, mail: MailSettings): Mailer
     socketTimeout: 30_000,
     dkim: mail.dkim,
   });
-  return new NodemailerMailer(transport, mail, async () => {});
+  const raw = new RawSmtpPool({
+    url: smtp.url,
+    maxConnections: smtp.maxConnections,
+    ratePerSecond: smtp.ratePerSecond,
+    maxMessagesPerConnection: 1000,
+  });
+  return new SmtpMailer(new NodemailerMailer(transport, mail, async () => {}), raw, mail);
+}
+
+/** nodemailer's transport for transactional mail, the raw pool for digests. */
+class SmtpMailer implements Mailer {
+  private readonly envelopeFrom: string;
+  private readonly dkim: DKIM | undefined;
+
+  constructor(
+    private readonly composed: NodemailerMailer,
+    private readonly raw: RawSmtpPool,
+    settings: MailSettings,
+  ) {
+    this.envelopeFrom = addressOf(settings.from);
+    this.dkim = settings.dkim ? new DKIM(settings.dkim) : undefined;
+  }
+
+  send(message: MailMessage): Promise<SendResult> {
+    return this.composed.send(message);
+  }
+
+  async sendRaw(mail: RawMail): Promise<SendResult> {
+    let message = typeof mail.raw === 'string' ? Buffer.from(mail.raw, 'utf8') : mail.raw;
+    // The same signer nodemailer's transport applies (relaxed/relaxed, all the headers present).
+    if (this.dkim) message = await streamToBuffer(this.dkim.sign(message));
+    await this.raw.send({ from: this.envelopeFrom, to: mail.to }, message);
+    return { messageId: messageIdOf(message) };
+  }
+
+  /** In-flight digest sends finish first, then every connection says QUIT. */
+  async close(): Promise<void> {
+    await Promise.all([this.raw.close(), this.composed.close()]);
+  }
+}
+
+function streamToBuffer(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('error', reject);
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+  });
+}
+
+/** The Message-ID header of a raw message (searched in the header block only). */
+function messageIdOf(message: Buffer): string {
+  const end = message.indexOf('\r\n\r\n');
+  const head = message.subarray(0, end === -1 ? Math.min(message.length, 8192) : end).toString('latin1');
+  return /^Message-ID:\s*(<[^>\r\n]*>)/im.exec(head)?.[1] ?? '';
 }
 
 /**
