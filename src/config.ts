@@ -44,7 +44,7 @@ export const configSchema = z.object({
     .string()
     .default('Bulletin <newsletter@localhost>')
     .describe('From address of every email'),
-  SMTP_MAX_CONNECTIONS: int(1, 100).default(5).describe('Pooled SMTP connections'),
+  SMTP_MAX_CONNECTIONS: int(1, 100).default(5).describe('SMTP connections per pool (digests and other mail each have one)'),
   SMTP_RATE_PER_SECOND: int(0, 100000).default(0).describe('Max messages per second, 0 = unlimited'),
   SMTP_RATE_PER_HOUR: int(0, 100000000).default(0).describe('Max messages per hour, 0 = unlimited'),
   LIST_ID: z.string().default('bulletin.localhost').describe('List-Id header value (a domain-like name)'),
