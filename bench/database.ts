@@ -13,7 +13,8 @@ export interface BenchDatabase {
 }
 
 const LOCAL_SERVER = 'postgresql://postgres@127.0.0.1:5432/postgres';
-const BENCH_DATABASE = 'bulletin_bench';
+// One database per bench process, so two bench runs on one server never drop each other's data.
+const BENCH_DATABASE = `bulletin_bench_${process.pid}`;
 
 /**
  * DATABASE_URL's server if set, else a local PostgreSQL on 5432 if it answers, else the embedded
@@ -44,7 +45,7 @@ export async function openBenchDatabase(log: (msg: string) => void): Promise<Ben
   await admin.connect();
   let serverVersion: string;
   try {
-    serverVersion = (await admin.query<{ v: string }>('SHOW server_version')).rows[0]!.v;
+    serverVersion = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version;
     await admin.query(`DROP DATABASE IF EXISTS ${BENCH_DATABASE} WITH (FORCE)`);
     await admin.query(`CREATE DATABASE ${BENCH_DATABASE}`);
   } finally {
@@ -52,7 +53,12 @@ export async function openBenchDatabase(log: (msg: string) => void): Promise<Ben
   }
   const url = withDatabase(adminUrl, BENCH_DATABASE);
   await applyMigrations({ databaseUrl: url, migrationsDir: path.join(projectRoot, 'prisma', 'migrations') });
-  return { url, server, serverVersion, stop: stopServer };
+  const dropDatabase = async () => {
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    await client.query(`DROP DATABASE IF EXISTS ${BENCH_DATABASE} WITH (FORCE)`).finally(() => client.end());
+  };
+  return { url, server, serverVersion, stop: () => dropDatabase().then(stopServer) };
 }
 
 function withDatabase(url: string, database: string): string {

@@ -43,12 +43,15 @@ export interface DigestResult {
   runs: {
     bulletin: BulletinSendFigures[];
     nodemailerLoop: Array<{ msgsPerSec: number; firstMessageMs: number; peakRssMb: number }>;
+    /** Diagnostic: nodemailer sending one ready Buffer over and over (its transport alone). */
+    nodemailerRawFloor: Array<{ msgsPerSec: number; firstMessageMs: number; peakRssMb: number }>;
     smtpSource?: Array<{ msgsPerSec: number }>;
     bulletinToSmtpSink?: Array<{ msgsPerSec: number; firstMessageMs: number; peakRssMb: number }>;
   };
   median: {
     bulletin: BulletinSendFigures;
     nodemailerLoop: { msgsPerSec: number; firstMessageMs: number; peakRssMb: number };
+    nodemailerRawFloor: { msgsPerSec: number; firstMessageMs: number; peakRssMb: number };
     smtpSource?: { msgsPerSec: number };
     bulletinToSmtpSink?: { msgsPerSec: number; firstMessageMs: number; peakRssMb: number };
   };
@@ -75,15 +78,19 @@ export async function benchDigestSend(ctx: BenchContext): Promise<DigestResult> 
 
     const n = ctx.subscribers;
     await seed(ctx, n);
-    const runs: DigestResult['runs'] = { bulletin: [], nodemailerLoop: [], ...(postfix ? { smtpSource: [], bulletinToSmtpSink: [] } : {}) };
+    const runs: DigestResult['runs'] = { bulletin: [], nodemailerLoop: [], nodemailerRawFloor: [], ...(postfix ? { smtpSource: [], bulletinToSmtpSink: [] } : {}) };
     for (let i = 1; i <= ctx.runs; i++) {
       const b = await bulletinSend(ctx, n, { kind: 'node', port: ctx.sinkPort });
       runs.bulletin.push(b);
       ctx.log(`digest run ${i} bulletin: ${b.msgsPerSec} msg/s, first ${b.firstMessageMs} ms, compose ${b.composeMs} ms, peak RSS ${b.peakRssMb} MB`);
 
-      const loop = await nodemailerLoop(ctx, n);
+      const loop = await nodemailerLoop(ctx, n, 'compose');
       runs.nodemailerLoop.push(loop);
       ctx.log(`digest run ${i} nodemailer loop: ${loop.msgsPerSec} msg/s`);
+
+      const floor = await nodemailerLoop(ctx, n, 'raw');
+      runs.nodemailerRawFloor.push(floor);
+      ctx.log(`digest run ${i} nodemailer raw floor: ${floor.msgsPerSec} msg/s`);
 
       if (postfix && postfixSink) {
         const { seconds } = await runSmtpSource(postfix.source, {
@@ -104,6 +111,7 @@ export async function benchDigestSend(ctx: BenchContext): Promise<DigestResult> 
     const med: DigestResult['median'] = {
       bulletin: medianOf(runs.bulletin),
       nodemailerLoop: medianOf(runs.nodemailerLoop),
+      nodemailerRawFloor: medianOf(runs.nodemailerRawFloor),
       ...(runs.smtpSource ? { smtpSource: medianOf(runs.smtpSource), bulletinToSmtpSink: medianOf(runs.bulletinToSmtpSink!) } : {}),
     };
     const atN = runs.bulletin.map((r) => r.peakRssMb);
@@ -115,9 +123,12 @@ export async function benchDigestSend(ctx: BenchContext): Promise<DigestResult> 
       sendConcurrency: SEND_CONCURRENCY,
       runs,
       median: med,
+      // Run by run (each pair measured minutes apart at most), then the median.
       ratios: {
-        vsNodemailerLoop: round(med.bulletin.msgsPerSec / med.nodemailerLoop.msgsPerSec, 2),
-        ...(med.smtpSource ? { vsLoopbackLimit: round(med.bulletinToSmtpSink!.msgsPerSec / med.smtpSource.msgsPerSec, 2) } : {}),
+        vsNodemailerLoop: round(median(runs.bulletin.map((b, i) => b.msgsPerSec / runs.nodemailerLoop[i]!.msgsPerSec)), 2),
+        ...(runs.smtpSource && runs.bulletinToSmtpSink
+          ? { vsLoopbackLimit: round(median(runs.bulletinToSmtpSink.map((b, i) => b.msgsPerSec / runs.smtpSource![i]!.msgsPerSec)), 2) }
+          : {}),
       },
       postfix: postfix ? `${postfix.source} -> ${postfix.sink}` : 'skipped: smtp-sink/smtp-source not installed (apt-get install postfix)',
       memory: {
@@ -237,7 +248,7 @@ async function ledgerTimes(ctx: BenchContext, digestId: number, n: number): Prom
 }
 
 /** The same edition through the plain nodemailer loop, in its own process, to the Node sink. */
-async function nodemailerLoop(ctx: BenchContext, n: number) {
+async function nodemailerLoop(ctx: BenchContext, n: number, mode: LoopInput['mode']) {
   const { rows } = await ctx.pool.query<{ subject: string; html: string; text: string }>(
     `SELECT subject, html, text FROM digests ORDER BY id DESC LIMIT 1`,
   );
@@ -247,6 +258,7 @@ async function nodemailerLoop(ctx: BenchContext, n: number) {
   try {
     await ready(worker);
     const input: LoopInput = {
+      mode,
       smtpUrl: `smtp://127.0.0.1:${ctx.sinkPort}`,
       maxConnections: SMTP_MAX_CONNECTIONS,
       concurrency: SEND_CONCURRENCY,

@@ -36,7 +36,8 @@ export function judgeTargets(r: Omit<BenchResults, 'targets'>): Target[] {
   }
   if (r.confirmation) {
     const p95 = r.confirmation.median.p95Ms;
-    t.push({ name: 'Confirmation email p95 < 2 s at 100 signups/s', measured: `${p95} ms`, met: p95 < 2000 && r.confirmation.median.missing === 0 });
+    const measured = p95 === null || !Number.isFinite(p95) ? `> ${r.confirmation.drainSeconds} s` : `${p95} ms`;
+    t.push({ name: 'Confirmation email p95 < 2 s at 100 signups/s', measured, met: typeof p95 === 'number' && p95 < 2000 });
   }
   if (r.digest) {
     const d = r.digest;
@@ -84,21 +85,23 @@ function render(r: BenchResults): string {
   out.push(`### Run of ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC: \`${r.command}\``);
   out.push('');
   out.push(`Machine: ${Object.entries(r.machine).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
-  out.push(`Medians of ${r.options.runs} runs; every ratio compares figures of this run.`);
+  out.push(`Medians of ${r.options.runs} runs. Ratios are computed run by run (each Bulletin figure against the baseline measured next to it), then their median is taken.`);
   if (r.signup) {
     const s = r.signup;
     out.push('', `**Signup**: POST /subscribe, ${s.connections} connections, ${s.durationSeconds} s per run, a new address per request.`, '');
     out.push('| Target | req/s | p50 ms | p99 ms | errors (non-2xx) |', '|---|---:|---:|---:|---:|');
     for (const [name, f] of Object.entries(s.median)) out.push(`| ${name} | ${f.reqPerSec} | ${f.p50Ms} | ${f.p99Ms} | ${f.errors} |`);
-    out.push('', `Bulletin / baseline: JSON ${s.ratios.json.reqPerSec}x req/s, ${s.ratios.json.p99}x p99; form ${s.ratios.form.reqPerSec}x req/s, ${s.ratios.form.p99}x p99. Rows written ${s.subscribersWritten} = 2xx answers ${s.bulletinAccepted}.`);
+    out.push('', `Bulletin / baseline: JSON ${s.ratios.json.reqPerSec}x req/s, ${s.ratios.json.p99}x p99; form ${s.ratios.form.reqPerSec}x req/s, ${s.ratios.form.p99}x p99. Every request carried a new address: Bulletin wrote ${s.subscribersWritten} subscribers for ${s.bulletinAccepted} 2xx answers counted (the rest were in flight when a run's time ran out).`);
   }
   if (r.confirmation) {
     const c = r.confirmation;
-    out.push('', `**Confirmation latency**: ${c.rate} signups/s for ${c.durationSeconds} s, signup response -> SMTP sink accepts the confirmation email.`, '');
-    out.push('| Run | signups | p50 ms | p95 ms | p99 ms | max ms | missing | signup p99 ms |', '|---|---:|---:|---:|---:|---:|---:|---:|');
-    c.runs.forEach((x, i) => out.push(`| ${i + 1} | ${x.signups} | ${x.p50Ms} | ${x.p95Ms} | ${x.p99Ms} | ${x.maxMs} | ${x.missing} | ${x.signupP99Ms} |`));
-    const m = c.median;
-    out.push(`| median | ${m.signups} | ${m.p50Ms} | ${m.p95Ms} | ${m.p99Ms} | ${m.maxMs} | ${m.missing} | ${m.signupP99Ms} |`);
+    const ms = (v: number | null) => (v === null || !Number.isFinite(v) ? `> ${c.drainSeconds} s` : String(v));
+    out.push('', `**Confirmation latency**: ${c.rate} signups/s for ${c.durationSeconds} s (JSON), from the signup's response to the SMTP sink accepting its confirmation email; an email not there ${c.drainSeconds} s after the load counts as late beyond measure.`, '');
+    out.push('| Run | signups | p50 ms | p95 ms | p99 ms | not delivered | emails/s during load | signup p99 ms |', '|---|---:|---:|---:|---:|---:|---:|---:|');
+    const row = (name: string, x: (typeof c.runs)[number]) =>
+      `| ${name} | ${x.signups} | ${ms(x.p50Ms)} | ${ms(x.p95Ms)} | ${ms(x.p99Ms)} | ${x.missing} | ${x.sentPerSecond} | ${x.signupP99Ms} |`;
+    c.runs.forEach((x, i) => out.push(row(String(i + 1), x)));
+    out.push(row('median', c.median));
   }
   if (r.digest) {
     const d = r.digest;
@@ -107,6 +110,7 @@ function render(r: BenchResults): string {
     out.push('| Path | msg/s | first message ms | peak RSS MB |', '|---|---:|---:|---:|');
     out.push(`| Bulletin -> Node sink (from the admin POST) | ${m.bulletin.msgsPerSec} | ${m.bulletin.firstMessageMs} | ${m.bulletin.peakRssMb} |`);
     out.push(`| Plain nodemailer loop -> Node sink | ${m.nodemailerLoop.msgsPerSec} | ${m.nodemailerLoop.firstMessageMs} | ${m.nodemailerLoop.peakRssMb} |`);
+    out.push(`| *Diagnostic*: nodemailer resending one ready Buffer -> Node sink | ${m.nodemailerRawFloor.msgsPerSec} | ${m.nodemailerRawFloor.firstMessageMs} | ${m.nodemailerRawFloor.peakRssMb} |`);
     if (m.smtpSource && m.bulletinToSmtpSink) {
       out.push(`| smtp-source -> smtp-sink (loopback limit) | ${m.smtpSource.msgsPerSec} | | |`);
       out.push(`| Bulletin -> smtp-sink | ${m.bulletinToSmtpSink.msgsPerSec} | ${m.bulletinToSmtpSink.firstMessageMs} | ${m.bulletinToSmtpSink.peakRssMb} |`);

@@ -8,7 +8,7 @@ import { startBulletin } from './bulletin';
 import type { BenchContext } from './context';
 import { load, signupRequests, type BodyKind, type LoadFigures } from './load';
 import { ready, spawnTs } from './processes';
-import { medianOf, round } from './stats';
+import { median as medianOfList, medianOf, round } from './stats';
 
 export interface SignupResult {
   connections: number;
@@ -49,10 +49,15 @@ export async function benchSignup(ctx: BenchContext): Promise<SignupResult> {
       }
     }
     const median: Record<string, LoadFigures> = Object.fromEntries(Object.entries(runs).map(([name, r]) => [name, medianOf(r)]));
-    const ratio = (kind: BodyKind) => ({
-      reqPerSec: round(median[`bulletin-${kind}`]!.reqPerSec / median[`baseline-${kind}`]!.reqPerSec, 2),
-      p99: round(median[`bulletin-${kind}`]!.p99Ms / median[`baseline-${kind}`]!.p99Ms, 2),
-    });
+    // Ratios are taken run by run (Bulletin against the baseline measured just before it), then
+    // the median: drift of a noisy machine between runs cancels out.
+    const ratio = (kind: BodyKind) => {
+      const pairs = runs[`bulletin-${kind}`]!.map((b, i) => [b, runs[`baseline-${kind}`]![i]!] as const);
+      return {
+        reqPerSec: round(medianOfList(pairs.map(([b, base]) => b.reqPerSec / base.reqPerSec)), 2),
+        p99: round(medianOfList(pairs.map(([b, base]) => b.p99Ms / base.p99Ms)), 2),
+      };
+    };
     const { rows } = await ctx.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM subscribers WHERE email LIKE 'bulletin-%-run%'`);
     const bulletinAccepted = Object.entries(runs)
       .filter(([name]) => name.startsWith('bulletin'))

@@ -4,12 +4,18 @@
  * number of messages in flight as Bulletin's sender (SEND_CONCURRENCY), and an equal message: the
  * edition's own HTML and text with each recipient's links filled in, the same headers (From, To,
  * Subject, Message-ID, List-Id, List-Unsubscribe, List-Unsubscribe-Post). No database, no ledger.
+ *
+ * Mode `raw` is a diagnostic, not a baseline: one message prepared by Bulletin's own code
+ * (PreparedDigestMime) sent again and again as a ready Buffer, so no per-message work is left but
+ * nodemailer's SMTP transport: the ceiling of any sender built on it, on this machine.
  */
 import crypto from 'node:crypto';
 import nodemailer from 'nodemailer';
+import { PreparedDigestMime } from '../../src/mail/digest-mime';
 import { serve } from '../processes';
 
 export interface LoopInput {
+  mode: 'compose' | 'raw';
   smtpUrl: string;
   maxConnections: number;
   concurrency: number;
@@ -28,11 +34,27 @@ async function send(input: LoopInput): Promise<{ startedAt: number; finishedAt: 
   // Links shaped like Bulletin's signed links (`<id>.<43-char HMAC>`), so the message sizes match.
   const link = (purpose: string, id: number) =>
     `${input.publicUrl}/${purpose}?s=${id}.${crypto.createHmac('sha256', 'k').update(`${purpose}:${id}`).digest('base64url')}`;
+  const ready =
+    input.mode === 'raw'
+      ? Buffer.from(
+          new PreparedDigestMime({ from: input.from, listId: input.listId }, input).fill({
+            to: 'reader1@example.test',
+            unsubscribeUrl: link('unsubscribe', 1),
+            preferencesUrl: link('preferences', 1),
+          }).raw,
+        )
+      : undefined;
+  const envelopeFrom = /<([^>]+)>/.exec(input.from)?.[1] ?? input.from;
   const startedAt = Date.now();
   let next = 0;
   let sent = 0;
   const lane = async () => {
     for (let i = next++; i < input.count; i = next++) {
+      if (ready) {
+        await transport.sendMail({ envelope: { from: envelopeFrom, to: [`reader${i + 1}@example.test`] }, raw: ready });
+        sent++;
+        continue;
+      }
       const unsubscribeUrl = link('unsubscribe', i + 1);
       const preferencesUrl = link('preferences', i + 1);
       const fill = (s: string) => s.replaceAll('%%unsubscribeUrl%%', unsubscribeUrl).replaceAll('%%preferencesUrl%%', preferencesUrl);
