@@ -60,8 +60,11 @@ export async function startBulletin(config: Config, logger: Logger = createLogge
     // Stopping the queue first lets running jobs finish before the mailer and database close.
     cleanup.unshift(() => boss.stop({ graceful: true, timeout: 20_000 }));
     const links = new SignedLinks(secretKey, config.PUBLIC_URL);
-    const subscriptions = createSubscriptions({ prisma: db.prisma, boss, mailer, templates, links, clock: systemClock, logger, config });
+    const subscriptions = createSubscriptions({ prisma: db.prisma, pool: db.pool, boss, mailer, templates, links, clock: systemClock, logger, config });
     await subscriptions.registerJobs();
+    // Every instance relays the mail requests its own requests wrote; it stops before the queue.
+    subscriptions.mailRequests.start();
+    cleanup.unshift(() => subscriptions.mailRequests.stop());
     const publicLimits = createPublicRateLimits(config);
 
     const articles = new ArticleService({ repository: new ArticleRepository({ db }), clock: systemClock });

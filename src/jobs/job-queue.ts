@@ -1,7 +1,7 @@
 import { PgBoss } from 'pg-boss';
 import type { Logger } from '../shared/logger';
 
-export type { PgBoss } from 'pg-boss';
+export type { JobResult, PgBoss } from 'pg-boss';
 
 /**
  * pg-boss keeps background jobs in the same PostgreSQL (its own schema), so jobs commit or fail with

@@ -1,6 +1,9 @@
 import type { Clock } from '../shared/clock';
+import type { MailRequestRelay } from './mail-request-relay';
 import type { SubscriberRepository } from './subscriber-repository';
-import type { SubscriptionMailQueue } from './subscription-mail-queue';
+
+/** What a service needs from the relay: a nudge after it wrote a mail request. */
+export type MailRequestWake = Pick<MailRequestRelay, 'wake'>;
 
 /**
  * Queues a confirmation email for a pending subscriber, at most once per resend interval whatever
@@ -10,7 +13,7 @@ export class ConfirmationRequests {
   constructor(
     private readonly deps: {
       repository: SubscriberRepository;
-      queue: SubscriptionMailQueue;
+      mailRequests: MailRequestWake;
       clock: Clock;
       resendMinutes: number;
     },
@@ -18,19 +21,8 @@ export class ConfirmationRequests {
 
   async request(subscriberId: number): Promise<boolean> {
     const now = this.deps.clock.now();
-    const claimed = await this.deps.repository.claimConfirmationSlot(subscriberId, now, this.deps.resendMinutes * 60_000);
-    if (!claimed) return false;
-    await this.queueClaimed(subscriberId, now);
-    return true;
-  }
-
-  /** For a slot taken elsewhere (a new signup takes it in its INSERT): queue, or give the slot back. */
-  async queueClaimed(subscriberId: number, claimedAt: Date): Promise<void> {
-    try {
-      await this.deps.queue.confirmation(subscriberId);
-    } catch (err) {
-      await this.deps.repository.releaseConfirmationSlot(subscriberId, claimedAt);
-      throw err;
-    }
+    const queued = await this.deps.repository.requestConfirmation(subscriberId, now, this.deps.resendMinutes * 60_000);
+    if (queued) this.deps.mailRequests.wake();
+    return queued;
   }
 }

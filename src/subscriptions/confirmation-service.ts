@@ -1,7 +1,6 @@
 import type { Clock } from '../shared/clock';
-import type { ConfirmationRequests } from './confirmation-requests';
+import type { ConfirmationRequests, MailRequestWake } from './confirmation-requests';
 import type { ConsentContext, SubscriberRepository } from './subscriber-repository';
-import type { SubscriptionMailQueue } from './subscription-mail-queue';
 import { hashToken, looksLikeToken } from './tokens';
 
 /** What a confirmation link is worth right now. */
@@ -18,7 +17,7 @@ export class ConfirmationService {
     private readonly deps: {
       repository: SubscriberRepository;
       confirmations: ConfirmationRequests;
-      queue: SubscriptionMailQueue;
+      mailRequests: MailRequestWake;
       clock: Clock;
     },
   ) {}
@@ -42,7 +41,7 @@ export class ConfirmationService {
     if (!token) return { state: 'unknown' };
     const changed = await this.deps.repository.confirm(token.subscriberId, token.id, this.deps.clock.now(), consent);
     if (!changed) return { state: 'already-confirmed', subscriberId: token.subscriberId };
-    await this.deps.queue.welcome(token.subscriberId);
+    this.deps.mailRequests.wake();
     return { state: 'confirmed', subscriberId: token.subscriberId };
   }
 

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { PrismaClient } from '../generated/prisma/client';
 import type { PgBoss } from '../jobs/job-queue';
 import type { Mailer } from '../mail/mailer';
@@ -12,7 +13,8 @@ import { PurgePendingSignups } from './purge-pending-signups';
 import { SignupService } from './signup-service';
 import { SubscriberRepository } from './subscriber-repository';
 import { SubscriptionEmails, listNameFrom } from './subscription-emails';
-import { PgBossSubscriptionMailQueue, registerSubscriptionJobs } from './subscription-jobs';
+import { MailRequestRelay } from './mail-request-relay';
+import { registerSubscriptionJobs } from './subscription-jobs';
 import { UnsubscribeService } from './unsubscribe-service';
 
 /** How long a "manage my subscription" link works. */
@@ -21,6 +23,7 @@ const MANAGE_LINK_TTL_MINUTES = 60;
 /** Builds the subscription area from real dependencies; called by main.ts, the wiring place. */
 export function createSubscriptions(deps: {
   prisma: PrismaClient;
+  pool: pg.Pool;
   boss: PgBoss;
   mailer: Mailer;
   templates: Templates;
@@ -37,9 +40,9 @@ export function createSubscriptions(deps: {
   };
 }) {
   const { config, clock } = deps;
-  const repository = new SubscriberRepository({ prisma: deps.prisma });
-  const queue = new PgBossSubscriptionMailQueue(deps.boss);
-  const confirmations = new ConfirmationRequests({ repository, queue, clock, resendMinutes: config.CONFIRMATION_RESEND_MINUTES });
+  const repository = new SubscriberRepository({ prisma: deps.prisma, pool: deps.pool });
+  const mailRequests = new MailRequestRelay({ pool: deps.pool, boss: deps.boss, logger: deps.logger });
+  const confirmations = new ConfirmationRequests({ repository, mailRequests, clock, resendMinutes: config.CONFIRMATION_RESEND_MINUTES });
   const listName = listNameFrom(config.MAIL_FROM);
   const emails = new SubscriptionEmails({
     repository,
@@ -57,10 +60,11 @@ export function createSubscriptions(deps: {
   const purge = new PurgePendingSignups({ repository, clock, pendingPurgeDays: config.PENDING_PURGE_DAYS });
   return {
     listName,
-    signup: new SignupService({ repository, confirmations, clock }),
-    confirmation: new ConfirmationService({ repository, confirmations, queue, clock }),
+    mailRequests,
+    signup: new SignupService({ repository, confirmations, mailRequests, clock }),
+    confirmation: new ConfirmationService({ repository, confirmations, mailRequests, clock }),
     unsubscribe: new UnsubscribeService({ repository, confirmations, clock }),
-    preferences: new PreferencesService({ repository, confirmations, queue, clock }),
+    preferences: new PreferencesService({ repository, confirmations, mailRequests, clock }),
     purge,
     registerJobs: () =>
       registerSubscriptionJobs({ boss: deps.boss, emails, purge, logger: deps.logger, runJobs: config.RUN_JOBS }),

@@ -1,8 +1,7 @@
 import { AppError } from '../shared/errors';
 import type { Clock } from '../shared/clock';
-import type { ConfirmationRequests } from './confirmation-requests';
+import type { ConfirmationRequests, MailRequestWake } from './confirmation-requests';
 import type { Frequency, Subscriber, SubscriberRepository } from './subscriber-repository';
-import type { SubscriptionMailQueue } from './subscription-mail-queue';
 import { hashToken, looksLikeToken } from './tokens';
 
 /** Managing a subscription without a login: through the signed link, or a manage link by email. */
@@ -11,7 +10,7 @@ export class PreferencesService {
     private readonly deps: {
       repository: SubscriberRepository;
       confirmations: ConfirmationRequests;
-      queue: SubscriptionMailQueue;
+      mailRequests: MailRequestWake;
       clock: Clock;
     },
   ) {}
@@ -36,7 +35,10 @@ export class PreferencesService {
     const subscriber = await this.deps.repository.findByEmail(email);
     if (!subscriber) return;
     if (subscriber.status === 'pending') await this.deps.confirmations.request(subscriber.id);
-    else await this.deps.queue.manageLink(subscriber.id);
+    else {
+      await this.deps.repository.queueManageLink(subscriber.id);
+      this.deps.mailRequests.wake();
+    }
   }
 
   /** The subscriber a manage link stands for, while it is valid. Reading it changes nothing. */

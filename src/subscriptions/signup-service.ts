@@ -1,5 +1,5 @@
 import type { Clock } from '../shared/clock';
-import type { ConfirmationRequests } from './confirmation-requests';
+import type { ConfirmationRequests, MailRequestWake } from './confirmation-requests';
 import type { ConsentContext, Frequency, SubscriberRepository } from './subscriber-repository';
 
 export interface SignupInput {
@@ -14,15 +14,14 @@ export interface SignupInput {
  */
 export class SignupService {
   constructor(
-    private readonly deps: { repository: SubscriberRepository; confirmations: ConfirmationRequests; clock: Clock },
+    private readonly deps: { repository: SubscriberRepository; confirmations: ConfirmationRequests; mailRequests: MailRequestWake; clock: Clock },
   ) {}
 
   async signup(input: SignupInput, consent: ConsentContext): Promise<void> {
     const { repository, confirmations } = this.deps;
-    const now = this.deps.clock.now();
-    const created = await repository.createPending(input, consent, now);
-    if (created) {
-      await confirmations.queueClaimed(created.id, now);
+    // A new address: subscriber, consent and confirmation email in one commit.
+    if (await repository.createPending(input, consent, this.deps.clock.now())) {
+      this.deps.mailRequests.wake();
       return;
     }
     const existing = await repository.findByEmail(input.email);

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { PrismaClient, Subscriber, Token } from '../generated/prisma/client';
 
 export type { Subscriber } from '../generated/prisma/client';
@@ -12,9 +13,13 @@ export interface ConsentContext {
   source: string;
 }
 
-/** The subscription area's only access to the database. */
+/**
+ * The subscription area's only access to the database. A change that asks for an email writes it
+ * as a mail request in the same statement or transaction, so the email exists exactly when the
+ * change does; the caller then wakes the relay.
+ */
 export class SubscriberRepository {
-  constructor(private readonly deps: { prisma: PrismaClient }) {}
+  constructor(private readonly deps: { prisma: PrismaClient; pool: pg.Pool }) {}
 
   private get prisma(): PrismaClient {
     return this.deps.prisma;
@@ -29,10 +34,12 @@ export class SubscriberRepository {
   }
 
   /**
-   * A new pending subscriber with its signup consent, its confirmation slot already taken
-   * (confirmation_sent_at = now); undefined when the address already exists. One statement, one
-   * round trip: this is the hot path of every signup. ON CONFLICT makes two signups of one new
-   * address at once safe: the loser gets undefined and is treated as a repeat signup.
+   * A new pending subscriber with its signup consent and its confirmation email requested (its
+   * confirmation slot taken: confirmation_sent_at = now); undefined when the address already exists.
+   * One statement, one commit: this is the hot path of every signup, so it goes to the pool
+   * directly (Prisma's query compiler cost more CPU than the rest of the request's database work).
+   * ON CONFLICT makes two signups of one new address at once safe: the loser gets undefined and is
+   * treated as a repeat signup.
    */
   async createPending(
     data: { email: string; name?: string; frequency: Frequency },
@@ -40,17 +47,21 @@ export class SubscriberRepository {
     now: Date,
   ): Promise<{ id: number } | undefined> {
     const row = consentRow(consent);
-    const rows = await this.prisma.$queryRaw<{ id: number }[]>`
-      WITH created AS (
-        INSERT INTO subscribers (email, name, frequency, status, confirmation_sent_at, updated_at)
-        VALUES (${data.email}, ${data.name ?? null}, ${data.frequency}::"Frequency", 'pending', ${now}, ${now})
-        ON CONFLICT (email) DO NOTHING
-        RETURNING id
-      ), consent AS (
-        INSERT INTO consents (subscriber_id, event, ip, user_agent, source)
-        SELECT id, 'signup', ${row.ip}, ${row.userAgent}, ${row.source} FROM created
-      )
-      SELECT id FROM created`;
+    const { rows } = await this.deps.pool.query<{ id: number }>(
+      `WITH created AS (
+         INSERT INTO subscribers (email, name, frequency, status, confirmation_sent_at, updated_at)
+         VALUES ($1, $2, $3::"Frequency", 'pending', $4, $4)
+         ON CONFLICT (email) DO NOTHING
+         RETURNING id
+       ), consent AS (
+         INSERT INTO consents (subscriber_id, event, ip, user_agent, source)
+         SELECT id, 'signup', $5, $6, $7 FROM created
+       ), mail_request AS (
+         INSERT INTO mail_requests (kind, subscriber_id) SELECT 'confirmation', id FROM created
+       )
+       SELECT id FROM created`,
+      [data.email, data.name ?? null, data.frequency, now, row.ip, row.userAgent, row.source],
+    );
     return rows[0];
   }
 
@@ -66,24 +77,24 @@ export class SubscriberRepository {
   }
 
   /**
-   * Takes the right to send a confirmation email now: true at most once per `resendAfter`, decided
-   * by one conditional UPDATE so concurrent signups cannot both win.
+   * Queues a confirmation email for a pending subscriber unless one was queued less than
+   * `resendAfterMs` ago; true when queued. One statement, so concurrent requests cannot both win.
    */
-  async claimConfirmationSlot(id: number, now: Date, resendAfterMs: number): Promise<boolean> {
-    const { count } = await this.prisma.subscriber.updateMany({
-      where: {
-        id,
-        status: 'pending',
-        OR: [{ confirmationSentAt: null }, { confirmationSentAt: { lte: new Date(now.getTime() - resendAfterMs) } }],
-      },
-      data: { confirmationSentAt: now },
-    });
-    return count === 1;
+  async requestConfirmation(id: number, now: Date, resendAfterMs: number): Promise<boolean> {
+    const queued = await this.prisma.$executeRaw`
+      WITH claimed AS (
+        UPDATE subscribers SET confirmation_sent_at = ${now}
+        WHERE id = ${id} AND status = 'pending'
+          AND (confirmation_sent_at IS NULL OR confirmation_sent_at <= ${new Date(now.getTime() - resendAfterMs)})
+        RETURNING id
+      )
+      INSERT INTO mail_requests (kind, subscriber_id) SELECT 'confirmation', id FROM claimed`;
+    return queued === 1;
   }
 
-  /** Gives the slot back when the email could not even be queued, so the next signup retries. */
-  async releaseConfirmationSlot(id: number, claimedAt: Date): Promise<void> {
-    await this.prisma.subscriber.updateMany({ where: { id, confirmationSentAt: claimedAt }, data: { confirmationSentAt: null } });
+  /** Queues the "manage your subscription" email. */
+  async queueManageLink(id: number): Promise<void> {
+    await this.prisma.mailRequest.create({ data: { subscriberId: id, kind: 'manage_link' } });
   }
 
   async saveToken(data: { subscriberId: number; purpose: TokenPurpose; hash: string; expiresAt: Date }): Promise<void> {
@@ -94,7 +105,10 @@ export class SubscriberRepository {
     return this.prisma.token.findFirst({ where: { hash, purpose }, include: { subscriber: true } });
   }
 
-  /** Pending -> confirmed, spending the token; false when it was not pending (e.g. a second click). */
+  /**
+   * Pending -> confirmed, spending the token and queuing the welcome email; false when it was not
+   * pending (e.g. a second click).
+   */
   async confirm(subscriberId: number, tokenId: number, now: Date, consent: ConsentContext): Promise<boolean> {
     return this.prisma.$transaction(async (tx) => {
       const { count } = await tx.subscriber.updateMany({
@@ -104,6 +118,7 @@ export class SubscriberRepository {
       await tx.token.updateMany({ where: { id: tokenId, usedAt: null }, data: { usedAt: now } });
       if (count === 1) {
         await tx.consent.create({ data: { subscriberId, event: 'confirmation', ...consentRow(consent) } });
+        await tx.mailRequest.create({ data: { subscriberId, kind: 'welcome' } });
       }
       return count === 1;
     });

@@ -2,9 +2,9 @@ import { startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
 import { SubscriberRepository } from '../../src/subscriptions/subscriber-repository';
 import { PurgePendingSignups } from '../../src/subscriptions/purge-pending-signups';
 import { openDatabase, type Database } from '../../src/db/database';
-import { linkIn, query, queryOne, subscribeAndConfirm, submitSignup, uniqueEmail, waitForMail } from './subscription-test-kit';
+import { jobsIdle, linkIn, mailsTo, query, queryOne, subscribeAndConfirm, submitSignup, uniqueEmail, waitForMail } from './subscription-test-kit';
 
-describe('delivery through pg-boss and the purge of unconfirmed signups', () => {
+describe('delivery through the outbox and pg-boss, and the purge of unconfirmed signups', () => {
   let app: TestBulletin;
   let db: Database;
   beforeAll(async () => {
@@ -36,6 +36,19 @@ describe('delivery through pg-boss and the purge of unconfirmed signups', () => 
     const mail = await waitForMail(app, email, /confirm/i, 30_000);
     expect(refusals).toBeGreaterThanOrEqual(1);
     expect(linkIn(mail, '/confirm')).toContain('token=');
+  });
+
+  test('when one email of a burst is refused with 451, then only it is retried: every other address gets exactly one', async () => {
+    const emails = Array.from({ length: 12 }, () => uniqueEmail('burst'));
+    const refused = emails[5]!;
+    let attempts = 0;
+    app.smtp.reject = (rcpt) => (rcpt === refused && attempts++ === 0 ? 451 : undefined);
+    // Sent together, the confirmations share the workers' batches with the refused one.
+    await Promise.all(emails.map((email) => submitSignup(app, { email }).expect(200)));
+    await Promise.all(emails.map((email) => waitForMail(app, email, /confirm/i, 30_000)));
+    await jobsIdle(app);
+    expect(attempts).toBe(2); // refused once, accepted on the retry
+    for (const email of emails) expect(mailsTo(app, email, /confirm/i)).toHaveLength(1);
   });
 
   test('when the SMTP peer is down, then the confirmation waits and arrives when the peer is back on the same port', async () => {
@@ -73,7 +86,7 @@ describe('delivery through pg-boss and the purge of unconfirmed signups', () => 
     await query(app, `UPDATE subscribers SET created_at = now() - interval '31 days', confirmation_sent_at = now() - interval '31 days' WHERE email = ANY($1)`, [[old, confirmed]]);
 
     const purge = new PurgePendingSignups({
-      repository: new SubscriberRepository({ prisma: db.prisma }),
+      repository: new SubscriberRepository({ prisma: db.prisma, pool: db.pool }),
       clock: { now: () => new Date() },
       pendingPurgeDays: 30,
     });
@@ -89,7 +102,7 @@ describe('delivery through pg-boss and the purge of unconfirmed signups', () => 
     await submitSignup(app, { email }).expect(200);
     await waitForMail(app, email, /confirm/i);
     const purge = new PurgePendingSignups({
-      repository: new SubscriberRepository({ prisma: db.prisma }),
+      repository: new SubscriberRepository({ prisma: db.prisma, pool: db.pool }),
       clock: { now: () => new Date(Date.now() + 31 * 86_400_000) },
       pendingPurgeDays: 30,
     });

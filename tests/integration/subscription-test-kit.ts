@@ -73,13 +73,14 @@ export async function queryOne<T = Record<string, unknown>>(app: TestBulletin, s
   return (await query<T>(app, sql, params))[0];
 }
 
-/** Settles the background jobs of the subscription queues: resolves when none is queued or active. */
+/** Settles the subscription emails: resolves when no request waits for the relay and no job is queued or active. */
 export async function jobsIdle(app: TestBulletin, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const row = await queryOne<{ n: string }>(
       app,
-      `SELECT count(*) AS n FROM pgboss.job WHERE name LIKE 'subscription-%-email' AND state IN ('created', 'retry', 'active')`,
+      `SELECT (SELECT count(*) FROM mail_requests)
+            + (SELECT count(*) FROM pgboss.job WHERE name LIKE 'subscription-%-email' AND state IN ('created', 'retry', 'active')) AS n`,
     );
     if (row && Number(row.n) === 0) return;
     if (Date.now() > deadline) throw new Error('subscription jobs still pending');
