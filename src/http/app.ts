@@ -1,11 +1,10 @@
-import crypto from 'node:crypto';
 import path from 'node:path';
 import express from 'express';
 import helmet from 'helmet';
-import { pinoHttp } from 'pino-http';
 import type { Logger } from '../shared/logger';
 import type { Templates } from '../mail/templates';
 import { errorHandler, notFoundHandler } from './error-handler';
+import { requestLog } from './request-log';
 import { healthRouter } from './routes/health';
 import { outboxRouter } from './routes/outbox';
 
@@ -27,23 +26,7 @@ export function createApp(deps: HttpDeps): express.Express {
   app.set('trust proxy', trustProxyValue(deps.trustProxy));
   app.disable('x-powered-by');
 
-  app.use(
-    pinoHttp({
-      logger: deps.logger,
-      genReqId: (req, res) => {
-        const incoming = req.headers['x-request-id'];
-        const id = typeof incoming === 'string' && /^[\w-]{1,64}$/.test(incoming) ? incoming : crypto.randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      // Query strings carry tokens (confirmation links); log the path only.
-      serializers: {
-        req: (req) => ({ id: req.id, method: req.method, url: String(req.url).split('?')[0] }),
-        res: (res) => ({ statusCode: res.statusCode }),
-      },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
-    }),
-  );
+  app.use(requestLog(deps.logger));
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -65,7 +48,7 @@ export function createApp(deps: HttpDeps): express.Express {
   for (const router of deps.routers ?? []) app.use(router);
 
   app.use(notFoundHandler(deps.templates));
-  app.use(errorHandler(deps.templates));
+  app.use(errorHandler(deps.templates, deps.logger));
   return app;
 }
 

@@ -1,6 +1,8 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { AppError, errorCodes } from '../shared/errors';
 import type { Templates } from '../mail/templates';
+import type { Logger } from '../shared/logger';
+import { requestIdOf } from './request-log';
 
 interface ErrorBody {
   status: number;
@@ -31,7 +33,7 @@ export function notFoundHandler(templates: Templates): RequestHandler {
  * the catalogue; body-parser's errors carry a status (400 malformed JSON, 413 too large); anything
  * else is a bug: logged with the request id, answered with a 500 that reveals nothing.
  */
-export function errorHandler(templates: Templates): ErrorRequestHandler {
+export function errorHandler(templates: Templates, logger: Logger): ErrorRequestHandler {
   return (err, req, res, next) => {
     if (res.headersSent) return next(err);
     if (err instanceof AppError) {
@@ -52,9 +54,7 @@ export function errorHandler(templates: Templates): ErrorRequestHandler {
             : 'Bad request';
       return sendError(req, res, templates, { status, error: message });
     }
-    req.log.error({ err }, 'unhandled error');
-    // pino-http reads this to log the failed request at error level.
-    res.err = err;
+    logger.error({ err, reqId: requestIdOf(req) }, 'unhandled error');
     return sendError(req, res, templates, { status: 500, error: 'Something went wrong on our side' });
   };
 }

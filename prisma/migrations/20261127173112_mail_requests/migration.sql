@@ -10,9 +10,3 @@ CREATE TABLE "mail_requests" (
 
     CONSTRAINT "mail_requests_pkey" PRIMARY KEY ("id")
 );
-
--- CreateIndex
-CREATE INDEX "mail_requests_subscriber_id_idx" ON "mail_requests"("subscriber_id");
-
--- AddForeignKey
-ALTER TABLE "mail_requests" ADD CONSTRAINT "mail_requests_subscriber_id_fkey" FOREIGN KEY ("subscriber_id") REFERENCES "subscribers"("id") ON DELETE CASCADE ON UPDATE CASCADE;
