@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
-import { freePort, spawnTs, waitForHttp, type Child } from './processes';
+import { execFileSync } from 'node:child_process';
+import { freePort, projectRoot, spawnNode, waitForHttp, type Child } from './processes';
 
 export interface BulletinProcess extends Child {
   url: string;
@@ -7,7 +8,7 @@ export interface BulletinProcess extends Child {
 }
 
 /**
- * Bulletin as a user runs it (`npm start`: node --import tsx src/main.ts), in its own process.
+ * Bulletin as a user runs it (`npm start`: the compiled build, node dist/main.js), in its own process.
  *
  * Bench-only settings: the public rate limits are raised (per IP 100,000 per 1-second window, per
  * address 1,000) because every request of the load generator comes from 127.0.0.1; the digest
@@ -24,8 +25,8 @@ export async function startBulletin(opts: {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const adminToken = crypto.randomBytes(24).toString('hex');
-  const child = spawnTs(
-    'src/main.ts',
+  const child = spawnNode(
+    'dist/main.js',
     {
       DATABASE_URL: opts.databaseUrl,
       SECRET_KEY: benchSecretKey,
@@ -50,3 +51,8 @@ export async function startBulletin(opts: {
 }
 
 export const benchSecretKey = crypto.randomBytes(32).toString('hex');
+
+/** Compiles src/ to dist/ once per bench run (what `npm start` does before it starts). */
+export function buildBulletin(): void {
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: projectRoot, stdio: 'inherit' });
+}

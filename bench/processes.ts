@@ -23,9 +23,14 @@ export interface Child {
 
 let nextRequestId = 0;
 
-/** Runs `node --import tsx <file>` (the way `npm start` runs Bulletin) with an IPC channel. */
+/** Runs `node --import tsx <file>` (a bench worker, straight from TypeScript) with an IPC channel. */
 export function spawnTs(file: string, env: Record<string, string>, nodeArgs: string[] = []): Child {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', file], {
+  return spawnNode(file, env, [...nodeArgs, '--import', 'tsx']);
+}
+
+/** Runs `node <file>` with an IPC channel: `dist/main.js` is Bulletin the way `npm start` runs it. */
+export function spawnNode(file: string, env: Record<string, string>, nodeArgs: string[] = []): Child {
+  const child = spawn(process.execPath, [...nodeArgs, file], {
     cwd: projectRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

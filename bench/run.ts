@@ -15,6 +15,7 @@ import type { BenchContext } from './context';
 import { openBenchDatabase } from './database';
 import { benchDigestSend } from './digest-send';
 import { ready, spawnTs } from './processes';
+import { buildBulletin } from './bulletin';
 import { judgeTargets, updateDocs, writeResults, type BenchResults } from './report';
 import { benchSignup } from './signup';
 
@@ -40,6 +41,8 @@ async function main(): Promise<void> {
 
   const startedAt = new Date().toISOString();
   const log = (msg: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+  log('building Bulletin (npm run build)');
+  buildBulletin();
   const db = await openBenchDatabase(log);
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   const sink = spawnTs('bench/smtp-sink.ts', {});
