@@ -8,11 +8,12 @@ export function requestIdOf(req: Request): string {
 }
 
 /**
- * One log line per finished request (method, path, status, duration), at error level for 5xx.
- * Written by hand rather than with pino-http: under signup load pino-http's per-request child logger
- * and serializers cost about a tenth of the process's CPU, whether or not the line was written.
- * The id comes from a well-formed incoming X-Request-Id (a proxy's) or is made here. Query strings
- * carry tokens (confirmation links): only the path is logged.
+ * One log line per finished request (method, path, status, duration) at info level; with a
+ * quieter LOG_LEVEL nothing is attached to the request at all (failures are logged by the error
+ * handler). Written by hand rather than with pino-http: under signup load pino-http's per-request
+ * child logger and serializers cost about a tenth of the process's CPU, whether or not the line was
+ * written. The id comes from a well-formed incoming X-Request-Id (a proxy's) or is made here.
+ * Query strings carry tokens (confirmation links): only the path is logged.
  */
 export function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
@@ -20,10 +21,10 @@ export function requestLog(logger: Logger): RequestHandler {
     const id = typeof incoming === 'string' && /^[\w-]{1,64}$/.test(incoming) ? incoming : crypto.randomUUID();
     (req as Request & { id: string }).id = id;
     res.setHeader('X-Request-Id', id);
+    if (!logger.isLevelEnabled('info')) return next();
     const started = performance.now();
     res.once('finish', () => {
       const level = res.statusCode >= 500 ? 'error' : 'info';
-      if (!logger.isLevelEnabled(level)) return;
       logger[level](
         {
           reqId: id,

@@ -13,6 +13,12 @@ const KINDS: Record<string, SubscriptionEmailKind> = {
 /** Rows moved per transaction; a drain loops until no request is left. */
 const BATCH = 500;
 
+/**
+ * While requests keep arriving, a pass starts at most this often, so one commit relays the requests
+ * of many signups rather than of a handful; a lone request still leaves at once.
+ */
+const MIN_PASS_INTERVAL_MS = 25;
+
 /** The backstop behind wake(): rows left by an instance that stopped before relaying them. */
 const POLL_MS = 2000;
 
@@ -68,7 +74,9 @@ export class MailRequestRelay {
     try {
       do {
         this.wakeAgain = false;
+        const started = Date.now();
         while ((await this.relayBatch()) === BATCH);
+        if (this.wakeAgain) await sleep(started + MIN_PASS_INTERVAL_MS - Date.now());
       } while (this.wakeAgain && !this.stopped);
     } catch (err) {
       // The requests stay where they are; the next wake or poll tries again.
@@ -101,6 +109,10 @@ export class MailRequestRelay {
       client.release(failure);
     }
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 }
 
 function groupByKind(rows: { kind: string; subscriber_id: number }[]): Map<SubscriptionEmailKind, { data: SubscriberJob }[]> {
