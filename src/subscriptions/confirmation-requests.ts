@@ -1,9 +1,6 @@
 import type { Clock } from '../shared/clock';
-import type { MailRequestRelay } from './mail-request-relay';
+import type { MailRequestWake } from './mail-request-relay';
 import type { SubscriberRepository } from './subscriber-repository';
-
-/** What a service needs from the relay: a nudge after it wrote a mail request. */
-export type MailRequestWake = Pick<MailRequestRelay, 'wake'>;
 
 /**
  * Queues a confirmation email for a pending subscriber, at most once per resend interval whatever

@@ -1,5 +1,6 @@
 import type { Clock } from '../shared/clock';
-import type { ConfirmationRequests, MailRequestWake } from './confirmation-requests';
+import type { ConfirmationRequests } from './confirmation-requests';
+import type { MailRequestWake } from './mail-request-relay';
 import type { ConsentContext, SubscriberRepository } from './subscriber-repository';
 import { hashToken, looksLikeToken } from './tokens';
 

@@ -22,12 +22,14 @@ const MIN_PASS_INTERVAL_MS = 25;
 /** The backstop behind wake(): rows left by an instance that stopped before relaying them. */
 const POLL_MS = 2000;
 
+/** What a service needs from the relay: a nudge after it wrote a mail request. */
+export type MailRequestWake = Pick<MailRequestRelay, 'wake'>;
+
 /**
  * Moves mail requests into the job queue (the transactional outbox pattern). A signup commits its
  * subscriber and its confirmation email request in one statement; this relay then turns requests
- * into pg-boss jobs, many per
- * transaction: the rows are deleted and the jobs inserted in the same commit, so an email is
- * neither lost nor queued twice, whichever instance or crash comes in between.
+ * into pg-boss jobs, many per transaction: the rows are deleted and the jobs inserted in the same
+ * commit, so an email is neither lost nor queued twice, whichever instance or crash comes between.
  *
  * Every instance runs one (it belongs to accepting signups, not to RUN_JOBS). The instance that
  * wrote a request wakes its own relay at once; SKIP LOCKED lets relays of several instances share

@@ -1,6 +1,7 @@
 import { AppError } from '../shared/errors';
 import type { Clock } from '../shared/clock';
-import type { ConfirmationRequests, MailRequestWake } from './confirmation-requests';
+import type { ConfirmationRequests } from './confirmation-requests';
+import type { MailRequestWake } from './mail-request-relay';
 import type { Frequency, Subscriber, SubscriberRepository } from './subscriber-repository';
 import { hashToken, looksLikeToken } from './tokens';
 
