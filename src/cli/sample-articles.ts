@@ -1,4 +1,4 @@
-// `npm run sample:articles`: imports the Harbor Town sample articles, dated within the last hours,
+// `npm run sample:articles`: imports the Harbour Town sample articles, dated within the last hours,
 // so a daily digest triggered right afterwards has something to send. Safe to run again.
 import path from 'node:path';
 import { cliLogger, formatReport, readArticleFile, withArticleService } from './import-articles';

@@ -9,7 +9,7 @@ import { AppError } from '../../src/shared/errors';
 
 const templatesDir = path.resolve(__dirname, '../../templates');
 
-function appWith(router: Router, isDatabaseReachable = async () => true) {
+function appWith(router: Router, isDatabaseReachable = async () => true, level = 'info') {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -18,7 +18,7 @@ function appWith(router: Router, isDatabaseReachable = async () => true) {
     },
   });
   const app = createApp({
-    logger: createLogger('info', sink),
+    logger: createLogger(level, sink),
     templates: new Templates(templatesDir),
     templatesDir,
     trustProxy: 'loopback',
@@ -82,7 +82,22 @@ describe('the error handler', () => {
 
   test('when a request carries a token in its query, then the log shows the path only', async () => {
     const { app, lines } = appWith(Router());
-    await request(app).get('/confirm?token=very-secret-token');
+    const res = await request(app).get('/confirm?token=very-secret-token');
     expect(lines.join('')).not.toContain('very-secret-token');
+    const logged = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request completed');
+    expect(logged).toEqual([
+      expect.objectContaining({ method: 'GET', path: '/confirm', status: 404, reqId: res.headers['x-request-id'] }),
+    ]);
+  });
+
+  test('when LOG_LEVEL is above info, then requests write no line but a failure still does', async () => {
+    const router = Router();
+    router.get('/boom', () => {
+      throw new Error('bug');
+    });
+    const { app, lines } = appWith(router, async () => true, 'warn');
+    await request(app).get('/healthz').expect(200);
+    await request(app).get('/boom').expect(500);
+    expect(lines.map((l) => JSON.parse(l).msg)).toEqual(['unhandled error']);
   });
 });
