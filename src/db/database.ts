@@ -13,8 +13,18 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * Timestamps are kept without a time zone, in UTC (Prisma's convention). Left alone, pg would send
+ * a Date in the process's local time (the column drops the offset) and read one back as local
+ * time, and now() would follow the server's zone: plain-SQL code would disagree with Prisma by the
+ * offset wherever TZ or the server is not UTC. Prisma's adapter keeps its own conversions.
+ */
+pg.defaults.parseInputDatesAsUTC = true;
+pg.types.setTypeParser(pg.types.builtins.TIMESTAMP, (value) => new Date(`${value.replace(' ', 'T')}Z`));
+
 export function openDatabase(url: string, poolSize: number, onPoolError: (err: Error) => void): Database {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000 });
+  // Sessions in UTC, for now() and column defaults (an `options` parameter in the URL wins).
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000, options: '-c TimeZone=UTC' });
   // A backend that dies (database restart) emits 'error' on idle clients; without a listener the
   // whole process would crash. The pool replaces the client on next use.
   pool.on('error', onPoolError);

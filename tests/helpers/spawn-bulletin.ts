@@ -11,7 +11,7 @@ export interface BulletinProcess {
   exited: Promise<number | null>;
 }
 
-/** Runs `npm start`'s command as a separate process, the way a user or a supervisor would. */
+/** Runs the service from src/ (what `npm start` runs once compiled) as a separate process, the way a supervisor would. */
 export function spawnBulletin(env: Record<string, string>): BulletinProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,

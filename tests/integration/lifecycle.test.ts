@@ -6,7 +6,7 @@ import request from 'supertest';
 import { spawnBulletin, type BulletinProcess } from '../helpers/spawn-bulletin';
 import { freePort } from '../helpers/test-bulletin';
 import { SmtpCapture } from '../helpers/smtp-capture';
-import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
+import { createTestDatabase, withAdmin, type TestDatabase } from '../helpers/test-database';
 
 /** The exit code, with the last output attached so a failure explains itself. */
 async function expectCleanExit(proc: BulletinProcess): Promise<void> {
@@ -39,6 +39,43 @@ describe('start-up and shutdown of the real process', () => {
     expect(await app.exited).toBe(0);
     expect(app.output()).toContain('"msg":"stopped"');
     await expect(request(`http://127.0.0.1:${port}`).get('/healthz')).rejects.toThrow();
+  });
+
+  test('when the process and the database run in time zones other than UTC, then a signup is stamped in UTC and a digest sees the last hour\'s article', async () => {
+    await withAdmin((c) => c.query(`ALTER DATABASE "${db.name}" SET timezone TO 'Asia/Tokyo'`));
+    const port = await freePort();
+    const adminToken = 'lifecycle-admin-token-0123456789';
+    const app = spawnBulletin({ DATABASE_URL: db.url, SMTP_URL: smtp.url, SECRET_KEY, PORT: String(port), TZ: 'America/New_York', ADMIN_TOKEN: adminToken });
+    await app.waitForLog('Bulletin is running');
+    const http = request(`http://127.0.0.1:${port}`);
+    const email = `zone-${Date.now()}@example.org`;
+    await http.post('/subscribe').send({ email }).expect(202);
+    // Written by Prisma, read by the digest's plain SQL: an article of an hour ago is in today's window.
+    const title = `Zone article ${Date.now()}`;
+    await http
+      .post('/api/admin/articles')
+      .set('Authorization', `Bearer ${adminToken}`)
+      .send({ title, url: `https://news.example/zone-${Date.now()}`, publishedAt: new Date(Date.now() - 3_600_000).toISOString() })
+      .expect(201);
+    const preview = await http.get('/api/admin/digests/preview?frequency=daily').set('Authorization', `Bearer ${adminToken}`);
+    expect({ status: preview.status, hasArticle: preview.text.includes(title) }).toEqual({ status: 200, hasArticle: true });
+    app.child.kill('SIGTERM');
+    await expectCleanExit(app);
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      // extract(epoch) reads a timestamp without time zone as UTC, as the resend throttle does.
+      const { rows } = await client.query<{ sent: number; created: number }>(
+        `SELECT extract(epoch FROM confirmation_sent_at)::float8 AS sent, extract(epoch FROM created_at)::float8 AS created
+           FROM subscribers WHERE email = $1`,
+        [email],
+      );
+      expect(Math.abs(rows[0]!.sent * 1000 - Date.now())).toBeLessThan(60_000);
+      expect(Math.abs(rows[0]!.created * 1000 - Date.now())).toBeLessThan(60_000);
+    } finally {
+      await client.end();
+      await withAdmin((c) => c.query(`ALTER DATABASE "${db.name}" RESET timezone`));
+    }
   });
 
   test('when a second signal arrives during shutdown, then the process exits at once with code 1', async () => {
