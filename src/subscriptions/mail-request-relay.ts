@@ -66,10 +66,12 @@ export class MailRequestRelay {
     await this.drain();
   }
 
+  /** Relays what the last requests wrote, then stops: called after HTTP closed, before the queue. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     while (this.draining) await this.draining;
+    await this.drain();
   }
 
   private async drain(): Promise<void> {

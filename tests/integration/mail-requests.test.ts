@@ -65,6 +65,26 @@ describe('mail requests: a signup and its confirmation email commit together, an
       await Promise.all(dbs.map((db) => db.close()));
     });
 
+    test('when a relay stops, then it first relays the requests its instance wrote last', async () => {
+      const email = uniqueEmail('last');
+      await query(
+        app,
+        `WITH s AS (
+           INSERT INTO subscribers (email, frequency, status, updated_at) VALUES ($1, 'daily', 'unsubscribed', now()) RETURNING id
+         )
+         INSERT INTO mail_requests (kind, subscriber_id) SELECT 'welcome', id FROM s`,
+        [email],
+      );
+      await new MailRequestRelay({ pool: dbs[0]!.pool, boss, logger: createLogger('silent') }).stop();
+      const jobs = await query(
+        app,
+        `SELECT j.id FROM pgboss.job j JOIN subscribers s ON s.id = (j.data->>'subscriberId')::int
+          WHERE j.name = 'subscription-welcome-email' AND s.email = $1`,
+        [email],
+      );
+      expect(jobs).toHaveLength(1);
+    });
+
     test('when three relays (this one, another process, the running instance) drain 3,000 emails, then each becomes exactly one job', async () => {
       const label = `many-${Date.now()}`;
       await query(
