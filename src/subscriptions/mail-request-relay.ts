@@ -60,12 +60,6 @@ export class MailRequestRelay {
     this.draining = this.drain().finally(() => (this.draining = undefined));
   }
 
-  /** Resolves once no request is left that this relay could move (tests and shutdown). */
-  async flush(): Promise<void> {
-    while (this.draining) await this.draining;
-    await this.drain();
-  }
-
   /** Relays what the last requests wrote, then stops: called after HTTP closed, before the queue. */
   async stop(): Promise<void> {
     this.stopped = true;

@@ -98,7 +98,8 @@ describe('mail requests: a signup and its confirmation email commit together, an
       );
 
       const relays = dbs.map((db) => new MailRequestRelay({ pool: db.pool, boss, logger: createLogger('silent') }));
-      await Promise.all(relays.map((relay) => relay.flush()));
+      // stop() drains until nothing is left that the relay could move.
+      await Promise.all(relays.map((relay) => relay.stop()));
 
       const jobs = await query<{ subscriber_id: string; n: number }>(
         app,
