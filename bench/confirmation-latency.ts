@@ -10,7 +10,7 @@
 import { startBulletin, type BulletinProcess } from './bulletin';
 import { resetData, type BenchContext } from './context';
 import { sleep } from './processes';
-import { median, percentile, round } from './stats';
+import { medianOf, percentile, round } from './stats';
 
 const RATE = 100;
 const DRAIN_SECONDS = 30;
@@ -51,8 +51,7 @@ export async function benchConfirmationLatency(ctx: BenchContext): Promise<Confi
           `missing ${run.missing} of ${run.signups}`,
       );
     }
-    const med = Object.fromEntries(Object.keys(runs[0]!).map((k) => [k, median(runs.map((r) => r[k as keyof LatencyRun]))]));
-    return { rate: RATE, durationSeconds, drainSeconds: DRAIN_SECONDS, runs, median: med as unknown as LatencyRun };
+    return { rate: RATE, durationSeconds, drainSeconds: DRAIN_SECONDS, runs, median: medianOf(runs) };
   } finally {
     await bulletin.stop();
   }
@@ -90,6 +89,7 @@ async function measure(ctx: BenchContext, bulletin: BulletinProcess, prefix: str
   await ctx.sink.request('waitFor', { count: answered.size, timeoutMs: DRAIN_SECONDS * 1000 });
   const arrivals = new Map(await ctx.sink.request<Array<[string, number]>>('arrivals'));
   // What is still queued would delay the next run: it is not this run's to measure any more.
+  await ctx.pool.query(`DELETE FROM mail_requests WHERE kind = 'confirmation'`);
   await ctx.pool.query(`DELETE FROM pgboss.job WHERE name = 'subscription-confirmation-email' AND state IN ('created', 'retry')`);
   const latencies = [...answered].map(([email, at]) => {
     const arrived = arrivals.get(email);

@@ -16,8 +16,8 @@ export async function startJobQueue(opts: {
   const boss = new PgBoss({
     connectionString: opts.connectionString,
     schema: 'pgboss',
-    // Every signup queues a job and ten email workers fetch and complete them: with a pool of 4,
-    // signups waited for a connection behind the workers (the benchmark showed the app mostly idle).
+    // The email workers (4 per queue), the digest and feed jobs and the schedule share this pool;
+    // with 4 connections, jobs waited for one another (the benchmark showed the app mostly idle).
     max: 10,
     schedule: opts.schedule,
     useListenNotify: true,

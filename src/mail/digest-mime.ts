@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { encodeWords, foldLines } from 'nodemailer/lib/mime-funcs';
-import { escapeHtml } from './personalize';
+import { escapeHtml, splitTemplate } from './personalize';
 import { smtpSafe } from './smtp-data';
 
 /**
@@ -95,13 +95,10 @@ export class PreparedDigestMime {
   }
 }
 
-/** Splits like personalize.ts: literal text at even indexes, placeholder names at odd ones. */
-const PLACEHOLDER = /%%([a-zA-Z]+)%%/g;
-
 /** A body with placeholders, base64-encoded once except for the bytes around its values. */
 class Base64Template {
-  private readonly literals: Buffer[] = [];
-  private readonly names: string[] = [];
+  private readonly literals: Buffer[];
+  private readonly names: string[];
   /** [piece][shift]: lines of literals[piece] from byte `shift` to its last whole 3-byte group. */
   private readonly encoded: Buffer[][] = [];
   /** [piece][shift]: the 0-2 bytes left after those groups. */
@@ -111,13 +108,10 @@ class Base64Template {
     template: string,
     private readonly escape: (v: string) => string = (v) => v,
   ) {
-    template.split(PLACEHOLDER).forEach((piece, i) => {
-      if (i % 2) {
-        this.names.push(piece);
-        return;
-      }
-      const literal = Buffer.from(piece, 'utf8');
-      this.literals.push(literal);
+    const { literals, names } = splitTemplate(template);
+    this.names = names;
+    this.literals = literals.map((piece) => Buffer.from(piece, 'utf8'));
+    for (const literal of this.literals) {
       const encoded: Buffer[] = [];
       const tails: Buffer[] = [];
       for (let shift = 0; shift < 3; shift++) {
@@ -127,7 +121,7 @@ class Base64Template {
       }
       this.encoded.push(encoded);
       this.tails.push(tails);
-    });
+    }
   }
 
   /** Appends the encoded body (CRLF-terminated lines) to `out`. */

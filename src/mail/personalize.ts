@@ -10,16 +10,19 @@ export function placeholder(name: string): string {
 
 export type Filler = (values: Record<string, string>) => string;
 
-/** Splits once; the returned function costs one array join per recipient. */
-export function compileFiller(template: string, escape: (v: string) => string = (v) => v): Filler {
-  const pieces = template.split(PLACEHOLDER);
+/** A template cut at its placeholders: literals[i], then names[i], ..., then the last literal. */
+export function splitTemplate(template: string): { literals: string[]; names: string[] } {
   // split() with a capture group alternates literal text (even indexes) and names (odd indexes).
+  const pieces = template.split(PLACEHOLDER);
+  return { literals: pieces.filter((_, i) => i % 2 === 0), names: pieces.filter((_, i) => i % 2 === 1) };
+}
+
+/** Splits once; the returned function costs one string join per recipient. */
+export function compileFiller(template: string, escape: (v: string) => string = (v) => v): Filler {
+  const { literals, names } = splitTemplate(template);
   return (values) => {
-    let out = '';
-    for (let i = 0; i < pieces.length; i++) {
-      const piece = pieces[i] as string;
-      out += i % 2 === 0 ? piece : escape(values[piece] ?? '');
-    }
+    let out = literals[0] as string;
+    for (let i = 0; i < names.length; i++) out += escape(values[names[i] as string] ?? '') + (literals[i + 1] as string);
     return out;
   };
 }
