@@ -21,7 +21,8 @@ export interface SendResult {
 
 export interface Mailer {
   send(message: MailMessage): Promise<SendResult>;
-  sendRaw(mail: RawMail): Promise<SendResult>;
+  /** The caller built the message, so it knows its Message-ID: nothing is parsed back. */
+  sendRaw(mail: RawMail): Promise<void>;
   /** Closes connections; callers finish their sends first. */
   close(): Promise<void>;
 }

@@ -67,12 +67,11 @@ class SmtpMailer implements Mailer {
     return this.composed.send(message);
   }
 
-  async sendRaw(mail: RawMail): Promise<SendResult> {
+  async sendRaw(mail: RawMail): Promise<void> {
     let message = typeof mail.raw === 'string' ? Buffer.from(mail.raw, 'utf8') : mail.raw;
     // The same signer nodemailer's transport applies (relaxed/relaxed, all the headers present).
     if (this.dkim) message = await streamToBuffer(this.dkim.sign(message));
     await this.raw.send({ from: this.envelopeFrom, to: mail.to }, message);
-    return { messageId: messageIdOf(message) };
   }
 
   /** In-flight digest sends finish first, then every connection says QUIT. */
@@ -88,13 +87,6 @@ function streamToBuffer(stream: NodeJS.ReadableStream): Promise<Buffer> {
     stream.on('error', reject);
     stream.on('end', () => resolve(Buffer.concat(chunks)));
   });
-}
-
-/** The Message-ID header of a raw message (searched in the header block only). */
-function messageIdOf(message: Buffer): string {
-  const end = message.indexOf('\r\n\r\n');
-  const head = message.subarray(0, end === -1 ? Math.min(message.length, 8192) : end).toString('latin1');
-  return /^Message-ID:\s*(<[^>\r\n]*>)/im.exec(head)?.[1] ?? '';
 }
 
 /**
@@ -136,13 +128,12 @@ class NodemailerMailer implements Mailer {
     return { messageId: info.messageId };
   }
 
-  async sendRaw(mail: RawMail): Promise<SendResult> {
+  async sendRaw(mail: RawMail): Promise<void> {
     const info = await this.transport.sendMail({
       envelope: { from: addressOf(this.settings.from), to: [mail.to] },
       raw: mail.raw,
     });
     await this.afterSend(info);
-    return { messageId: info.messageId };
   }
 
   async close(): Promise<void> {
