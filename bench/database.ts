@@ -34,8 +34,8 @@ export async function openBenchDatabase(log: (msg: string) => void): Promise<Ben
   } else {
     log('no PostgreSQL on 127.0.0.1:5432: starting the embedded one');
     // Loaded only when needed, as src/db/connect.ts does.
-    const { startEmbeddedPostgres }: typeof import('../src/db/embedded-postgres') = require('../src/db/embedded-postgres');
-    const embedded = await startEmbeddedPostgres({ dataDir: path.join(projectRoot, '.data', 'bench-postgres'), port: 54339 });
+    const { openEmbeddedPostgres }: typeof import('../src/db/embedded-postgres') = require('../src/db/embedded-postgres');
+    const embedded = await openEmbeddedPostgres({ home: path.join(projectRoot, '.data', 'bench'), port: 54339, database: 'postgres' });
     adminUrl = embedded.url;
     server = 'embedded';
     stopServer = embedded.stop;

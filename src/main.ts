@@ -179,7 +179,9 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.LOG_LEVEL);
   const bulletin = await startBulletin(config, logger).catch((err) => {
-    logger.fatal({ err }, 'start-up failed');
+    // A problem the user fixes (a port in use, a folder PostgreSQL cannot reach) is one sentence.
+    if (err instanceof Error && err.name === 'EmbeddedPostgresError') console.error(err.message);
+    else logger.fatal({ err }, 'start-up failed');
     process.exit(1);
   });
   let signalled = false;

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import type { Config } from '../config';
 import type { Logger } from '../shared/logger';
 import { openDatabase, type Database } from './database';
@@ -64,34 +63,12 @@ export async function openConfiguredDatabase(
 }
 
 async function useEmbeddedPostgres(config: DatabaseConfig, logger: Logger): Promise<{ url: string; stop: () => Promise<void> }> {
-  // Same URL as startEmbeddedPostgres builds: a CLI run while `npm start` holds the data folder
-  // connects to that server instead of failing to start a second one on the same files.
-  const runningUrl = `postgresql://postgres:postgres@127.0.0.1:${config.EMBEDDED_DB_PORT}/bulletin`;
-  if (await answers(runningUrl)) {
-    logger.info({ port: config.EMBEDDED_DB_PORT }, 'using the embedded PostgreSQL already running');
-    return { url: runningUrl, stop: async () => {} };
-  }
   // Loaded only when used: production never needs the embedded server's package.
-  const { startEmbeddedPostgres }: typeof EmbeddedPostgresModule = require('./embedded-postgres');
-  const embedded = await startEmbeddedPostgres({
-    dataDir: path.join(config.DATA_DIR, 'postgres'),
-    port: config.EMBEDDED_DB_PORT,
-    log: (msg) => logger.warn(msg),
-  });
-  logger.info({ port: config.EMBEDDED_DB_PORT }, 'embedded PostgreSQL started');
+  const { openEmbeddedPostgres }: typeof EmbeddedPostgresModule = require('./embedded-postgres');
+  // A command run while `npm start` holds DATA_DIR connects to that server (found from DATA_DIR
+  // itself, whatever its port); otherwise it starts the server on EMBEDDED_DB_PORT for its run.
+  const embedded = await openEmbeddedPostgres({ home: config.DATA_DIR, port: config.EMBEDDED_DB_PORT });
+  const port = Number(new URL(embedded.url).port);
+  logger.info({ port }, embedded.started ? 'embedded PostgreSQL started' : 'using the embedded PostgreSQL already running');
   return embedded;
-}
-
-async function answers(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
 }

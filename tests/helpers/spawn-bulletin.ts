@@ -11,12 +11,18 @@ export interface BulletinProcess {
   exited: Promise<number | null>;
 }
 
-/** Runs the service from src/ (what `npm start` runs once compiled) as a separate process, the way a supervisor would. */
-export function spawnBulletin(env: Record<string, string>): BulletinProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+/**
+ * Runs the service from src/ (what `npm start` runs once compiled) as a separate process, the way a
+ * supervisor would; `entry` runs another entry point (a CLI) the same way.
+ */
+export function spawnBulletin(env: Record<string, string>, options: { detached?: boolean; entry?: string[] } = {}): BulletinProcess {
+  const entry = options.entry ?? ['src/main.ts'];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...entry], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // detached: a process group of its own, as a terminal gives to the command it runs.
+    detached: options.detached ?? false,
   });
   let out = '';
   const listeners = new Set<() => void>();

@@ -1,19 +1,18 @@
-import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { startEmbeddedPostgres } from '../../src/db/embedded-postgres';
+import { openEmbeddedPostgres, removeServerFiles } from '../../src/db/embedded-postgres';
 
 /**
  * Runs an embedded PostgreSQL for one test run: prints its URL, stops when stdin closes. Each run
  * has its own port and data folder, so several runs on one machine do not meet.
  */
 async function main(): Promise<void> {
-  const dataDir = path.resolve(__dirname, '../../.data/test-postgres', `run-${process.pid}`);
-  const server = await startEmbeddedPostgres({ dataDir, port: await freePort(), database: 'postgres' });
+  const home = path.resolve(__dirname, '../../.data/test-postgres', `run-${process.pid}`);
+  const server = await openEmbeddedPostgres({ home, port: await freePort(), database: 'postgres' });
   process.stdout.write(`${server.url}\n`);
   const stop = async () => {
     await server.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    removeServerFiles(home);
     process.exit(0);
   };
   process.stdin.on('end', stop).resume();
@@ -32,6 +31,6 @@ function freePort(): Promise<number> {
 }
 
 void main().catch((err) => {
-  console.error(err);
+  console.error(err instanceof Error && err.name === 'EmbeddedPostgresError' ? err.message : err);
   process.exit(1);
 });

@@ -7,11 +7,18 @@ import { spawnBulletin, type BulletinProcess } from '../helpers/spawn-bulletin';
 import { freePort } from '../helpers/test-bulletin';
 import { SmtpCapture } from '../helpers/smtp-capture';
 import { createTestDatabase, withAdmin, type TestDatabase } from '../helpers/test-database';
+import { removeServerFiles } from '../../src/db/embedded-postgres';
 
 /** The exit code, with the last output attached so a failure explains itself. */
 async function expectCleanExit(proc: BulletinProcess): Promise<void> {
   const code = await proc.exited;
   expect({ code, output: proc.output().slice(-3000) }).toMatchObject({ code: 0 });
+}
+
+/** The embedded database of a DATA_DIR, with the password its first start generated. */
+function embeddedUrl(dataDir: string, port: number): string {
+  const password = fs.readFileSync(path.join(dataDir, 'postgres-password'), 'utf8').trim();
+  return `postgresql://postgres:${password}@127.0.0.1:${port}/bulletin`;
 }
 
 const SECRET_KEY = 'lifecycle-secret-key-0123456789abcdef0123';
@@ -108,10 +115,12 @@ describe('start-up and shutdown of the real process', () => {
 });
 
 describe('the embedded default (no DATABASE_URL, no SMTP_URL)', () => {
+  // A private (0700) folder, as /root or `mktemp -d` is: as root, PostgreSQL runs as its own user.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulletin-embedded-'));
-  // Run as root, PostgreSQL runs as its own user, which must be able to reach the data folder.
-  fs.chmodSync(dir, 0o755);
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => {
+    removeServerFiles(path.join(dir, 'data'));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   test('when started with no configuration, then it runs its own PostgreSQL, keeps data across restarts and shows the outbox', async () => {
     const dbPort = await freePort();
@@ -130,7 +139,7 @@ describe('the embedded default (no DATABASE_URL, no SMTP_URL)', () => {
     expect(outbox.status).toBe(200);
     expect(outbox.text).toContain('Emails Bulletin would have sent');
 
-    const client = new pg.Client({ connectionString: `postgresql://postgres:postgres@127.0.0.1:${dbPort}/bulletin` });
+    const client = new pg.Client({ connectionString: embeddedUrl(env.DATA_DIR, dbPort) });
     await client.connect();
     await client.query(`INSERT INTO subscribers (email, updated_at) VALUES ('kept@example.com', now())`);
     await client.end();
@@ -143,7 +152,7 @@ describe('the embedded default (no DATABASE_URL, no SMTP_URL)', () => {
     const second = spawnBulletin({ ...env, PORT: String(port) });
     await second.waitForLog('Bulletin is running', 60_000);
     expect(second.output()).not.toContain('"msg":"migrations applied"');
-    const again = new pg.Client({ connectionString: `postgresql://postgres:postgres@127.0.0.1:${dbPort}/bulletin` });
+    const again = new pg.Client({ connectionString: embeddedUrl(env.DATA_DIR, dbPort) });
     await again.connect();
     const kept = await again.query(`SELECT 1 FROM subscribers WHERE email = 'kept@example.com'`);
     await again.end();
