@@ -11,6 +11,9 @@ const list = z
   .string()
   .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 const url = z.url({ protocol: /^https?$/ });
+/** Example values (docker-compose.yml's, "change-me"...) must never sign real links or guard the admin API. */
+const notPlaceholder = (v: string) => !/change[-_ ]?me|replace[-_ ]?me|placeholder|example|your[-_ ]?(secret|token|key)/i.test(v);
+const placeholderMessage = 'is a placeholder: make a random one with `openssl rand -hex 32`';
 
 export const configSchema = z.object({
   PORT: int(0, 65535).default(3000).describe('HTTP port to listen on (0 picks a free port)'),
@@ -59,11 +62,13 @@ export const configSchema = z.object({
   SECRET_KEY: z
     .string()
     .min(32, 'must be at least 32 characters')
+    .refine(notPlaceholder, placeholderMessage)
     .optional()
     .describe('Key that signs links in emails; required with DATABASE_URL'),
   ADMIN_TOKEN: z
     .string()
     .min(24, 'must be at least 24 characters')
+    .refine(notPlaceholder, placeholderMessage)
     .optional()
     .describe('Bearer token of the admin API; unset disables it'),
   CORS_ORIGINS: list.default([]).describe('Origins allowed to POST JSON signups cross-origin'),

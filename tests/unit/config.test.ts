@@ -25,6 +25,26 @@ describe('config', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgresql://db/x' })).toThrow(/SECRET_KEY: required/);
   });
 
+  test('when SECRET_KEY or ADMIN_TOKEN is a placeholder value, then start-up is refused with how to make one', () => {
+    // The values docker-compose.yml used to ship, which passed validation.
+    const shipped = {
+      SECRET_KEY: 'change-me-to-a-long-random-string-of-32-chars-or-more',
+      ADMIN_TOKEN: 'change-me-admin-token-of-24-chars-or-more',
+    };
+    expect(() => loadConfig(shipped)).toThrow(ConfigError);
+    try {
+      loadConfig(shipped);
+    } catch (err) {
+      expect((err as ConfigError).problems).toEqual([
+        'SECRET_KEY: is a placeholder: make a random one with `openssl rand -hex 32`',
+        'ADMIN_TOKEN: is a placeholder: make a random one with `openssl rand -hex 32`',
+      ]);
+    }
+    expect(() => loadConfig({ SECRET_KEY: 'your-secret-key-goes-here-0123456789abcdef' })).toThrow(/SECRET_KEY: is a placeholder/);
+    const random = '3f0c9a7d51b2e8c64a1f0d9e7b3c5a2f18e6d4c2b0a9f7e5d3c1b9a7f5e3d1c0';
+    expect(loadConfig({ SECRET_KEY: random, ADMIN_TOKEN: random.slice(0, 32) }).SECRET_KEY).toBe(random);
+  });
+
   test('when only part of the DKIM settings is given, then start-up is refused', () => {
     expect(() => loadConfig({ DKIM_DOMAIN: 'example.com' })).toThrow(/DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY/);
   });

@@ -33,11 +33,50 @@ describe('files a new user reads', () => {
     const env = compose.services.app.environment as Record<string, string>;
     expect(env.DATABASE_URL).toMatch(/@postgres:5432\//);
     expect(env.SMTP_URL).toBe('smtp://mailpit:1025');
-    // The app's settings pass the same validation as at start-up.
-    expect(() => loadConfig(env)).not.toThrow();
+    // The app's settings pass the same validation as at start-up, once the user gives the secrets.
+    const random = '3f0c9a7d51b2e8c64a1f0d9e7b3c5a2f18e6d4c2b0a9f7e5d3c1b9a7f5e3d1c0';
+    expect(() => loadConfig({ ...env, SECRET_KEY: random, ADMIN_TOKEN: random })).not.toThrow();
     const pg = compose.services.postgres.environment;
     expect(env.DATABASE_URL).toBe(
       `postgresql://${pg.POSTGRES_USER}:${pg.POSTGRES_PASSWORD}@postgres:5432/${pg.POSTGRES_DB}`,
     );
+  });
+
+  test('when docker-compose.yml is started unedited, then it stops for want of secrets instead of running with a published key', () => {
+    const app = parse(read('docker-compose.yml')).services.app;
+    // `${VAR:?message}`: compose refuses to start while VAR is unset or empty.
+    expect(app.environment.SECRET_KEY).toMatch(/^\$\{SECRET_KEY:\?[^}]+\}$/);
+    expect(app.environment.ADMIN_TOKEN).toMatch(/^\$\{ADMIN_TOKEN:\?[^}]+\}$/);
+    // The image is built from the Dockerfile: no `npm ci` at each start, no checkout mounted into it.
+    expect(app.build).toBe('.');
+    expect(app.command).toBeUndefined();
+    expect(app.volumes).toBeUndefined();
+  });
+
+  test('when the Dockerfile is read, then it builds in one stage and runs the compiled build as a non-root user in another', () => {
+    const dockerfile = read('Dockerfile');
+    const stages = dockerfile.split(/^FROM /m).slice(1);
+    expect(stages.map((s) => / AS (\S+)/.exec(s)?.[1])).toEqual(['build', 'runtime']);
+    const [build, runtime] = stages as [string, string];
+    expect(build).toMatch(/RUN npm ci\b/);
+    expect(build).toMatch(/RUN npm run build/);
+    expect(runtime).toMatch(/npm ci --omit=dev/);
+    expect(runtime).toMatch(/COPY --from=build \/app\/dist /);
+    expect(runtime).toMatch(/^USER node$/m);
+    expect(runtime).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
+    // Every file copied from the build context exists and is not excluded by .dockerignore.
+    const ignored = read('.dockerignore').split('\n').filter((l) => l && !l.startsWith('#'));
+    const sources = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(' '));
+    expect(sources.length).toBeGreaterThan(0);
+    expect(sources.filter((f) => !fs.existsSync(path.join(root, f)) || ignored.includes(f))).toEqual([]);
+  });
+
+  test('when the Node versions are read, then package.json, the README, the Dockerfile and CI name the same supported ones', () => {
+    const engines = JSON.parse(read('package.json')).engines.node as string;
+    expect(engines).toBe('>=22.12');
+    expect(read('README.md')).toContain('Node.js 22.12 or newer');
+    expect(read('Dockerfile')).toMatch(/ARG NODE_IMAGE=node:24-/);
+    // CI runs the suite on both lines that are supported: 22 (maintenance) and 24 (active LTS).
+    expect(read('.ci/run')).toMatch(/NODE_VERSIONS=\(22 24\)/);
   });
 });
