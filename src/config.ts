@@ -35,8 +35,10 @@ export const configSchema = z.object({
   DATA_DIR: z
     .string()
     .default('.data')
-    .describe('Local state without DATABASE_URL: embedded PostgreSQL data and a generated SECRET_KEY'),
-  EMBEDDED_DB_PORT: int(1, 65535).default(54329).describe('Port of the embedded PostgreSQL'),
+    .describe('Local state without DATABASE_URL: embedded PostgreSQL data and password, a generated SECRET_KEY'),
+  EMBEDDED_DB_PORT: int(1, 65535)
+    .default(54329)
+    .describe('Port the embedded PostgreSQL starts on (commands find a running one through DATA_DIR)'),
 
   SMTP_URL: z
     .url({ protocol: /^smtps?$/ })
