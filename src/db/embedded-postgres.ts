@@ -86,8 +86,13 @@ async function assertSameCluster(url: string, clusterDir: string, port: number):
   try {
     await client.connect();
     actual = (await client.query<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()')).rows[0]?.id;
-  } catch {
-    actual = undefined;
+  } catch (err) {
+    // Refused logins (28xxx) mean a server that does not know our password: someone else's.
+    if (!String((err as { code?: string }).code ?? '').startsWith('28')) {
+      throw new EmbeddedPostgresError(
+        `The embedded PostgreSQL of ${path.dirname(clusterDir)} on port ${port} does not answer (${(err as Error).message}): wait until it has started, or stop it and retry.`,
+      );
+    }
   } finally {
     await client.end().catch(() => {});
   }

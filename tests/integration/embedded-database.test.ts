@@ -5,7 +5,7 @@ import pg from 'pg';
 import { spawnBulletin } from '../helpers/spawn-bulletin';
 import { freePort } from '../helpers/test-bulletin';
 import { serverUrl } from '../helpers/test-database';
-import { removeServerFiles } from '../../src/db/embedded-postgres';
+import { openEmbeddedPostgres, removeServerFiles } from '../../src/db/embedded-postgres';
 
 /** The embedded database of a DATA_DIR, with the password its first start generated. */
 function embeddedUrl(dataDir: string, port: number): string {
@@ -103,4 +103,44 @@ describe('the embedded PostgreSQL, run the way a newcomer runs it', () => {
       lines: [expect.stringMatching(/^PostgreSQL runs as the postgres user, which cannot reach .*: move the data folder out of a private folder/)],
     });
   }, 60_000);
+});
+
+describe('a data folder made by an earlier version (password postgres, no password file)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulletin-legacy-'));
+  const dataDir = path.join(dir, 'data');
+  afterAll(() => {
+    removeServerFiles(dataDir);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('when it starts again, then its data is kept and the well-known password is replaced by a random one', async () => {
+    const port = await freePort();
+    const first = await openEmbeddedPostgres({ home: dataDir, port });
+    const client = new pg.Client({ connectionString: first.url });
+    await client.connect();
+    await client.query('CREATE TABLE kept (note text)');
+    await client.query(`INSERT INTO kept VALUES ('from before')`);
+    // Turn it into what earlier versions left behind.
+    await client.query(`ALTER ROLE postgres PASSWORD 'postgres'`);
+    await client.end();
+    await first.stop();
+    fs.rmSync(path.join(dataDir, 'postgres-password'));
+
+    const again = await openEmbeddedPostgres({ home: dataDir, port });
+    try {
+      const reader = new pg.Client({ connectionString: again.url });
+      await reader.connect();
+      const { rows } = await reader.query<{ note: string }>('SELECT note FROM kept');
+      await reader.end();
+      expect(rows).toEqual([{ note: 'from before' }]);
+      const password = fs.readFileSync(path.join(dataDir, 'postgres-password'), 'utf8').trim();
+      expect(password).not.toBe('postgres');
+      const old = new pg.Client({ connectionString: `postgresql://postgres:postgres@127.0.0.1:${port}/bulletin` });
+      old.on('error', () => {});
+      await expect(old.connect()).rejects.toThrow(/password authentication failed/);
+      await old.end().catch(() => {});
+    } finally {
+      await again.stop();
+    }
+  }, 120_000);
 });
