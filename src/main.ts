@@ -184,13 +184,16 @@ async function main(): Promise<void> {
     else logger.fatal({ err }, 'start-up failed');
     process.exit(1);
   });
-  let signalled = false;
+  let first: { signal: string; at: number } | undefined;
   const onSignal = (signal: string) => {
-    if (signalled) {
+    if (first) {
+      // One Ctrl-C can arrive twice: from the terminal (to the whole group) and from `npm start`,
+      // which forwards it to its child. Only a later or different signal means "exit now".
+      if (signal === first.signal && Date.now() - first.at < 2000) return;
       logger.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
-    signalled = true;
+    first = { signal, at: Date.now() };
     logger.info({ signal }, 'shutting down');
     bulletin.stop().then(
       () => {

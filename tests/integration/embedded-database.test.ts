@@ -61,6 +61,20 @@ describe('the embedded PostgreSQL, run the way a newcomer runs it', () => {
     expect(fs.existsSync(path.join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
   }, 120_000);
 
+  test('when one Ctrl-C arrives twice (from the terminal and from npm, which forwards it), then it still stops gracefully with exit code 0', async () => {
+    const app = spawnBulletin(
+      { DATA_DIR: home('twice'), OUTBOX_DIR: path.join(dir, 'outbox'), EMBEDDED_DB_PORT: String(await freePort()), PORT: String(await freePort()) },
+      { detached: true },
+    );
+    await app.waitForLog('Bulletin is running', 60_000);
+    process.kill(-app.child.pid!, 'SIGINT');
+    await app.waitForLog('shutting down');
+    app.child.kill('SIGINT');
+    const code = await app.exited;
+    expect({ code, trouble: troubleIn(app.output()) }).toEqual({ code: 0, trouble: [] });
+    expect(app.output()).toContain('"msg":"stopped"');
+  }, 120_000);
+
   test('when a command runs beside the service on the same DATA_DIR, then it finds that database without being told its port', async () => {
     const dataDir = home('beside');
     const dbPort = await freePort();
