@@ -61,6 +61,10 @@ export const configSchema = z.object({
     .min(32, 'must be at least 32 characters')
     .optional()
     .describe('Key that signs links in emails; required with DATABASE_URL'),
+  SECRET_KEY_PREVIOUS: list
+    .pipe(z.array(z.string().min(32, 'each key must be at least 32 characters')))
+    .default([])
+    .describe('Earlier SECRET_KEYs, comma-separated: links signed with them still work after a rotation'),
   ADMIN_TOKEN: z
     .string()
     .min(24, 'must be at least 24 characters')
