@@ -29,6 +29,12 @@ export const configSchema = z.object({
     .optional()
     .describe('PostgreSQL connection URL; unset runs an embedded PostgreSQL'),
   DATABASE_POOL_SIZE: int(1, 200).default(10).describe('Connections in the database pool'),
+  DATABASE_CONNECT_TIMEOUT_MS: int(100, 60_000)
+    .default(1000)
+    .describe('Wait for a database connection (new, or free in the pool) before answering 503'),
+  DATABASE_QUERY_TIMEOUT_MS: int(100, 600_000)
+    .default(1000)
+    .describe('Longest a query may take before it is cancelled and the request answers 503 (bulk jobs excepted)'),
   DATA_DIR: z
     .string()
     .default('.data')
