@@ -32,6 +32,12 @@ export const configSchema = z.object({
     .optional()
     .describe('PostgreSQL connection URL; unset runs an embedded PostgreSQL'),
   DATABASE_POOL_SIZE: int(1, 200).default(10).describe('Connections in the database pool'),
+  DATABASE_CONNECT_TIMEOUT_MS: int(100, 60_000)
+    .default(1000)
+    .describe('Wait for a database connection (new, or free in the pool) before answering 503'),
+  DATABASE_QUERY_TIMEOUT_MS: int(100, 600_000)
+    .default(1000)
+    .describe('Longest a query may take before it is cancelled and the request answers 503 (bulk jobs excepted)'),
   DATA_DIR: z
     .string()
     .default('.data')
@@ -67,6 +73,10 @@ export const configSchema = z.object({
     .refine(notPlaceholder, placeholderMessage)
     .optional()
     .describe('Key that signs links in emails; required with DATABASE_URL'),
+  SECRET_KEY_PREVIOUS: list
+    .pipe(z.array(z.string().min(32, 'each key must be at least 32 characters')))
+    .default([])
+    .describe('Earlier SECRET_KEYs, comma-separated: links signed with them still work after a rotation'),
   ADMIN_TOKEN: z
     .string()
     .min(24, 'must be at least 24 characters')

@@ -59,7 +59,7 @@ export async function startBulletin(config: Config, logger: Logger = createLogge
     const boss = await startJobQueue({ connectionString: databaseUrl, logger, schedule: config.RUN_JOBS });
     // Stopping the queue first lets running jobs finish before the mailer and database close.
     cleanup.unshift(() => boss.stop({ graceful: true, timeout: 20_000 }));
-    const links = new SignedLinks(secretKey, config.PUBLIC_URL);
+    const links = new SignedLinks(secretKey, config.PUBLIC_URL, config.SECRET_KEY_PREVIOUS);
     const subscriptions = createSubscriptions({ prisma: db.prisma, pool: db.pool, boss, mailer, templates, links, clock: systemClock, logger, config });
     await subscriptions.registerJobs();
     // Every instance relays the mail requests its own requests wrote; it stops before the queue.

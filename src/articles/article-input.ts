@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { toPlainText, toSummary } from './plain-text';
+import { CONTROL_CHARACTERS, toPlainText, toSummary } from './plain-text';
 
 /**
  * What an article looks like when it arrives (admin API, CLI file, feed item). One schema for all
@@ -8,8 +8,14 @@ import { toPlainText, toSummary } from './plain-text';
 /** zod's default for a missing field reads "expected string, received undefined". */
 const required = { error: (issue: { input: unknown }) => (issue.input === undefined ? 'is required' : 'must be a string') };
 
-const httpUrl = z
-  .string(required)
+/**
+ * PostgreSQL cannot store NUL in text (the write would fail), and no other control character belongs
+ * in an article: refused with the field's name. Feeds are cleaned before they get here (feed-parser).
+ */
+const cleanString = (params?: typeof required) =>
+  z.string(params).refine((v) => !CONTROL_CHARACTERS.test(v), 'must not contain control characters (such as NUL)');
+
+const httpUrl = cleanString(required)
   .trim()
   .max(2000, 'must be at most 2000 characters')
   .pipe(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }));
@@ -22,8 +28,7 @@ const isoDate = z
   .refine((d) => !Number.isNaN(d.getTime()), 'must be an ISO 8601 date');
 
 const text = (max: number) =>
-  z
-    .string(required)
+  cleanString(required)
     .transform(toPlainText)
     .pipe(z.string().max(max, `must be at most ${max} characters`));
 
@@ -32,17 +37,16 @@ const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((v) => (v === '' || v === null ? undefined : v), schema.optional());
 
 const articleFields = {
-  sourceId: z.string().trim().min(1).max(1000, 'must be at most 1000 characters').optional(),
+  sourceId: cleanString().trim().min(1).max(1000, 'must be at most 1000 characters').optional(),
   title: text(500).pipe(z.string().min(1, 'is required')),
   url: httpUrl,
-  summary: optional(z.string().transform(toSummary)),
+  summary: optional(cleanString().transform(toSummary)),
   author: optional(text(200)),
   imageUrl: optional(httpUrl),
   publishedAt: optional(isoDate),
   categories: z
     .array(
-      z
-        .string()
+      cleanString()
         .trim()
         .min(1, 'must not be empty')
         .max(50, 'must be at most 50 characters'),

@@ -1,4 +1,5 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { withoutControlCharacters } from './plain-text';
 
 /**
  * Turns an RSS 2.0 or Atom document into article inputs shaped like the admin API's body, so
@@ -189,6 +190,13 @@ function nodes(value: unknown): Node[] {
   return list.map(node).filter((n): n is Node => !!n);
 }
 
+/** Drops missing fields and cleans the rest: a NUL or other control character from a feed is removed. */
 function compact(item: FeedItemInput): FeedItemInput {
-  return Object.fromEntries(Object.entries(item).filter(([, v]) => v !== undefined)) as unknown as FeedItemInput;
+  const clean = (v: unknown): unknown =>
+    typeof v === 'string' ? withoutControlCharacters(v) : Array.isArray(v) ? v.map(clean) : v;
+  return Object.fromEntries(
+    Object.entries(item)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, clean(v)]),
+  ) as unknown as FeedItemInput;
 }

@@ -3,6 +3,14 @@ import { convert } from 'html-to-text';
 /** Longest summary kept: a digest shows a teaser, not the article. */
 export const SUMMARY_MAX_LENGTH = 600;
 
+/** C0 controls and DEL, except the whitespace ones (tab, line breaks, form feed) that text may hold. */
+export const CONTROL_CHARACTERS = /[\u0000-\u0008\u000E-\u001F\u007F]/;
+
+/** Content from outside (feeds) is cleaned rather than refused: one odd byte must not stop a poll. */
+export function withoutControlCharacters(value: string): string {
+  return value.replace(new RegExp(CONTROL_CHARACTERS.source, 'g'), '');
+}
+
 const LOOKS_LIKE_HTML = /<[a-z!/][^>]*>|&(#\d+|#x[\da-f]+|[a-z]+\d*);/i;
 
 /**

@@ -2,11 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config';
 import type { Logger } from '../shared/logger';
-import { openDatabase, type Database } from './database';
+import { DEFAULT_DATABASE_TIMEOUTS, openDatabase, type Database } from './database';
 import { applyMigrations } from './migrate';
 import type * as EmbeddedPostgresModule from './embedded-postgres';
 
-export type DatabaseConfig = Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_SIZE' | 'DATA_DIR' | 'EMBEDDED_DB_PORT'>;
+export type DatabaseConfig = Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_SIZE' | 'DATA_DIR' | 'EMBEDDED_DB_PORT'> &
+  Partial<Pick<Config, 'DATABASE_CONNECT_TIMEOUT_MS' | 'DATABASE_QUERY_TIMEOUT_MS'>>;
 
 export interface ConfiguredDatabase {
   db: Database;
@@ -43,8 +44,14 @@ export async function openConfiguredDatabase(
   try {
     const { applied } = await applyMigrations({ databaseUrl: url, migrationsDir, log: (msg) => logger.info(msg) });
     if (applied.length) logger.info({ applied }, 'migrations applied');
-    const db = openDatabase(url, config.DATABASE_POOL_SIZE, (err) =>
-      logger.warn({ err: err.message }, 'database connection lost'),
+    const db = openDatabase(
+      url,
+      config.DATABASE_POOL_SIZE,
+      (err) => logger.warn({ err: err.message }, 'database connection lost'),
+      {
+        connectMs: config.DATABASE_CONNECT_TIMEOUT_MS ?? DEFAULT_DATABASE_TIMEOUTS.connectMs,
+        queryMs: config.DATABASE_QUERY_TIMEOUT_MS ?? DEFAULT_DATABASE_TIMEOUTS.queryMs,
+      },
     );
     let stopping: Promise<void> | undefined;
     return {

@@ -9,9 +9,23 @@ export interface Database {
   prisma: PrismaClient;
   /** The same pool, for the few set-based statements Prisma cannot express (ledger claims). */
   pool: pg.Pool;
+  /** Whether the database answers SELECT 1, within the connect and query timeouts. */
   isReachable(): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/**
+ * How long a request waits for the database before it gives up (and answers 503). A stalled
+ * server (paused, a dead network path) otherwise holds every request and connection for minutes.
+ */
+export interface DatabaseTimeouts {
+  /** Waiting for a connection: a new one, or a free one when the pool is busy. */
+  connectMs: number;
+  /** One statement: cancelled by the server (statement_timeout) or given up by the client. */
+  queryMs: number;
+}
+
+export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = { connectMs: 1000, queryMs: 1000 };
 
 /**
  * Timestamps are kept without a time zone, in UTC (Prisma's convention). Left alone, pg would send
@@ -22,9 +36,22 @@ export interface Database {
 pg.defaults.parseInputDatesAsUTC = true;
 pg.types.setTypeParser(pg.types.builtins.TIMESTAMP, (value) => new Date(`${value.replace(' ', 'T')}Z`));
 
-export function openDatabase(url: string, poolSize: number, onPoolError: (err: Error) => void): Database {
-  // Sessions in UTC, for now() and column defaults (an `options` parameter in the URL wins).
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000, options: '-c TimeZone=UTC' });
+export function openDatabase(
+  url: string,
+  poolSize: number,
+  onPoolError: (err: Error) => void,
+  timeouts: DatabaseTimeouts = DEFAULT_DATABASE_TIMEOUTS,
+): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: timeouts.connectMs,
+    // The server cancels a slow statement itself and the connection stays usable; the client's own
+    // limit covers a server that does not answer at all. Sessions in UTC, for now() and column
+    // defaults (an `options` parameter in the URL wins).
+    options: `-c TimeZone=UTC -c statement_timeout=${timeouts.queryMs}`,
+    query_timeout: timeouts.queryMs,
+  });
   // A backend that dies (database restart) emits 'error' on idle clients; without a listener the
   // whole process would crash. The pool replaces the client on next use.
   pool.on('error', onPoolError);

@@ -23,6 +23,15 @@ export interface Queryable {
   query: pg.Pool['query'];
 }
 
+/**
+ * An edition's fan-out and the ANALYZE after it can run for minutes on a large list: they are
+ * exempt from DATABASE_QUERY_TIMEOUT_MS, which is meant for statements a reader waits on.
+ * (`query_timeout` is pg's per-query client limit; its types do not declare it.)
+ */
+function bulk(text: string, values: unknown[] = []): pg.QueryConfig {
+  return { text, values, query_timeout: 30 * 60_000 } as pg.QueryConfig;
+}
+
 export class DeliveryLedger {
   constructor(private readonly deps: { pool: pg.Pool }) {}
 
@@ -31,11 +40,14 @@ export class DeliveryLedger {
    * so the list exists exactly when the digest does and is never loaded into this process.
    */
   async recordRecipients(tx: Queryable, digestId: number, frequency: Frequency): Promise<number> {
+    await tx.query(`SET LOCAL statement_timeout = 0`);
     const { rowCount } = await tx.query(
-      `INSERT INTO deliveries (digest_id, subscriber_id)
-       SELECT $1, s.id FROM subscribers s
-        WHERE s.status = 'confirmed' AND s.frequency = $2::"Frequency" AND s.suppressed_at IS NULL`,
-      [digestId, frequency],
+      bulk(
+        `INSERT INTO deliveries (digest_id, subscriber_id)
+         SELECT $1, s.id FROM subscribers s
+          WHERE s.status = 'confirmed' AND s.frequency = $2::"Frequency" AND s.suppressed_at IS NULL`,
+        [digestId, frequency],
+      ),
     );
     return rowCount ?? 0;
   }
@@ -45,7 +57,17 @@ export class DeliveryLedger {
    * believes a digest has a few dozen deliveries and sorts all of them on every claim.
    */
   async refreshStatistics(): Promise<void> {
-    await this.deps.pool.query('ANALYZE deliveries');
+    const client = await this.deps.pool.connect();
+    try {
+      // A session setting, reset before the connection goes back to the pool (dropped on failure).
+      await client.query('SET statement_timeout = 0');
+      await client.query(bulk('ANALYZE deliveries'));
+      await client.query('RESET statement_timeout');
+      client.release();
+    } catch (err) {
+      client.release(err as Error);
+      throw err;
+    }
   }
 
   /**

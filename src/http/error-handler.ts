@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
-import { AppError, errorCodes } from '../shared/errors';
+import { AppError, DATABASE_RETRY_AFTER_SECONDS, errorCodes, isDatabaseUnavailable } from '../shared/errors';
 import type { Templates } from '../mail/templates';
 import type { Logger } from '../shared/logger';
 import { requestIdOf } from './request-log';
@@ -43,6 +43,12 @@ export function errorHandler(templates: Templates, logger: Logger): ErrorRequest
         error: err.message,
         fields: err.details.fields,
       });
+    }
+    if (isDatabaseUnavailable(err)) {
+      // Logged without the error's text: it may quote the statement and its values.
+      logger.warn({ reqId: requestIdOf(req), code: err?.code }, 'database unavailable: answered 503');
+      res.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+      return sendError(req, res, templates, { status: errorCodes.DATABASE_UNAVAILABLE, error: 'The service is busy for a moment. Please try again shortly.' });
     }
     const status = typeof err?.status === 'number' ? err.status : 500;
     if (status >= 400 && status < 500) {

@@ -7,14 +7,23 @@ import crypto from 'node:crypto';
  */
 export type LinkPurpose = 'unsubscribe' | 'preferences';
 
+/** Subscriber ids are PostgreSQL `integer`s: a larger number cannot be one of ours. */
+const MAX_SUBSCRIBER_ID = 2_147_483_647;
+
 export class SignedLinks {
+  /**
+   * `previousSecrets`: keys rotated out (SECRET_KEY_PREVIOUS). Links already sent (the
+   * List-Unsubscribe of every delivered email) were signed with them and must keep working; new
+   * links are signed with `secret` only.
+   */
   constructor(
     private readonly secret: string,
     private readonly publicUrl: string,
+    private readonly previousSecrets: readonly string[] = [],
   ) {}
 
   token(purpose: LinkPurpose, subscriberId: number): string {
-    return `${subscriberId}.${this.signature(purpose, subscriberId)}`;
+    return `${subscriberId}.${signature(this.secret, purpose, subscriberId)}`;
   }
 
   url(purpose: LinkPurpose, subscriberId: number): string {
@@ -24,15 +33,20 @@ export class SignedLinks {
   /** The subscriber id, or undefined when the token was not made by us for this purpose. */
   verify(purpose: LinkPurpose, token: unknown): number | undefined {
     if (typeof token !== 'string') return undefined;
-    const match = /^(\d{1,10})\.([A-Za-z0-9_-]{43})$/.exec(token);
+    const match = /^([1-9]\d{0,9})\.([A-Za-z0-9_-]{43})$/.exec(token);
     if (!match) return undefined;
     const id = Number(match[1]);
-    const expected = Buffer.from(this.signature(purpose, id));
+    if (id > MAX_SUBSCRIBER_ID) return undefined;
     const given = Buffer.from(match[2] as string);
-    return crypto.timingSafeEqual(expected, given) ? id : undefined;
+    // Every key is tried (no early exit), so the time taken does not tell which key matched.
+    let valid = false;
+    for (const secret of [this.secret, ...this.previousSecrets]) {
+      if (crypto.timingSafeEqual(Buffer.from(signature(secret, purpose, id)), given)) valid = true;
+    }
+    return valid ? id : undefined;
   }
+}
 
-  private signature(purpose: LinkPurpose, subscriberId: number): string {
-    return crypto.createHmac('sha256', this.secret).update(`${purpose}:${subscriberId}`).digest('base64url');
-  }
+function signature(secret: string, purpose: LinkPurpose, subscriberId: number): string {
+  return crypto.createHmac('sha256', secret).update(`${purpose}:${subscriberId}`).digest('base64url');
 }

@@ -42,11 +42,19 @@ export class PreferencesService {
     }
   }
 
-  /** The subscriber a manage link stands for, while it is valid. Reading it changes nothing. */
+  /** Whether a manage link can still be used. Reading it changes nothing (GET, mail scanners). */
+  async canOpenManageLink(rawToken: unknown): Promise<boolean> {
+    if (!looksLikeToken(rawToken)) return false;
+    const token = await this.deps.repository.findToken(hashToken(rawToken), 'manage');
+    return Boolean(token && !token.usedAt && token.expiresAt > this.deps.clock.now());
+  }
+
+  /**
+   * Spends a manage link (it works once): the subscriber it stood for, or undefined when it is
+   * unknown, used or expired. What it leads to, the signed preferences link, is the lasting access.
+   */
   async openManageLink(rawToken: unknown): Promise<number | undefined> {
     if (!looksLikeToken(rawToken)) return undefined;
-    const token = await this.deps.repository.findToken(hashToken(rawToken), 'manage');
-    if (!token || token.expiresAt <= this.deps.clock.now()) return undefined;
-    return token.subscriberId;
+    return this.deps.repository.spendToken(hashToken(rawToken), 'manage', this.deps.clock.now());
   }
 }

@@ -108,6 +108,18 @@ export class SubscriberRepository {
   }
 
   /**
+   * Spends a single-use token: the subscriber it stood for, or undefined when it is unknown, used
+   * or expired. One statement, so two clicks at once cannot both spend it.
+   */
+  async spendToken(hash: string, purpose: TokenPurpose, now: Date): Promise<number | undefined> {
+    const rows = await this.prisma.$queryRaw<Array<{ subscriber_id: number }>>`
+      UPDATE tokens SET used_at = ${now}
+      WHERE hash = ${hash} AND purpose = ${purpose}::"TokenPurpose" AND used_at IS NULL AND expires_at > ${now}
+      RETURNING subscriber_id`;
+    return rows[0]?.subscriber_id;
+  }
+
+  /**
    * Pending -> confirmed, spending the token and queuing the welcome email; false when it was not
    * pending (e.g. a second click).
    */

@@ -96,9 +96,35 @@ describe('double opt-in confirmation', () => {
     expect(again.text).toContain('already subscribed');
     const page = await request(app.url).get(relative(link));
     expect(page.text).toContain('already subscribed');
+    // Only the POST that confirmed shows the permanent links; a replay of the link does not.
+    for (const res of [again, page]) {
+      expect(res.text).not.toContain('/preferences?s=');
+      expect(res.text).not.toContain('/unsubscribe?s=');
+    }
     await waitForMail(app, email, /welcome/i);
     await jobsIdle(app);
     expect(mailsTo(app, email, /welcome/i)).toHaveLength(1);
+  });
+
+  test('when a used link is opened after the reuse grace or after its expiry, then the expired page shows and no link to the subscription', async () => {
+    const email = uniqueEmail();
+    await submitSignup(app, { email }).expect(200);
+    const link = linkIn(await waitForMail(app, email, /confirm/i), '/confirm');
+    const token = new URL(link).searchParams.get('token');
+    expect((await confirmThroughLink(app, link)).text).toContain('/preferences?s=');
+    const spent = `(SELECT id FROM subscribers WHERE email = $1)`;
+
+    await query(app, `UPDATE tokens SET used_at = now() - interval '11 minutes' WHERE subscriber_id = ${spent}`, [email]);
+    const late = [await request(app.url).get(relative(link)), await request(app.url).post('/confirm').type('form').send({ token })];
+    await query(app, `UPDATE tokens SET used_at = now() - interval '1 minute', expires_at = now() - interval '1 second' WHERE subscriber_id = ${spent}`, [email]);
+    const expired = [await request(app.url).get(relative(link)), await request(app.url).post('/confirm').type('form').send({ token })];
+    for (const res of [...late, ...expired]) {
+      expect(res.status).toBe(410);
+      expect(res.text).toContain('This link has expired');
+      expect(res.text).not.toContain('/preferences?s=');
+      expect(res.text).not.toContain('/unsubscribe?s=');
+    }
+    expect(await queryOne(app, 'SELECT status FROM subscribers WHERE email = $1', [email])).toEqual({ status: 'confirmed' });
   });
 
   test('when the token is unknown, then a page offers a new email and the subscriber stays pending', async () => {

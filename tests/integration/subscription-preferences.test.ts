@@ -13,6 +13,14 @@ describe('preferences and the manage link', () => {
     await app.stop();
   });
 
+  /** Follows a manage link the way a browser does: GET the page, POST its form, follow the redirect. */
+  async function openManageLink(url: string) {
+    const page = await request(app.url).get(relative(url)).expect(200);
+    const token = /name="token" value="([^"]+)"/.exec(page.text)?.[1];
+    if (!token) throw new Error('no form on the manage page');
+    return request(app.url).post('/manage/open').type('form').send({ token }).redirects(1).expect(200);
+  }
+
   test('when the preferences link is opened, then the frequency can be changed without login', async () => {
     const email = uniqueEmail();
     const { welcome, subscriberId } = await subscribeAndConfirm(app, email, { frequency: 'daily' });
@@ -58,8 +66,7 @@ describe('preferences and the manage link', () => {
     expect(mail.header('List-Unsubscribe-Post')).toEqual(['List-Unsubscribe=One-Click']);
 
     // The manage link (a hashed token of purpose "manage") leads to the preferences page.
-    const link = linkIn(mail, '/manage/open');
-    const opened = await request(app.url).get(relative(link)).redirects(1).expect(200);
+    const opened = await openManageLink(linkIn(mail, '/manage/open'));
     expect(opened.text).toContain('Preferences');
     expect(opened.text).toContain(email);
     const token = await queryOne<{ purpose: string; ttl: number }>(
@@ -69,6 +76,42 @@ describe('preferences and the manage link', () => {
     );
     expect(token?.purpose).toBe('manage');
     expect(Number(token?.ttl)).toBeCloseTo(3600, -1);
+  });
+
+  test('when a manage link is opened (GET), then a page that posts itself is shown and the link stays usable', async () => {
+    const email = uniqueEmail();
+    await subscribeAndConfirm(app, email);
+    await request(app.url).post('/manage').type('form').send({ email }).expect(200);
+    const link = linkIn(await waitForMail(app, email, /manage/i), '/manage/open');
+    for (let i = 0; i < 3; i++) {
+      const page = await request(app.url).get(relative(link)).expect(200);
+      expect(page.text).toMatch(/<form method="post" action="\/manage\/open"[^>]*data-autosubmit/);
+      expect(page.text).toContain('<script src="/assets/confirm.js"');
+      expect(page.text).not.toContain('/preferences?s=');
+    }
+    expect(await queryOne(app, `SELECT used_at FROM tokens WHERE purpose = 'manage' AND subscriber_id = (SELECT id FROM subscribers WHERE email = $1)`, [email]))
+      .toEqual({ used_at: null });
+    expect((await openManageLink(link)).text).toContain(email);
+  });
+
+  test('when a manage link is used a second time, then it has expired and leads nowhere', async () => {
+    const email = uniqueEmail();
+    await subscribeAndConfirm(app, email);
+    await request(app.url).post('/manage').type('form').send({ email }).expect(200);
+    const link = linkIn(await waitForMail(app, email, /manage/i), '/manage/open');
+    const token = new URL(link).searchParams.get('token');
+    const first = await request(app.url).post('/manage/open').type('form').send({ token });
+    expect(first.status).toBe(303);
+    expect(first.headers.location).toMatch(/^\/preferences\?s=\d+\./);
+    for (const again of [
+      await request(app.url).post('/manage/open').type('form').send({ token }),
+      await request(app.url).get(relative(link)),
+    ]) {
+      expect(again.status).toBe(410);
+      expect(again.text).toContain('This link has expired');
+      expect(again.text).not.toContain('/preferences?s=');
+      expect(again.headers.location).toBeUndefined();
+    }
   });
 
   test('when a manage link has expired, then it offers to send a new one', async () => {
@@ -81,6 +124,8 @@ describe('preferences and the manage link', () => {
     expect(res.status).toBe(410);
     expect(res.text).toContain('This link has expired');
     expect(res.text).toMatch(/action="\/manage"/);
+    const post = await request(app.url).post('/manage/open').type('form').send({ token: new URL(link).searchParams.get('token') });
+    expect(post.status).toBe(410);
   });
 
   test('when a pending address asks for a manage link, then it is sent its confirmation again instead', async () => {

@@ -95,4 +95,20 @@ describe('feed parser', () => {
     expect(summary.length).toBeLessThanOrEqual(SUMMARY_MAX_LENGTH);
     expect(summary).toMatch(/word…$/);
   });
+
+  test('when a feed item holds NUL and other control characters, then they are removed and the item is still valid', () => {
+    const xml = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>https://news.example/</link>
+      <item><title>Bridge&#0;opens\u0001 now</title><link>https://news.example/a&#0;b</link><guid>g\u00001</guid>
+      <description>Sum\u0000mary</description><author>ed@news.example (Ann\u0000)</author><category>Har\u0000bour</category></item></channel></rss>`;
+    const [item] = parseFeed(xml);
+    expect(item).toMatchObject({ sourceId: 'g1', title: 'Bridgeopens now', url: 'https://news.example/ab', summary: 'Summary', categories: ['Harbour'] });
+    expect(JSON.stringify(item)).not.toMatch(/\\u000[01]/);
+    expect(articleInputSchema.safeParse(item).success).toBe(true);
+  });
+
+  test('when an article posted or imported holds a NUL byte, then validation names the field', () => {
+    const parsed = articleInputSchema.safeParse({ title: 'Bridge\u0000', url: 'https://news.example/a' });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['title', 'must not contain control characters (such as NUL)']]);
+  });
 });

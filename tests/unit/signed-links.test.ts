@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { SignedLinks } from '../../src/shared/signed-links';
 
 describe('signed links', () => {
@@ -23,5 +24,29 @@ describe('signed links', () => {
     for (const bad of [undefined, '', '42', '42.', 'abc.def', ['42'], `42.${'a'.repeat(44)}`]) {
       expect(links.verify('unsubscribe', bad)).toBeUndefined();
     }
+  });
+
+  test('when the key is rotated, then links signed with a previous key still verify and new links use the new key', () => {
+    const oldKey = 'o'.repeat(32);
+    const newKey = 'n'.repeat(32);
+    const sentBefore = new SignedLinks(oldKey, 'https://news.example').token('unsubscribe', 42);
+    const rotated = new SignedLinks(newKey, 'https://news.example', [oldKey]);
+    expect(rotated.verify('unsubscribe', sentBefore)).toBe(42);
+    expect(rotated.token('unsubscribe', 42)).toBe(new SignedLinks(newKey, 'https://news.example').token('unsubscribe', 42));
+    expect(rotated.token('unsubscribe', 42)).not.toBe(sentBefore);
+    expect(rotated.verify('preferences', sentBefore)).toBeUndefined();
+    // Once the old key is dropped from the list, its links stop working.
+    expect(new SignedLinks(newKey, 'https://news.example').verify('unsubscribe', sentBefore)).toBeUndefined();
+  });
+
+  test('when the id is beyond a database integer, zero or zero-padded, then it is refused without throwing', () => {
+    const sig = links.token('unsubscribe', 42).split('.')[1];
+    for (const id of ['2147483648', '9999999999', '0', '042']) {
+      expect(links.verify('unsubscribe', `${id}.${sig}`)).toBeUndefined();
+    }
+    // A genuine signature over an out-of-range id is still refused: it would overflow the query.
+    const huge = 2_147_483_648;
+    const forged = `${huge}.${crypto.createHmac('sha256', 'k'.repeat(32)).update(`unsubscribe:${huge}`).digest('base64url')}`;
+    expect(links.verify('unsubscribe', forged)).toBeUndefined();
   });
 });

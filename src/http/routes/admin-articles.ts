@@ -7,6 +7,9 @@ import { AppError, validationError } from '../../shared/errors';
 import { requireAdmin } from '../admin-auth';
 
 const MAX_PAGE = 200;
+/** Article ids are PostgreSQL `integer`s. */
+const MAX_ID = 2_147_483_647;
+const NOT_A_CURSOR = 'must be a nextCursor from a previous page';
 
 /**
  * GET ?limit&order=published|id&cursor: `published` (default) pages newest first, `id` pages in
@@ -17,7 +20,7 @@ const listQuerySchema = z.object({
   order: z.enum(['published', 'id']).default('published'),
   cursor: z
     .string()
-    .regex(/^\d+(~\d+)?$/, 'must be a nextCursor from a previous page')
+    .regex(/^\d+(~\d+)?$/, NOT_A_CURSOR)
     .optional(),
 });
 
@@ -82,10 +85,19 @@ function decodeCursor(cursor: string | undefined, order: 'published' | 'id'): { 
   const [first, second] = cursor.split('~');
   if (order === 'id') {
     if (second !== undefined) throw validationError({ cursor: 'belongs to order=published' });
-    return { id: Number(first) };
+    return { id: cursorId(first) };
   }
   if (second === undefined) throw validationError({ cursor: 'belongs to order=id' });
-  return { id: Number(second), publishedAt: new Date(Number(first)) };
+  // A number of digits can overflow a Date (Invalid Date) or the id column: refused, not queried.
+  const publishedAt = new Date(Number(first));
+  if (Number.isNaN(publishedAt.getTime())) throw validationError({ cursor: NOT_A_CURSOR });
+  return { id: cursorId(second), publishedAt };
+}
+
+function cursorId(digits: string | undefined): number {
+  const id = Number(digits);
+  if (!Number.isSafeInteger(id) || id > MAX_ID) throw validationError({ cursor: NOT_A_CURSOR });
+  return id;
 }
 
 function toJson(article: Article) {

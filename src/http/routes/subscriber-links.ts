@@ -115,13 +115,26 @@ export function subscriberLinksRouter(deps: SubscriberLinkRoutesDeps): Router {
     page(res, 'check-inbox', { kind: 'manage' });
   });
 
-  /** The link from the manage email: reading it changes nothing, it leads to the preferences page. */
+  /**
+   * The link from the manage email. It works once, and GET changes nothing (mail scanners open
+   * links): the page posts itself (its script, or a button without scripts), and the POST spends
+   * the token and leads to the preferences page.
+   */
   router.get('/manage/open', async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    const id = await deps.preferences.openManageLink(req.query.token);
-    if (id === undefined) return void page(res, 'manage', { values: {}, errors: {}, expired: true }, 410);
+    const token = req.query.token;
+    if (!(await deps.preferences.canOpenManageLink(token))) return void manageExpired(res);
+    page(res, 'manage-open', { token });
+  });
+
+  router.post('/manage/open', async (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    const id = await deps.preferences.openManageLink(req.body?.token);
+    if (id === undefined) return void manageExpired(res);
     res.redirect(303, `/preferences?s=${links.token('preferences', id)}`);
   });
+
+  const manageExpired = (res: Response) => page(res, 'manage', { values: {}, errors: {}, expired: true }, 410);
 
   return router;
 }

@@ -61,9 +61,9 @@ export function subscriptionsRouter(deps: SubscriptionRoutesDeps): Router {
   router.get('/confirm', async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     const token = req.query.token;
-    const { state, subscriberId } = await deps.confirmation.inspect(token);
+    const { state } = await deps.confirmation.inspect(token);
     if (state === 'ready') return void page(res, 'confirm', { token });
-    showResult(res, state, subscriberId);
+    showResult(res, state);
   });
 
   router.post('/confirm', async (req, res) => {
@@ -83,13 +83,14 @@ export function subscriptionsRouter(deps: SubscriptionRoutesDeps): Router {
   });
 
   function showResult(res: Response, state: string, subscriberId?: number): void {
-    if ((state === 'confirmed' || state === 'already-confirmed') && subscriberId) {
+    if (state === 'confirmed' && subscriberId) {
       return void page(res, 'confirmed', {
-        already: state === 'already-confirmed',
         unsubscribeToken: deps.links.token('unsubscribe', subscriberId),
         preferencesUrl: deps.links.url('preferences', subscriberId),
       });
     }
+    // No links here: whoever holds a spent link is not shown the subscriber's permanent ones.
+    if (state === 'already-confirmed') return void page(res, 'confirmed', { already: true });
     page(res, 'confirm-invalid', { state, values: {}, errors: {} }, state === 'expired' ? 410 : 404);
   }
 
