@@ -34,46 +34,69 @@ export class SubscriberRepository {
   }
 
   /**
-   * A new pending subscriber with its signup consent and its confirmation email requested (its
-   * confirmation slot taken: confirmation_sent_at = now); undefined when the address already exists.
-   * One statement, one commit: this is the hot path of every signup, so it goes to the pool
-   * directly (Prisma's query compiler cost more CPU than the rest of the request's database work),
-   * as a named statement that each connection parses and plans once.
-   * ON CONFLICT makes two signups of one new address at once safe: the loser gets undefined and is
-   * treated as a repeat signup.
+   * A signup, whatever the address's state, in one statement (one round trip, one commit):
+   * - new: a pending subscriber with the name and frequency given, its confirmation email requested;
+   * - pending: nothing changes (a stranger may not rewrite someone's signup); its confirmation
+   *   email again if the last one was requested at or before `resendBefore`;
+   * - unsubscribed: pending again, with its own name and frequency, confirmation as for pending;
+   * - confirmed: nothing changes, nothing is sent.
+   * Every class records the signup as a consent event. The answer is the same for every class, and
+   * so is the work: one statement that locks or writes one subscriber row and writes one or two
+   * more rows, so the time a request takes does not tell the classes apart (docs/benchmarks.md).
+   *
+   * `existing` locks the address's row: concurrent signups of one address (on any instance) queue
+   * there, and FOR UPDATE re-reads the row once the lock is theirs, so `due` is decided on the latest
+   * commit and one confirmation email goes out per resend interval. Two signups of a new address at
+   * once: the INSERT's ON CONFLICT makes the later one wait and then do nothing (the first one's
+   * email is on its way). A named statement on the pool: each connection parses and plans it once
+   * (Prisma's query compiler cost more CPU than the rest of a signup's database work).
+   * True when a confirmation email was requested.
    */
-  async createPending(
+  async signup(
     data: { email: string; name?: string; frequency: Frequency },
     consent: ConsentContext,
     now: Date,
-  ): Promise<{ id: number } | undefined> {
+    resendBefore: Date,
+  ): Promise<boolean> {
     const row = consentRow(consent);
-    const { rows } = await this.deps.pool.query<{ id: number }>({
-      name: 'subscribers.create-pending',
-      text: `WITH created AS (
+    const { rows } = await this.deps.pool.query<{ queued: boolean }>({
+      name: 'subscribers.signup',
+      text: `WITH existing AS (
+         SELECT id, status,
+                status IN ('pending', 'unsubscribed') AND (confirmation_sent_at IS NULL OR confirmation_sent_at <= $5) AS due
+         FROM subscribers WHERE email = $1
+         FOR UPDATE
+       ), created AS (
          INSERT INTO subscribers (email, name, frequency, status, confirmation_sent_at, updated_at)
          VALUES ($1, $2, $3::"Frequency", 'pending', $4, $4)
          ON CONFLICT (email) DO NOTHING
          RETURNING id
+       ), reopened AS (
+         UPDATE subscribers s
+         SET status = 'pending',
+             confirmation_sent_at = CASE WHEN e.due THEN $4 ELSE s.confirmation_sent_at END,
+             updated_at = $4
+         FROM existing e
+         WHERE s.id = e.id AND (e.due OR e.status = 'unsubscribed')
+         RETURNING s.id, e.due
        ), consent AS (
          INSERT INTO consents (subscriber_id, event, ip, user_agent, source)
-         SELECT id, 'signup', $5, $6, $7 FROM created
+         SELECT id, 'signup', $6, $7, $8 FROM (SELECT id FROM created UNION ALL SELECT id FROM existing) signed_up
        ), mail_request AS (
-         INSERT INTO mail_requests (kind, subscriber_id) SELECT 'confirmation', id FROM created
+         INSERT INTO mail_requests (kind, subscriber_id)
+         SELECT 'confirmation', id FROM (SELECT id FROM created UNION ALL SELECT id FROM reopened WHERE due) due
+         RETURNING id
        )
-       SELECT id FROM created`,
-      values: [data.email, data.name ?? null, data.frequency, now, row.ip, row.userAgent, row.source],
+       SELECT EXISTS (SELECT 1 FROM mail_request) AS queued`,
+      values: [data.email, data.name ?? null, data.frequency, now, resendBefore, row.ip, row.userAgent, row.source],
     });
-    return rows[0];
+    return rows[0]?.queued ?? false;
   }
 
-  /** A repeat signup of a pending or unsubscribed address: it becomes (or stays) pending. */
-  async reopenSignup(id: number, data: { name?: string; frequency: Frequency }, consent: ConsentContext): Promise<void> {
+  /** A cancelled signup comes back (through its signed link): pending again, keeping its settings. */
+  async reopenSignup(id: number, consent: ConsentContext): Promise<void> {
     await this.prisma.$transaction([
-      this.prisma.subscriber.updateMany({
-        where: { id, status: { in: ['pending', 'unsubscribed'] } },
-        data: { status: 'pending', frequency: data.frequency, ...(data.name ? { name: data.name } : {}) },
-      }),
+      this.prisma.subscriber.updateMany({ where: { id, status: { in: ['pending', 'unsubscribed'] } }, data: { status: 'pending' } }),
       this.prisma.consent.create({ data: { subscriberId: id, event: 'signup', ...consentRow(consent) } }),
     ]);
   }
@@ -94,9 +117,41 @@ export class SubscriberRepository {
     return queued === 1;
   }
 
-  /** Queues the "manage your subscription" email. */
-  async queueManageLink(id: number): Promise<void> {
-    await this.prisma.mailRequest.create({ data: { subscriberId: id, kind: 'manage_link' } });
+  /**
+   * "Email me a link to manage my subscription", whatever the address's state, in one statement:
+   * a pending address gets its confirmation email again, any other known address its manage link,
+   * each at most once per resend interval (`resendBefore`, kept in the database, so the limit holds
+   * across instances and restarts); an unknown address gets nothing. The row lock makes concurrent
+   * requests for one address queue, and FOR UPDATE re-reads the row, so only one of them is due.
+   * Known and unknown addresses cost one round trip and one commit alike (no enumeration by time:
+   * an unknown address locks nothing and writes nothing, so it takes a transaction id, which makes
+   * its commit wait for the WAL flush as a known address's does).
+   */
+  async requestManageLink(email: string, now: Date, resendBefore: Date): Promise<boolean> {
+    const { rows } = await this.deps.pool.query<{ queued: boolean }>({
+      name: 'subscribers.request-manage-link',
+      text: `WITH target AS (
+         SELECT id, status,
+                CASE WHEN status = 'pending' THEN confirmation_sent_at IS NULL OR confirmation_sent_at <= $3
+                     ELSE manage_link_sent_at IS NULL OR manage_link_sent_at <= $3 END AS due
+         FROM subscribers WHERE email = $1
+         FOR UPDATE
+       ), claimed AS (
+         UPDATE subscribers s
+         SET confirmation_sent_at = CASE WHEN t.status = 'pending' THEN $2 ELSE s.confirmation_sent_at END,
+             manage_link_sent_at = CASE WHEN t.status = 'pending' THEN s.manage_link_sent_at ELSE $2 END
+         FROM target t
+         WHERE s.id = t.id AND t.due
+         RETURNING s.id, t.status
+       ), mail_request AS (
+         INSERT INTO mail_requests (kind, subscriber_id)
+         SELECT CASE WHEN status = 'pending' THEN 'confirmation' ELSE 'manage_link' END::"MailRequestKind", id FROM claimed
+         RETURNING id
+       )
+       SELECT EXISTS (SELECT 1 FROM mail_request) AS queued, pg_current_xact_id()::text AS xid`,
+      values: [email, now, resendBefore],
+    });
+    return rows[0]?.queued ?? false;
   }
 
   async saveToken(data: { subscriberId: number; purpose: TokenPurpose; hash: string; expiresAt: Date }): Promise<void> {
