@@ -120,35 +120,37 @@ export class SubscriberRepository {
   /**
    * "Email me a link to manage my subscription", whatever the address's state, in one statement:
    * a pending address gets its confirmation email again, any other known address its manage link,
-   * each at most once per resend interval (`resendBefore`, kept in the database, so the limit holds
-   * across instances and restarts); an unknown address gets nothing. The row lock makes concurrent
-   * requests for one address queue, and FOR UPDATE re-reads the row, so only one of them is due.
-   * Known and unknown addresses cost one round trip and one commit alike (no enumeration by time:
-   * an unknown address locks nothing and writes nothing, so it takes a transaction id, which makes
-   * its commit wait for the WAL flush as a known address's does).
+   * an unknown address nothing; each at most once per resend interval (`resendBefore`). The limits
+   * live in the database, so they hold across instances and restarts.
+   *
+   * `asked` writes the address's row in `manage_requests` for every address, known or not: it is
+   * the manage link's throttle (ON CONFLICT ... WHERE claims the slot for one request only, the
+   * others wait on the row and find it taken), and it gives an unknown address the same work as a
+   * known one, a write and its WAL flush at commit, so the time of the answer does not tell them
+   * apart. Only a hash of the address is stored: nobody needs to read back what strangers typed.
    */
   async requestManageLink(email: string, now: Date, resendBefore: Date): Promise<boolean> {
     const { rows } = await this.deps.pool.query<{ queued: boolean }>({
       name: 'subscribers.request-manage-link',
-      text: `WITH target AS (
-         SELECT id, status,
-                CASE WHEN status = 'pending' THEN confirmation_sent_at IS NULL OR confirmation_sent_at <= $3
-                     ELSE manage_link_sent_at IS NULL OR manage_link_sent_at <= $3 END AS due
-         FROM subscribers WHERE email = $1
-         FOR UPDATE
-       ), claimed AS (
-         UPDATE subscribers s
-         SET confirmation_sent_at = CASE WHEN t.status = 'pending' THEN $2 ELSE s.confirmation_sent_at END,
-             manage_link_sent_at = CASE WHEN t.status = 'pending' THEN s.manage_link_sent_at ELSE $2 END
-         FROM target t
-         WHERE s.id = t.id AND t.due
-         RETURNING s.id, t.status
+      text: `WITH asked AS (
+         INSERT INTO manage_requests (address_hash, requested_at)
+         VALUES (encode(sha256(convert_to($1, 'UTF8')), 'hex'), $2)
+         ON CONFLICT (address_hash) DO UPDATE SET requested_at = EXCLUDED.requested_at
+         WHERE manage_requests.requested_at <= $3
+         RETURNING address_hash
+       ), confirmation AS (
+         UPDATE subscribers SET confirmation_sent_at = $2
+         WHERE email = $1 AND status = 'pending' AND (confirmation_sent_at IS NULL OR confirmation_sent_at <= $3)
+         RETURNING id
+       ), manage_link AS (
+         SELECT id FROM subscribers WHERE email = $1 AND status <> 'pending' AND EXISTS (SELECT 1 FROM asked)
        ), mail_request AS (
          INSERT INTO mail_requests (kind, subscriber_id)
-         SELECT CASE WHEN status = 'pending' THEN 'confirmation' ELSE 'manage_link' END::"MailRequestKind", id FROM claimed
+         SELECT 'confirmation'::"MailRequestKind", id FROM confirmation
+         UNION ALL SELECT 'manage_link'::"MailRequestKind", id FROM manage_link
          RETURNING id
        )
-       SELECT EXISTS (SELECT 1 FROM mail_request) AS queued, pg_current_xact_id()::text AS xid`,
+       SELECT EXISTS (SELECT 1 FROM mail_request) AS queued`,
       values: [email, now, resendBefore],
     });
     return rows[0]?.queued ?? false;
@@ -229,6 +231,7 @@ export class SubscriberRepository {
       this.prisma.subscriber.updateMany({ where: { ...stale, confirmedAt: { not: null } }, data: { status: 'unsubscribed' } }),
     ]);
     await this.prisma.token.deleteMany({ where: { expiresAt: { lt: cutoff } } });
+    await this.prisma.manageRequest.deleteMany({ where: { requestedAt: { lt: cutoff } } });
     return { deleted: deleted.count, reverted: reverted.count };
   }
 }

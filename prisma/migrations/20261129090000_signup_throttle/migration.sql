@@ -1,2 +1,7 @@
--- AlterTable
-ALTER TABLE "subscribers" ADD COLUMN     "manage_link_sent_at" TIMESTAMP(3);
+-- CreateTable
+CREATE TABLE "manage_requests" (
+    "address_hash" CHAR(64) NOT NULL,
+    "requested_at" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "manage_requests_pkey" PRIMARY KEY ("address_hash")
+);
