@@ -104,7 +104,8 @@ function render(r: BenchResults): string {
   out.push(`### Run of ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC: \`${r.command}\``);
   out.push('');
   out.push(`Machine: ${Object.entries(r.machine).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
-  out.push(`Medians of ${r.options.runs} runs. Ratios are computed run by run (each Bulletin figure against the baseline measured next to it), then their median is taken.`);
+  const baselines = r.signup || r.confirmation || r.digest;
+  out.push(`Medians of ${r.options.runs} runs.${baselines ? ' Ratios are computed run by run (each Bulletin figure against the baseline measured next to it), then their median is taken.' : ''}`);
   if (r.signup) {
     const s = r.signup;
     out.push('', `**Signup**: POST /subscribe, ${s.connections} connections, ${s.durationSeconds} s per run, a new address per request.`, '');
@@ -139,13 +140,13 @@ function render(r: BenchResults): string {
   }
   if (r.timing) {
     const e = r.timing;
-    out.push('', `**No enumeration by time**: one JSON request at a time, ${e.probesPerClass} probes per class and run, each with its own address prepared in its class, classes interleaved in a random order per round${e.before ? ` (and the build in \`${e.before}\` in the same rounds)` : ''}. Median ms per class; ratio = slowest class median / fastest.`, '');
+    out.push('', `**No enumeration by time**: one JSON request at a time, ${e.probesPerClass} probes per class and run, each with its own address prepared in its class, classes interleaved in a random order per round${e.before ? ` (and the build in \`${e.before}\` in the same rounds)` : ''}. Median ms per class; slowest/fastest = the slowest class median over the fastest, per run; the median row takes each column's median over the runs.`);
     for (const [build, figures] of Object.entries(e.builds)) {
       for (const f of [figures.signup, figures.manage]) {
-        out.push(`| ${build}: POST ${f.endpoint} | ${f.classes.join(' | ')} | slowest/fastest |`, `|---|${f.classes.map(() => '---:').join('|')}|---:|`);
+        out.push('', `| ${build}: POST ${f.endpoint} | ${f.classes.join(' | ')} | slowest/fastest |`, `|---|${f.classes.map(() => '---:').join('|')}|---:|`);
         const row = (name: string, x: (typeof f.runs)[number]) => `| ${name} | ${f.classes.map((c) => x.medians[c]).join(' | ')} | ${x.ratio} |`;
         f.runs.forEach((x, i) => out.push(row(`run ${i + 1}`, x)));
-        out.push(row('median', f.median), '');
+        out.push(row('median', f.median));
       }
     }
   }
