@@ -1,7 +1,10 @@
 import request from 'supertest';
 import { loadConfig } from '../../src/config';
+import { openDatabase } from '../../src/db/database';
 import { startBulletin, type RunningBulletin } from '../../src/main';
 import { createLogger } from '../../src/shared/logger';
+import { PurgePendingSignups } from '../../src/subscriptions/purge-pending-signups';
+import { SubscriberRepository } from '../../src/subscriptions/subscriber-repository';
 import { freePort, startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
 import {
   confirmThroughLink, jobsIdle, linkIn, mailsTo, query, queryOne, relative, subscribeAndConfirm, submitJsonSignup, submitSignup,
@@ -88,6 +91,25 @@ describe('strangers and other people\'s addresses', () => {
     await Promise.all([1, 2, 3, 4].map(() => request(app.url).post('/manage').type('form').send({ email }).expect(200)));
     await jobsIdle(app);
     expect(mailsTo(app, email, /manage/i)).toHaveLength(1);
+  });
+
+  test('when POST /manage is sent for an unknown address, then only a hash of it is kept, until the purge after PENDING_PURGE_DAYS', async () => {
+    const email = uniqueEmail('unknown');
+    await request(app.url).post('/manage').type('form').send({ email }).expect(200);
+    const hashOf = `SELECT address_hash FROM manage_requests WHERE address_hash = encode(sha256(convert_to($1, 'UTF8')), 'hex')`;
+    expect(await query(app, hashOf, [email])).toHaveLength(1);
+    expect(JSON.stringify(await query(app, 'SELECT * FROM manage_requests'))).not.toContain(email);
+    expect(await query(app, 'SELECT id FROM subscribers WHERE email = $1', [email])).toEqual([]);
+
+    await query(app, `UPDATE manage_requests SET requested_at = now() - interval '31 days' WHERE address_hash IN (${hashOf})`, [email]);
+    const db = openDatabase(app.db.url, 2, () => {});
+    try {
+      const repository = new SubscriberRepository({ prisma: db.prisma, pool: db.pool });
+      await new PurgePendingSignups({ repository, clock: { now: () => new Date() }, pendingPurgeDays: 30 }).run();
+    } finally {
+      await db.close();
+    }
+    expect(await query(app, hashOf, [email])).toEqual([]);
   });
 
   test('when POST /manage and signups are sent for a pending address, then only its first confirmation email goes out', async () => {
