@@ -65,6 +65,25 @@ describe('strangers and other people\'s addresses', () => {
     expect(second.raw).not.toContain('Mallory');
   });
 
+  test('when a new address is signed up four times at once, then it is stored once and gets one confirmation', async () => {
+    const email = uniqueEmail('new-racing');
+    await Promise.all([1, 2, 3, 4].map(() => submitJsonSignup(app, { email }).expect(202)));
+    await jobsIdle(app);
+    expect(await query(app, 'SELECT status FROM subscribers WHERE email = $1', [email])).toEqual([{ status: 'pending' }]);
+    expect(mailsTo(app, email, /confirm/i)).toHaveLength(1);
+  });
+
+  test('when a pending address past its resend interval is signed up four times at once, then exactly one more confirmation goes out', async () => {
+    const email = uniqueEmail('racing');
+    await submitSignup(app, { email }).expect(200);
+    await waitForMail(app, email, /confirm/i);
+    await queryOne(app, `UPDATE subscribers SET confirmation_sent_at = now() - interval '11 minutes' WHERE email = $1 RETURNING id`, [email]);
+    await Promise.all([1, 2, 3, 4].map(() => submitJsonSignup(app, { email }).expect(202)));
+    await jobsIdle(app);
+    expect(mailsTo(app, email, /confirm/i)).toHaveLength(2);
+    expect(await query(app, 'SELECT c.event FROM consents c JOIN subscribers s ON s.id = c.subscriber_id WHERE s.email = $1', [email])).toHaveLength(5);
+  });
+
   test('when POST /manage is sent four times for a confirmed address, then exactly one manage email goes out', async () => {
     const email = uniqueEmail('manage');
     await subscribeAndConfirm(app, email);
