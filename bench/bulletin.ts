@@ -21,12 +21,14 @@ export async function startBulletin(opts: {
   runJobs: boolean;
   env?: Record<string, string>;
   nodeArgs?: string[];
+  /** Another build to run instead of this checkout's (the timing part's `--before`). */
+  mainJs?: string;
 }): Promise<BulletinProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const adminToken = crypto.randomBytes(24).toString('hex');
   const child = spawnNode(
-    'dist/main.js',
+    opts.mainJs ?? 'dist/main.js',
     {
       DATABASE_URL: opts.databaseUrl,
       SECRET_KEY: benchSecretKey,

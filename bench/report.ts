@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ConfirmationResult } from './confirmation-latency';
 import type { DigestResult } from './digest-send';
+import type { EnumerationResult } from './enumeration';
 import { projectRoot } from './processes';
 import type { SignupResult } from './signup';
 
@@ -14,6 +15,7 @@ export interface BenchResults {
   signup?: SignupResult;
   confirmation?: ConfirmationResult;
   digest?: DigestResult;
+  timing?: EnumerationResult;
   targets: Target[];
 }
 
@@ -50,6 +52,13 @@ export function judgeTargets(r: Omit<BenchResults, 'targets'>): Target[] {
       t.push({ name: 'Peak RSS within 20% of the 10,000 figure', measured: `${d.memory.growth >= 0 ? '+' : ''}${pct(d.memory.growth)}`, met: Math.abs(d.memory.growth) <= 0.2 });
     }
   }
+  const timing = r.timing?.builds.current;
+  if (timing) {
+    for (const f of [timing.signup, timing.manage]) {
+      const ratio = f.median.ratio;
+      t.push({ name: `POST ${f.endpoint}: slowest class median within 15% of the fastest`, measured: `+${pct(ratio - 1)}`, met: ratio <= 1.15 });
+    }
+  }
   return t;
 }
 
@@ -62,21 +71,31 @@ export function writeResults(results: BenchResults): string {
 }
 
 /**
- * Replaces this run's section of docs/benchmarks.md (one section per subscriber count, between
- * markers), leaving the hand-written method and findings around it untouched.
+ * Replaces this run's sections of docs/benchmarks.md (one section per subscriber count, and one for
+ * the timing part, which does not depend on the count), between markers, leaving the hand-written
+ * method and findings around them untouched.
  */
 export function updateDocs(results: BenchResults): void {
   const file = path.join(projectRoot, 'docs', 'benchmarks.md');
-  const key = `subscribers-${results.options.subscribers}`;
+  let doc = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const { signup, confirmation, digest, timing, targets, ...run } = results;
+  const isTiming = (t: Target) => t.name.startsWith('POST /');
+  if (signup || confirmation || digest) {
+    const section = render({ ...run, signup, confirmation, digest, targets: targets.filter((t) => !isTiming(t)) });
+    doc = replaceSection(doc, `subscribers-${results.options.subscribers}`, section);
+  }
+  if (timing) doc = replaceSection(doc, 'timing', render({ ...run, timing, targets: targets.filter(isTiming) }));
+  fs.writeFileSync(file, doc);
+}
+
+function replaceSection(doc: string, key: string, body: string): string {
   const start = `<!-- bench:${key} -->`;
   const end = `<!-- /bench:${key} -->`;
-  const section = `${start}\n${render(results)}\n${end}`;
-  let doc = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const section = `${start}\n${body}\n${end}`;
   const from = doc.indexOf(start);
   const to = doc.indexOf(end);
-  if (from >= 0 && to > from) doc = doc.slice(0, from) + section + doc.slice(to + end.length);
-  else doc = `${doc.trimEnd()}\n\n${section}\n`;
-  fs.writeFileSync(file, doc);
+  if (from >= 0 && to > from) return doc.slice(0, from) + section + doc.slice(to + end.length);
+  return `${doc.trimEnd()}\n\n${section}\n`;
 }
 
 function render(r: BenchResults): string {
@@ -85,7 +104,8 @@ function render(r: BenchResults): string {
   out.push(`### Run of ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC: \`${r.command}\``);
   out.push('');
   out.push(`Machine: ${Object.entries(r.machine).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
-  out.push(`Medians of ${r.options.runs} runs. Ratios are computed run by run (each Bulletin figure against the baseline measured next to it), then their median is taken.`);
+  const baselines = r.signup || r.confirmation || r.digest;
+  out.push(`Medians of ${r.options.runs} runs.${baselines ? ' Ratios are computed run by run (each Bulletin figure against the baseline measured next to it), then their median is taken.' : ''}`);
   if (r.signup) {
     const s = r.signup;
     out.push('', `**Signup**: POST /subscribe, ${s.connections} connections, ${s.durationSeconds} s per run, a new address per request.`, '');
@@ -117,6 +137,18 @@ function render(r: BenchResults): string {
     } else out.push('', `Postfix part ${d.postfix}.`);
     out.push('', `Bulletin: compose (render + ledger of ${n} rows) ${m.bulletin.composeMs} ms; send phase alone ${m.bulletin.sendPhaseMsgsPerSec} msg/s; idle RSS before the edition ${m.bulletin.idleRssMb} MB. Ratios: ${d.ratios.vsNodemailerLoop}x the nodemailer loop${d.ratios.vsLoopbackLimit !== undefined ? `, ${Math.round(d.ratios.vsLoopbackLimit * 100)}% of the loopback limit` : ''}.`);
     out.push('', `**Memory**: peak RSS (VmHWM) of the Bulletin process: ${d.memory.median10k} MB at 10,000${d.subscribers !== 10_000 ? `, ${d.memory.medianN} MB at ${n} (${d.memory.growth >= 0 ? '+' : ''}${Math.round(d.memory.growth * 100)}%)` : ''}. Per run: 10,000: ${d.memory.at10k.join(', ')}${d.subscribers !== 10_000 ? `; ${n}: ${d.memory.atN.join(', ')}` : ''}.`);
+  }
+  if (r.timing) {
+    const e = r.timing;
+    out.push('', `**No enumeration by time**: one JSON request at a time, ${e.probesPerClass} probes per class and run, each with its own address prepared in its class, classes interleaved in a random order per round${e.before ? ` (and the build in \`${e.before}\` in the same rounds)` : ''}. Median ms per class; slowest/fastest = the slowest class median over the fastest, per run; the median row takes each column's median over the runs.`);
+    for (const [build, figures] of Object.entries(e.builds)) {
+      for (const f of [figures.signup, figures.manage]) {
+        out.push('', `| ${build}: POST ${f.endpoint} | ${f.classes.join(' | ')} | slowest/fastest |`, `|---|${f.classes.map(() => '---:').join('|')}|---:|`);
+        const row = (name: string, x: (typeof f.runs)[number]) => `| ${name} | ${f.classes.map((c) => x.medians[c]).join(' | ')} | ${x.ratio} |`;
+        f.runs.forEach((x, i) => out.push(row(`run ${i + 1}`, x)));
+        out.push(row('median', f.median));
+      }
+    }
   }
   out.push('', '| Target | Measured | Met |', '|---|---:|:---:|');
   for (const t of r.targets) out.push(`| ${t.name} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`);

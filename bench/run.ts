@@ -1,9 +1,10 @@
 /**
- * `npm run bench [-- --subscribers 100000 --runs 3 --duration 10 --only signup,confirmation,digest]`
+ * `npm run bench [-- --subscribers 100000 --runs 3 --duration 10 --only signup,confirmation,digest,timing --before DIR]`
  *
  * Measures Bulletin against the limits of this machine, each comparison inside one run: signup
  * throughput against a bare Express + pg route, confirmation latency under steady load, and a
- * digest send against a plain nodemailer loop and Postfix's loopback SMTP limit. Writes
+ * digest send against a plain nodemailer loop and Postfix's loopback SMTP limit, and whether the
+ * time of a signup or manage request tells an address's state (`--before DIR`: also an older build). Writes
  * bench/results/<time>-<subscribers>.json and this run's section of docs/benchmarks.md.
  */
 import { execFileSync } from 'node:child_process';
@@ -14,12 +15,13 @@ import { benchConfirmationLatency } from './confirmation-latency';
 import type { BenchContext } from './context';
 import { openBenchDatabase } from './database';
 import { benchDigestSend } from './digest-send';
+import { benchEnumeration } from './enumeration';
 import { ready, spawnTs } from './processes';
 import { buildBulletin } from './bulletin';
 import { judgeTargets, updateDocs, writeResults, type BenchResults } from './report';
 import { benchSignup } from './signup';
 
-const PARTS = ['signup', 'confirmation', 'digest'] as const;
+const PARTS = ['signup', 'confirmation', 'digest', 'timing'] as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -28,6 +30,7 @@ async function main(): Promise<void> {
       runs: { type: 'string', default: '3' },
       duration: { type: 'string', default: '10' },
       only: { type: 'string', default: PARTS.join(',') },
+      before: { type: 'string' },
     },
   });
   const options = {
@@ -60,6 +63,7 @@ async function main(): Promise<void> {
     if (options.parts.includes('signup')) partial.signup = await benchSignup(ctx);
     if (options.parts.includes('confirmation')) partial.confirmation = await benchConfirmationLatency(ctx);
     if (options.parts.includes('digest')) partial.digest = await benchDigestSend(ctx);
+    if (options.parts.includes('timing')) partial.timing = await benchEnumeration({ ...ctx, before: values.before });
     partial.finishedAt = new Date().toISOString();
     const results: BenchResults = { ...partial, targets: judgeTargets(partial) };
     const file = writeResults(results);

@@ -89,7 +89,7 @@ export const configSchema = z.object({
   CONFIRMATION_TTL_HOURS: int(1, 24 * 30).default(48).describe('Hours a confirmation link stays valid'),
   CONFIRMATION_RESEND_MINUTES: int(0, 24 * 60)
     .default(10)
-    .describe('Minimum minutes between two confirmation emails to one address'),
+    .describe('Minimum minutes between two confirmation emails, or two manage-link emails, to one address'),
   PENDING_PURGE_DAYS: int(1, 3650).default(30).describe('Days after which unconfirmed signups are deleted'),
   RATE_LIMIT_PER_IP: int(1, 100000).default(20).describe('Public POSTs per IP per RATE_LIMIT_WINDOW_SECONDS'),
   RATE_LIMIT_PER_ADDRESS: int(1, 1000).default(5).describe('Signups per email address per window'),

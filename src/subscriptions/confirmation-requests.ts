@@ -16,9 +16,14 @@ export class ConfirmationRequests {
     },
   ) {}
 
+  /** The least time between two emails a stranger can trigger for one address (also manage links). */
+  get resendAfterMs(): number {
+    return this.deps.resendMinutes * 60_000;
+  }
+
   async request(subscriberId: number): Promise<boolean> {
     const now = this.deps.clock.now();
-    const queued = await this.deps.repository.requestConfirmation(subscriberId, now, this.deps.resendMinutes * 60_000);
+    const queued = await this.deps.repository.requestConfirmation(subscriberId, now, this.resendAfterMs);
     if (queued) this.deps.mailRequests.wake();
     return queued;
   }

@@ -30,16 +30,13 @@ export class PreferencesService {
 
   /**
    * "Email me a link to manage my subscription". The caller answers the same whether or not the
-   * address is known; a pending address gets its confirmation email again instead (throttled).
+   * address is known, and the database does the same work for every address (one statement): a
+   * pending address gets its confirmation email again instead; both are throttled per address.
    */
   async requestManageLink(email: string): Promise<void> {
-    const subscriber = await this.deps.repository.findByEmail(email);
-    if (!subscriber) return;
-    if (subscriber.status === 'pending') await this.deps.confirmations.request(subscriber.id);
-    else {
-      await this.deps.repository.queueManageLink(subscriber.id);
-      this.deps.mailRequests.wake();
-    }
+    const now = this.deps.clock.now();
+    const resendBefore = new Date(now.getTime() - this.deps.confirmations.resendAfterMs);
+    if (await this.deps.repository.requestManageLink(email, now, resendBefore)) this.deps.mailRequests.wake();
   }
 
   /** Whether a manage link can still be used. Reading it changes nothing (GET, mail scanners). */

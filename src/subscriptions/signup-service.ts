@@ -10,8 +10,11 @@ export interface SignupInput {
 }
 
 /**
- * A signup. The caller answers the same way whatever happens here: new, pending, confirmed and
- * unsubscribed addresses must look alike from outside (no enumeration).
+ * A signup. The caller answers the same way whatever happens here, and new, pending, confirmed and
+ * unsubscribed addresses cost the same one statement, so neither the answer nor its time tells
+ * them apart (no enumeration). Only a new address takes the name and frequency given: anyone can
+ * type someone else's address, so an existing subscriber's settings change only through links
+ * sent to their mailbox (the preferences page).
  */
 export class SignupService {
   constructor(
@@ -19,17 +22,8 @@ export class SignupService {
   ) {}
 
   async signup(input: SignupInput, consent: ConsentContext): Promise<void> {
-    const { repository, confirmations } = this.deps;
-    // A new address: subscriber, consent and confirmation email in one commit.
-    if (await repository.createPending(input, consent, this.deps.clock.now())) {
-      this.deps.mailRequests.wake();
-      return;
-    }
-    const existing = await repository.findByEmail(input.email);
-    // Confirmed already (or vanished between the two statements): nothing to send, nothing to change.
-    if (!existing || existing.status === 'confirmed') return;
-    // Pending: a repeat signup; unsubscribed: comes back through a fresh confirmation.
-    await repository.reopenSignup(existing.id, input, consent);
-    await confirmations.request(existing.id);
+    const now = this.deps.clock.now();
+    const resendBefore = new Date(now.getTime() - this.deps.confirmations.resendAfterMs);
+    if (await this.deps.repository.signup(input, consent, now, resendBefore)) this.deps.mailRequests.wake();
   }
 }

@@ -34,46 +34,69 @@ export class SubscriberRepository {
   }
 
   /**
-   * A new pending subscriber with its signup consent and its confirmation email requested (its
-   * confirmation slot taken: confirmation_sent_at = now); undefined when the address already exists.
-   * One statement, one commit: this is the hot path of every signup, so it goes to the pool
-   * directly (Prisma's query compiler cost more CPU than the rest of the request's database work),
-   * as a named statement that each connection parses and plans once.
-   * ON CONFLICT makes two signups of one new address at once safe: the loser gets undefined and is
-   * treated as a repeat signup.
+   * A signup, whatever the address's state, in one statement (one round trip, one commit):
+   * - new: a pending subscriber with the name and frequency given, its confirmation email requested;
+   * - pending: nothing changes (a stranger may not rewrite someone's signup); its confirmation
+   *   email again if the last one was requested at or before `resendBefore`;
+   * - unsubscribed: pending again, with its own name and frequency, confirmation as for pending;
+   * - confirmed: nothing changes, nothing is sent.
+   * Every class records the signup as a consent event. The answer is the same for every class, and
+   * so is the work: one statement that locks or writes one subscriber row and writes one or two
+   * more rows, so the time a request takes does not tell the classes apart (docs/benchmarks.md).
+   *
+   * `existing` locks the address's row: concurrent signups of one address (on any instance) queue
+   * there, and FOR UPDATE re-reads the row once the lock is theirs, so `due` is decided on the latest
+   * commit and one confirmation email goes out per resend interval. Two signups of a new address at
+   * once: the INSERT's ON CONFLICT makes the later one wait and then do nothing (the first one's
+   * email is on its way). A named statement on the pool: each connection parses and plans it once
+   * (Prisma's query compiler cost more CPU than the rest of a signup's database work).
+   * True when a confirmation email was requested.
    */
-  async createPending(
+  async signup(
     data: { email: string; name?: string; frequency: Frequency },
     consent: ConsentContext,
     now: Date,
-  ): Promise<{ id: number } | undefined> {
+    resendBefore: Date,
+  ): Promise<boolean> {
     const row = consentRow(consent);
-    const { rows } = await this.deps.pool.query<{ id: number }>({
-      name: 'subscribers.create-pending',
-      text: `WITH created AS (
+    const { rows } = await this.deps.pool.query<{ queued: boolean }>({
+      name: 'subscribers.signup',
+      text: `WITH existing AS (
+         SELECT id, status,
+                status IN ('pending', 'unsubscribed') AND (confirmation_sent_at IS NULL OR confirmation_sent_at <= $5) AS due
+         FROM subscribers WHERE email = $1
+         FOR UPDATE
+       ), created AS (
          INSERT INTO subscribers (email, name, frequency, status, confirmation_sent_at, updated_at)
          VALUES ($1, $2, $3::"Frequency", 'pending', $4, $4)
          ON CONFLICT (email) DO NOTHING
          RETURNING id
+       ), reopened AS (
+         UPDATE subscribers s
+         SET status = 'pending',
+             confirmation_sent_at = CASE WHEN e.due THEN $4 ELSE s.confirmation_sent_at END,
+             updated_at = $4
+         FROM existing e
+         WHERE s.id = e.id AND (e.due OR e.status = 'unsubscribed')
+         RETURNING s.id, e.due
        ), consent AS (
          INSERT INTO consents (subscriber_id, event, ip, user_agent, source)
-         SELECT id, 'signup', $5, $6, $7 FROM created
+         SELECT id, 'signup', $6, $7, $8 FROM (SELECT id FROM created UNION ALL SELECT id FROM existing) signed_up
        ), mail_request AS (
-         INSERT INTO mail_requests (kind, subscriber_id) SELECT 'confirmation', id FROM created
+         INSERT INTO mail_requests (kind, subscriber_id)
+         SELECT 'confirmation', id FROM (SELECT id FROM created UNION ALL SELECT id FROM reopened WHERE due) due
+         RETURNING id
        )
-       SELECT id FROM created`,
-      values: [data.email, data.name ?? null, data.frequency, now, row.ip, row.userAgent, row.source],
+       SELECT EXISTS (SELECT 1 FROM mail_request) AS queued`,
+      values: [data.email, data.name ?? null, data.frequency, now, resendBefore, row.ip, row.userAgent, row.source],
     });
-    return rows[0];
+    return rows[0]?.queued ?? false;
   }
 
-  /** A repeat signup of a pending or unsubscribed address: it becomes (or stays) pending. */
-  async reopenSignup(id: number, data: { name?: string; frequency: Frequency }, consent: ConsentContext): Promise<void> {
+  /** A cancelled signup comes back (through its signed link): pending again, keeping its settings. */
+  async reopenSignup(id: number, consent: ConsentContext): Promise<void> {
     await this.prisma.$transaction([
-      this.prisma.subscriber.updateMany({
-        where: { id, status: { in: ['pending', 'unsubscribed'] } },
-        data: { status: 'pending', frequency: data.frequency, ...(data.name ? { name: data.name } : {}) },
-      }),
+      this.prisma.subscriber.updateMany({ where: { id, status: { in: ['pending', 'unsubscribed'] } }, data: { status: 'pending' } }),
       this.prisma.consent.create({ data: { subscriberId: id, event: 'signup', ...consentRow(consent) } }),
     ]);
   }
@@ -94,9 +117,43 @@ export class SubscriberRepository {
     return queued === 1;
   }
 
-  /** Queues the "manage your subscription" email. */
-  async queueManageLink(id: number): Promise<void> {
-    await this.prisma.mailRequest.create({ data: { subscriberId: id, kind: 'manage_link' } });
+  /**
+   * "Email me a link to manage my subscription", whatever the address's state, in one statement:
+   * a pending address gets its confirmation email again, any other known address its manage link,
+   * an unknown address nothing; each at most once per resend interval (`resendBefore`). The limits
+   * live in the database, so they hold across instances and restarts.
+   *
+   * `asked` writes the address's row in `manage_requests` for every address, known or not: it is
+   * the manage link's throttle (ON CONFLICT ... WHERE claims the slot for one request only, the
+   * others wait on the row and find it taken), and it gives an unknown address the same work as a
+   * known one, a write and its WAL flush at commit, so the time of the answer does not tell them
+   * apart. Only a hash of the address is stored: nobody needs to read back what strangers typed.
+   */
+  async requestManageLink(email: string, now: Date, resendBefore: Date): Promise<boolean> {
+    const { rows } = await this.deps.pool.query<{ queued: boolean }>({
+      name: 'subscribers.request-manage-link',
+      text: `WITH asked AS (
+         INSERT INTO manage_requests (address_hash, requested_at)
+         VALUES (encode(sha256(convert_to($1, 'UTF8')), 'hex'), $2)
+         ON CONFLICT (address_hash) DO UPDATE SET requested_at = EXCLUDED.requested_at
+         WHERE manage_requests.requested_at <= $3
+         RETURNING address_hash
+       ), confirmation AS (
+         UPDATE subscribers SET confirmation_sent_at = $2
+         WHERE email = $1 AND status = 'pending' AND (confirmation_sent_at IS NULL OR confirmation_sent_at <= $3)
+         RETURNING id
+       ), manage_link AS (
+         SELECT id FROM subscribers WHERE email = $1 AND status <> 'pending' AND EXISTS (SELECT 1 FROM asked)
+       ), mail_request AS (
+         INSERT INTO mail_requests (kind, subscriber_id)
+         SELECT 'confirmation'::"MailRequestKind", id FROM confirmation
+         UNION ALL SELECT 'manage_link'::"MailRequestKind", id FROM manage_link
+         RETURNING id
+       )
+       SELECT EXISTS (SELECT 1 FROM mail_request) AS queued`,
+      values: [email, now, resendBefore],
+    });
+    return rows[0]?.queued ?? false;
   }
 
   async saveToken(data: { subscriberId: number; purpose: TokenPurpose; hash: string; expiresAt: Date }): Promise<void> {
@@ -186,6 +243,7 @@ export class SubscriberRepository {
       this.prisma.subscriber.updateMany({ where: { ...stale, confirmedAt: { not: null } }, data: { status: 'unsubscribed' } }),
     ]);
     await this.prisma.token.deleteMany({ where: { expiresAt: { lt: cutoff } } });
+    await this.prisma.manageRequest.deleteMany({ where: { requestedAt: { lt: cutoff } } });
     return { deleted: deleted.count, reverted: reverted.count };
   }
 }

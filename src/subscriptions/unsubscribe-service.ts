@@ -31,7 +31,7 @@ export class UnsubscribeService {
     const subscriber = await this.subscriber(id);
     if (subscriber.status === 'confirmed') return 'confirmed';
     if (subscriber.confirmedAt && (await this.deps.repository.restoreConfirmed(id, consent))) return 'confirmed';
-    await this.deps.repository.reopenSignup(id, { frequency: subscriber.frequency }, consent);
+    await this.deps.repository.reopenSignup(id, consent);
     await this.deps.confirmations.request(id);
     return 'pending';
   }

@@ -46,6 +46,16 @@ export const frequencySchema = z.object({
 /** The honeypot: a field people never see. Anything in it means a bot filled the form. */
 export const HONEYPOT_FIELD = 'website';
 
+/**
+ * Whether a bot filled the honeypot. A person's browser sends the field empty or not at all; any
+ * other value in any shape is a bot's: a repeated field (an array from the form parser), an object,
+ * a number or a boolean from JSON. Only absent, null and empty strings (also repeated) are a person's.
+ */
+export function honeypotFilled(body: Record<string, unknown>): boolean {
+  const empty = (v: unknown): boolean => v === undefined || v === null || v === '' || (Array.isArray(v) && v.every(empty));
+  return !empty(body[HONEYPOT_FIELD]);
+}
+
 /** zod issues -> one message per top-level field, the first that applies. */
 export function fieldErrors(error: z.ZodError): Record<string, string> {
   const fields: Record<string, string> = {};

@@ -7,7 +7,7 @@ import type { ConfirmationService } from '../../subscriptions/confirmation-servi
 import type { ConsentContext } from '../../subscriptions/subscriber-repository';
 import { foreignOrigin, signupCors } from '../cors';
 import { limitPerIp, type PublicRateLimits } from '../rate-limit';
-import { HONEYPOT_FIELD, emailOnlySchema, fieldErrors, signupSchema } from './subscription-schemas';
+import { emailOnlySchema, fieldErrors, honeypotFilled, signupSchema } from './subscription-schemas';
 
 export interface SubscriptionRoutesDeps {
   signup: SignupService;
@@ -44,7 +44,7 @@ export function subscriptionsRouter(deps: SubscriptionRoutesDeps): Router {
         : page(res, 'check-inbox', { kind: 'signup' });
 
     // Bots get the same answer as people, and nothing is stored or sent.
-    if (typeof body[HONEYPOT_FIELD] === 'string' && body[HONEYPOT_FIELD] !== '') return void received();
+    if (honeypotFilled(body)) return void received();
 
     const parsed = signupSchema.safeParse(body);
     if (!parsed.success) {
