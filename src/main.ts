@@ -87,13 +87,16 @@ export async function startBulletin(config: Config, logger: Logger = createLogge
       cleanup.unshift(await digests.startJobs(boss));
     }
 
+    const outboxDir = config.SMTP_URL ? undefined : path.resolve(config.OUTBOX_DIR);
+    // The viewer shows live confirm and manage links: only for someone at this machine.
+    const outboxViewer = outboxDir !== undefined && isLoopback(config.HOST);
     const app = createApp({
       logger,
       templates,
       templatesDir,
       trustProxy: config.TRUST_PROXY,
       isDatabaseReachable: db.isReachable,
-      outboxDir: config.SMTP_URL ? undefined : path.resolve(config.OUTBOX_DIR),
+      outboxDir: outboxViewer ? outboxDir : undefined,
       routers: [
         adminArticlesRouter({ articles, adminToken: config.ADMIN_TOKEN }),
         subscriptionsRouter({
@@ -118,7 +121,10 @@ export async function startBulletin(config: Config, logger: Logger = createLogge
     });
     attach(app);
     cleanup.unshift(() => closeServer(server));
-    logger.info({ url, publicUrl, database: config.DATABASE_URL ? 'external' : 'embedded', mail: config.SMTP_URL ? 'smtp' : 'outbox' }, 'Bulletin is running');
+    if (outboxDir && !outboxViewer) {
+      logger.warn({ outboxDir, host: config.HOST }, 'outbox viewer not served: HOST is not a loopback address; emails are .eml files in outboxDir');
+    }
+    logger.info({ url, publicUrl, outboxDir, database: config.DATABASE_URL ? 'external' : 'embedded', mail: config.SMTP_URL ? 'smtp' : 'outbox' }, 'Bulletin is running');
 
     let stopping: Promise<void> | undefined;
     return {
