@@ -5,6 +5,7 @@ import { simpleParser } from 'mailparser';
 import type { Templates } from '../../mail/templates';
 import { AppError } from '../../shared/errors';
 import { isLoopback } from '../../shared/network-address';
+import { allowEmailImages } from '../email-images';
 
 const EML_NAME = /^[\w.-]+\.eml$/;
 
@@ -42,6 +43,7 @@ export function outboxRouter(dir: string, templates: Templates): Router {
       return;
     }
     const mail = await simpleParser(raw);
+    allowEmailImages(res);
     const headers = mail.headerLines
       .filter((h) => /^(from|to|subject|date|list-|message-id)/i.test(h.key))
       .map((h) => h.line);
