@@ -1,5 +1,3 @@
-/// <reference lib="dom" />
-// The functions passed to evaluate() run in the browser.
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -36,28 +34,38 @@ function startImageServer(): Promise<{ url: string; close: () => Promise<void> }
   );
 }
 
+interface EmailSeen {
+  emailHeight: number;
+  lastStoryBottom: number;
+  lastStory: string;
+  images: Array<{ src: string; naturalWidth: number }>;
+}
+
+// Page scripts (strings, as the project compiles without DOM types), run inside the email's frame.
+const IMAGES_LOADED = 'Array.from(document.images).every((i) => i.complete)';
+const EMAIL_SEEN = `(() => {
+  const last = Array.from(document.querySelectorAll('a')).filter((a) => /Story number/.test(a.textContent)).pop();
+  return {
+    emailHeight: document.documentElement.scrollHeight,
+    lastStoryBottom: last.getBoundingClientRect().bottom,
+    lastStory: last.textContent.trim(),
+    images: Array.from(document.images).map((i) => ({ src: i.src, naturalWidth: i.naturalWidth })),
+  };
+})()`;
+const TWO_FRAMES = 'new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))';
+
 /** What the reader sees of the email in the page's frame, once the frame and its images have loaded. */
-async function emailInFrame(page: Page) {
+async function emailInFrame(page: Page): Promise<EmailSeen & { frameInnerHeight: number }> {
   const element = await page.waitForSelector('iframe.email');
   // Read through the browser's debugging protocol, which reaches into any frame, sandboxed or not.
   const frame = (await element.contentFrame())!;
   await frame.waitForLoadState('load');
-  await frame.waitForFunction(() => Array.from(document.images).every((i) => i.complete));
+  await frame.waitForFunction(IMAGES_LOADED);
   // Layout settles after the frame's load (the page's script sizes the frame then).
-  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-  const inside = await frame.evaluate(() => {
-    const last = Array.from(document.querySelectorAll('a'))
-      .filter((a) => /Story number/.test(a.textContent ?? ''))
-      .pop()!;
-    return {
-      emailHeight: document.documentElement.scrollHeight,
-      lastStoryBottom: last.getBoundingClientRect().bottom,
-      lastStory: last.textContent?.trim(),
-      images: Array.from(document.images).map((i) => ({ src: i.src, naturalWidth: i.naturalWidth })),
-    };
-  });
+  await page.evaluate(TWO_FRAMES);
+  const inside = await frame.evaluate<EmailSeen>(EMAIL_SEEN);
   // The frame's inner height (its border aside): what the page shows of the email without scrolling the frame.
-  const frameInnerHeight = await element.evaluate((f) => f.clientHeight);
+  const frameInnerHeight = await element.evaluate((f) => (f as unknown as { clientHeight: number }).clientHeight);
   return { ...inside, frameInnerHeight };
 }
 
