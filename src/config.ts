@@ -19,9 +19,9 @@ export const configSchema = z.object({
   PORT: int(0, 65535).default(3000).describe('HTTP port to listen on (0 picks a free port)'),
   HOST: z.string().default('127.0.0.1').describe('Interface to listen on (0.0.0.0 in containers)'),
   PUBLIC_URL: url
-    .default('http://localhost:3000')
     .transform((v) => v.replace(/\/+$/, ''))
-    .describe('Public base URL used in links inside emails'),
+    .optional()
+    .describe('Public base URL of links in emails and pages; unset uses the address the server listens on'),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
 import { loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './shared/logger';
 import { openConfiguredDatabase } from './db/connect';
@@ -24,6 +24,7 @@ import { adminArticlesRouter } from './http/routes/admin-articles';
 import { createDigests } from './digests/create-digests';
 import { adminDigestsRouter } from './http/routes/admin-digests';
 import { digestPagesRouter } from './http/routes/digest-pages';
+import { isLoopback, listeningUrl } from './shared/network-address';
 
 export const projectRoot = path.resolve(__dirname, '..');
 const templatesDir = path.join(projectRoot, 'templates');
@@ -31,7 +32,8 @@ const migrationsDir = path.join(projectRoot, 'prisma', 'migrations');
 
 export interface RunningBulletin {
   url: string;
-  config: Config;
+  /** PUBLIC_URL resolved: the configured one, or the address the server listens on. */
+  config: Config & { PUBLIC_URL: string };
   stop(): Promise<void>;
 }
 
@@ -41,6 +43,11 @@ export interface RunningBulletin {
  */
 export async function startBulletin(config: Config, logger: Logger = createLogger(config.LOG_LEVEL)): Promise<RunningBulletin> {
   const cleanup: Array<() => Promise<unknown>> = [];
+  // Bound before anything is built, so links can name the port really taken (PORT=0 picks one).
+  const { server, attach } = await listenNotReady(config.PORT, config.HOST);
+  const url = listeningUrl(config.HOST, (server.address() as AddressInfo).port);
+  const publicUrl = config.PUBLIC_URL ?? url;
+  const linkedConfig = Object.freeze({ ...config, PUBLIC_URL: publicUrl });
   try {
     const database = await openConfiguredDatabase(config, logger, migrationsDir);
     cleanup.unshift(() => database.stop());
@@ -59,8 +66,8 @@ export async function startBulletin(config: Config, logger: Logger = createLogge
     const boss = await startJobQueue({ connectionString: databaseUrl, logger, schedule: config.RUN_JOBS });
     // Stopping the queue first lets running jobs finish before the mailer and database close.
     cleanup.unshift(() => boss.stop({ graceful: true, timeout: 20_000 }));
-    const links = new SignedLinks(secretKey, config.PUBLIC_URL, config.SECRET_KEY_PREVIOUS);
-    const subscriptions = createSubscriptions({ prisma: db.prisma, pool: db.pool, boss, mailer, templates, links, clock: systemClock, logger, config });
+    const links = new SignedLinks(secretKey, publicUrl, config.SECRET_KEY_PREVIOUS);
+    const subscriptions = createSubscriptions({ prisma: db.prisma, pool: db.pool, boss, mailer, templates, links, clock: systemClock, logger, config: linkedConfig });
     await subscriptions.registerJobs();
     // Every instance relays the mail requests its own requests wrote; it stops before the queue.
     subscriptions.mailRequests.start();
@@ -73,20 +80,23 @@ export async function startBulletin(config: Config, logger: Logger = createLogge
       await registerArticleJobs({ boss, poller, feedUrls: config.FEED_URLS, cron: config.FEED_POLL_CRON, logger });
     }
 
-    const digests = createDigests({ pool: db.pool, mailer, templates, links, clock: systemClock, logger, config });
+    const digests = createDigests({ pool: db.pool, mailer, templates, links, clock: systemClock, logger, config: linkedConfig });
     if (config.RUN_JOBS) {
       // Registered after the queue, so it runs before it: in-flight sends finish and are recorded
       // before the job queue, the mailer and the database close.
       cleanup.unshift(await digests.startJobs(boss));
     }
 
+    const outboxDir = config.SMTP_URL ? undefined : path.resolve(config.OUTBOX_DIR);
+    // The viewer shows live confirm and manage links: only for someone at this machine.
+    const outboxViewer = outboxDir !== undefined && isLoopback(config.HOST);
     const app = createApp({
       logger,
       templates,
       templatesDir,
       trustProxy: config.TRUST_PROXY,
       isDatabaseReachable: db.isReachable,
-      outboxDir: config.SMTP_URL ? undefined : path.resolve(config.OUTBOX_DIR),
+      outboxDir: outboxViewer ? outboxDir : undefined,
       routers: [
         adminArticlesRouter({ articles, adminToken: config.ADMIN_TOKEN }),
         subscriptionsRouter({
@@ -94,7 +104,7 @@ export async function startBulletin(config: Config, logger: Logger = createLogge
           templates,
           links,
           limits: publicLimits,
-          publicUrl: config.PUBLIC_URL,
+          publicUrl,
           corsOrigins: config.CORS_ORIGINS,
           confirmationTtlHours: config.CONFIRMATION_TTL_HOURS,
         }),
@@ -103,26 +113,28 @@ export async function startBulletin(config: Config, logger: Logger = createLogge
           ...digests,
           adminToken: config.ADMIN_TOKEN,
           clock: systemClock,
-          publicUrl: config.PUBLIC_URL,
+          publicUrl,
           wakeSender: () => digests.sender.wake(),
         }),
         digestPagesRouter({ ...digests, templates }),
       ],
     });
-    const server = await listen(app, config.PORT, config.HOST);
+    attach(app);
     cleanup.unshift(() => closeServer(server));
-    const { port } = server.address() as AddressInfo;
-    const url = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${port}`;
-    logger.info({ url, database: config.DATABASE_URL ? 'external' : 'embedded', mail: config.SMTP_URL ? 'smtp' : 'outbox' }, 'Bulletin is running');
+    if (outboxDir && !outboxViewer) {
+      logger.warn({ outboxDir, host: config.HOST }, 'outbox viewer not served: HOST is not a loopback address; emails are .eml files in outboxDir');
+    }
+    logger.info({ url, publicUrl, outboxDir, database: config.DATABASE_URL ? 'external' : 'embedded', mail: config.SMTP_URL ? 'smtp' : 'outbox' }, 'Bulletin is running');
 
     let stopping: Promise<void> | undefined;
     return {
       url,
-      config,
+      config: linkedConfig,
       stop: () => (stopping ??= runAll(cleanup)),
     };
   } catch (err) {
     await runAll(cleanup).catch(() => {});
+    await closeServer(server);
     throw err;
   }
 }
@@ -154,9 +166,22 @@ export function developmentSecret(dataDir: string): string {
   return fs.readFileSync(file, 'utf8').trim();
 }
 
-function listen(app: import('express').Express, port: number, host: string): Promise<Server> {
+/** Listens at once and answers 503 until `attach` hands the requests to the app. */
+function listenNotReady(port: number, host: string): Promise<{ server: Server; attach: (app: http.RequestListener) => void }> {
+  const notReady: http.RequestListener = (_req, res) => {
+    res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '5' }).end('Bulletin is starting\n');
+  };
+  const server = http.createServer(notReady);
+  const attach = (app: http.RequestListener) => {
+    server.off('request', notReady);
+    server.on('request', app);
+  };
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(server)));
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve({ server, attach });
+    });
   });
 }
 

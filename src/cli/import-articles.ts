@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import pino from 'pino';
 import { configSchema } from '../config';
 import { openConfiguredDatabase } from '../db/connect';
+import type { Database } from '../db/database';
 import { createLogger, type Logger } from '../shared/logger';
 import { systemClock } from '../shared/clock';
 import { ArticleRepository } from '../articles/article-repository';
@@ -52,7 +53,7 @@ export function formatReport(report: ImportReport): string {
 }
 
 /** Opens the configured database (migrating it), runs `work` with the article service, closes. */
-export async function withArticleService<T>(work: (articles: ArticleService) => Promise<T>, logger: Logger): Promise<T> {
+export async function withArticleService<T>(work: (articles: ArticleService, db: Database) => Promise<T>, logger: Logger): Promise<T> {
   // Only the database settings: an import needs no SECRET_KEY or mail settings.
   const env = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined && v !== ''));
   const config = configSchema
@@ -60,7 +61,7 @@ export async function withArticleService<T>(work: (articles: ArticleService) => 
     .parse(env);
   const database = await openConfiguredDatabase({ ...config, DATABASE_POOL_SIZE: 2 }, logger);
   try {
-    return await work(new ArticleService({ repository: new ArticleRepository({ db: database.db }), clock: systemClock }));
+    return await work(new ArticleService({ repository: new ArticleRepository({ db: database.db }), clock: systemClock }), database.db);
   } finally {
     await database.stop();
   }

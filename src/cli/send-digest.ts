@@ -12,6 +12,7 @@ import { createLogger } from '../shared/logger';
 import { SignedLinks } from '../shared/signed-links';
 import { systemClock } from '../shared/clock';
 import { developmentSecret, mailSettings, projectRoot } from '../main';
+import { isLoopback, listeningUrl } from '../shared/network-address';
 
 async function main(argv: string[]): Promise<number> {
   const frequency = argv[0];
@@ -19,7 +20,17 @@ async function main(argv: string[]): Promise<number> {
     console.error('usage: npm run digest:now -- daily|weekly');
     return 2;
   }
-  const config = loadConfig();
+  const loaded = loadConfig();
+  if (!loaded.PUBLIC_URL && loaded.PORT === 0) {
+    console.error(
+      'digest:now: with PORT=0 and no PUBLIC_URL the links in this edition would name no port. ' +
+        'Set PUBLIC_URL to the publicUrl of the server\'s "Bulletin is running" log line and run it again.',
+    );
+    return 2;
+  }
+  // The same base as the running server's links (see startBulletin).
+  const config = { ...loaded, PUBLIC_URL: loaded.PUBLIC_URL ?? listeningUrl(loaded.HOST, loaded.PORT) };
+  const again = `npm run digest:now -- ${frequency}`;
   const logger = createLogger(process.env.LOG_LEVEL || 'warn', pino.destination(2));
   const database = await openConfiguredDatabase({ ...config, DATABASE_POOL_SIZE: 4 }, logger);
   const mailer = config.SMTP_URL
@@ -42,11 +53,21 @@ async function main(argv: string[]): Promise<number> {
   try {
     const result = await digests.composer.compose(frequency, new Date());
     if (result.outcome === 'empty') {
-      console.log(`No articles since the previous ${frequency} edition: nothing to send. (Try npm run sample:articles.)`);
+      const since = result.previousEditionAt
+        ? `since the previous ${frequency} edition (${stamp(result.previousEditionAt)})`
+        : `in the last ${frequency === 'daily' ? 'day' : 'week'}`;
+      console.log(`No articles ${since}: nothing to send.`);
+      console.log(`Next: npm run sample:articles (it dates the samples after the latest edition), then ${again}.`);
+      return 0;
+    }
+    if (result.outcome === 'no-recipients') {
+      console.log(`No confirmed ${frequency} subscribers yet, so nothing was sent; the ${result.articles} articles wait for the next edition.`);
+      console.log(`Next: with npm start running, subscribe at ${config.PUBLIC_URL}/ (${frequency} digest), ${whereToConfirm(config)}, then ${again}.`);
       return 0;
     }
     if (result.outcome === 'exists') {
-      console.log('An edition for this moment already exists.');
+      console.log(`A ${frequency} edition for this moment already exists (the schedule or another run made it just now): nothing new to send.`);
+      console.log(`Next: add articles (npm run sample:articles) and run ${again} again in a minute.`);
       return 0;
     }
     console.log(`Composed ${frequency} edition #${result.digestId}: ${result.articles} articles, ${result.recipients} recipients.`);
@@ -59,7 +80,10 @@ async function main(argv: string[]): Promise<number> {
     console.log(`Sent ${progress.sent}, failed ${progress.failed}, skipped ${progress.skipped}.`);
     if (progress.later) console.log(`${progress.later} deliveries wait for a retry; the running service sends them.`);
     console.log(`Web version: ${config.PUBLIC_URL}/digests/${result.publicId}`);
-    if (!config.SMTP_URL) console.log(`Emails are in ${path.resolve(config.OUTBOX_DIR)} (and at ${config.PUBLIC_URL}/outbox while npm start runs).`);
+    if (!config.SMTP_URL) {
+      const viewer = isLoopback(config.HOST) ? ` (and at ${config.PUBLIC_URL}/outbox while npm start runs)` : '';
+      console.log(`Emails are in ${path.resolve(config.OUTBOX_DIR)}${viewer}.`);
+    }
     return 0;
   } catch (err) {
     console.error(`digest:now: ${(err as Error).message}`);
@@ -69,6 +93,17 @@ async function main(argv: string[]): Promise<number> {
     await mailer.close();
     await database.stop();
   }
+}
+
+/** Where the confirmation email can be read: a mailbox, the outbox viewer or the outbox folder. */
+function whereToConfirm(config: { SMTP_URL?: string; HOST: string; OUTBOX_DIR: string; PUBLIC_URL: string }): string {
+  if (config.SMTP_URL) return 'click the link in the confirmation email';
+  if (isLoopback(config.HOST)) return `click the link in the confirmation email at ${config.PUBLIC_URL}/outbox`;
+  return `click the link in the confirmation email (a .eml file in ${path.resolve(config.OUTBOX_DIR)})`;
+}
+
+function stamp(at: Date): string {
+  return `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
 if (require.main === module) void main(process.argv.slice(2)).then((code) => (process.exitCode = code));

@@ -21,7 +21,8 @@ export interface DigestDeps {
   links: SignedLinks;
   clock: Clock;
   logger: Logger;
-  config: Config;
+  /** PUBLIC_URL resolved: the configured one or the address the server listens on. */
+  config: Config & { PUBLIC_URL: string };
   /** Overrides of the sender's timings (tests and helper scripts). */
   senderOptions?: Partial<DigestSenderOptions>;
 }

@@ -47,6 +47,12 @@ export class DigestRepository {
     return row && { editionAt: row.edition_at, windowEnd: row.window_end };
   }
 
+  /** Where the newest window of any frequency ends: articles after it are in every next edition. */
+  async latestWindowEnd(): Promise<Date | undefined> {
+    const { rows } = await this.deps.pool.query<{ end: Date | null }>(`SELECT max(window_end) AS end FROM digests`);
+    return rows[0]?.end ?? undefined;
+  }
+
   async hasEditionAtOrAfter(frequency: Frequency, at: Date): Promise<boolean> {
     const { rowCount } = await this.deps.pool.query(
       `SELECT 1 FROM digests WHERE frequency = $1::"Frequency" AND edition_at >= $2 LIMIT 1`,

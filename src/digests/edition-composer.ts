@@ -9,7 +9,12 @@ import type { DigestRepository } from './digest-repository';
 export type ComposeOutcome =
   | { outcome: 'composed'; digestId: number; publicId: string; recipients: number; articles: number }
   /** The window had no articles: nothing is recorded and nobody is mailed. */
-  | { outcome: 'empty' }
+  | { outcome: 'empty'; windowStart: Date; previousEditionAt?: Date }
+  /**
+   * Articles, but no confirmed subscriber of this frequency: nothing is recorded, so the articles
+   * stay in the window of the next edition instead of being used up on nobody.
+   */
+  | { outcome: 'no-recipients'; articles: number }
   /** This slot (or a later one) already has an edition, made here or by another instance. */
   | { outcome: 'exists' };
 
@@ -39,10 +44,10 @@ export class EditionComposer {
     const { repository, ledger, renderer, logger } = this.deps;
     // A later edition already covers this slot's articles (e.g. an admin sent one by hand).
     if (await repository.hasEditionAtOrAfter(frequency, editionAt)) return { outcome: 'exists' };
-    const { windowStart, articles } = await this.window(frequency, editionAt);
+    const { windowStart, previous, articles } = await this.window(frequency, editionAt);
     if (!articles.length) {
       logger.info({ frequency, editionAt }, 'no articles in the window: no edition');
-      return { outcome: 'empty' };
+      return { outcome: 'empty', windowStart, previousEditionAt: previous?.editionAt };
     }
     const publicId = crypto.randomBytes(16).toString('base64url');
     const rendered = renderer.render({ frequency, editionAt, publicId, articles });
@@ -64,6 +69,12 @@ export class EditionComposer {
         return { outcome: 'exists' };
       }
       const recipients = await ledger.recordRecipients(client, digestId, frequency);
+      if (recipients === 0) {
+        // A digest row would start the next window after these articles, used up on nobody.
+        await client.query('ROLLBACK');
+        logger.info({ frequency, editionAt, articles: articles.length }, 'no confirmed subscribers: no edition, the window stays open');
+        return { outcome: 'no-recipients', articles: articles.length };
+      }
       await client.query('COMMIT');
       await ledger.refreshStatistics();
       logger.info({ digestId, frequency, editionAt, recipients, articles: articles.length }, 'edition composed');
@@ -98,6 +109,6 @@ export class EditionComposer {
     const previous = await this.deps.repository.previousEdition(frequency, editionAt);
     const windowStart = previous?.windowEnd ?? new Date(editionAt.getTime() - PERIOD_MS[frequency]);
     const articles = await this.deps.repository.articlesIn(windowStart, editionAt, this.deps.maxArticles);
-    return { windowStart, articles };
+    return { windowStart, previous, articles };
   }
 }

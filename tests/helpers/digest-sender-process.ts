@@ -14,7 +14,9 @@ import { SignedLinks } from '../../src/shared/signed-links';
 import { systemClock } from '../../src/shared/clock';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const loaded = loadConfig();
+  // The test that starts this process sets PUBLIC_URL: links must match its server's.
+  const config = { ...loaded, PUBLIC_URL: loaded.PUBLIC_URL! };
   const logger = createLogger(config.LOG_LEVEL);
   const db = openDatabase(config.DATABASE_URL!, 4, () => {});
   const mailer = createSmtpMailer(

@@ -29,6 +29,20 @@ describe('digest composition', () => {
     expect(list.body.digests).toEqual([]);
   });
 
+  test('when nobody is confirmed yet, then no edition is recorded and its articles go to the first edition someone receives', async () => {
+    await fx.article({ title: 'Story before anyone subscribed' });
+    const early = await sendNow('daily');
+    expect(early.status).toBe(200);
+    expect(early.body).toEqual({ digest: null, message: 'No confirmed daily subscribers: nothing sent, the articles wait for the next edition' });
+    expect((await request(app.url).get('/api/admin/digests').set(admin)).body.digests).toEqual([]);
+
+    const [reader] = await fx.subscribers(1);
+    const later = await sendNow('daily');
+    expect(later.body.digest).toMatchObject({ recipients: 1, articles: 1 });
+    const mail = await app.smtp.waitFor((m) => m.to.includes(reader!.email));
+    expect(mail.parsed.text).toContain('Story before anyone subscribed');
+  });
+
   test('when the first edition is made, then it holds the last 24 hours and the next one only what came after', async () => {
     const [reader] = await fx.subscribers(1);
     await fx.article({ title: 'Fresh story', publishedAt: new Date(Date.now() - 2 * 3600_000) });

@@ -109,6 +109,18 @@ describe('the outbox', () => {
     expect(download.type).toBe('message/rfc822');
   });
 
+  test('when a request came through a proxy on this machine, then the outbox and its emails are not found', async () => {
+    const outbox = createOutboxMailer(dir, settings);
+    await outbox.send({ ...message, subject: 'Proxied' });
+    const name = fs.readdirSync(dir)[0]!;
+    for (const header of [{ 'X-Forwarded-For': '203.0.113.7' }, { Forwarded: 'for=203.0.113.7' }]) {
+      expect((await request(app).get('/outbox').set(header)).status).toBe(404);
+      expect((await request(app).get(`/outbox/${name}`).set(header)).status).toBe(404);
+      expect((await request(app).get(`/outbox/${name}?raw`).set(header)).status).toBe(404);
+    }
+    expect((await request(app).get('/outbox')).status).toBe(200);
+  });
+
   test('when a file name tries to leave the folder or does not exist, then the answer is 404', async () => {
     expect((await request(app).get('/outbox/..%2Fpackage.json')).status).toBe(404);
     expect((await request(app).get('/outbox/missing.eml')).status).toBe(404);

@@ -45,6 +45,10 @@ export function adminDigestsRouter(deps: {
       res.json({ digest: null, message: 'No articles since the previous edition: nothing to send' });
       return;
     }
+    if (result.outcome === 'no-recipients') {
+      res.json({ digest: null, message: `No confirmed ${frequency} subscribers: nothing sent, the articles wait for the next edition` });
+      return;
+    }
     deps.wakeSender();
     res.status(201).json({
       digest: {

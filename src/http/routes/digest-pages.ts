@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { AppError } from '../../shared/errors';
+import { allowEmailImages } from '../email-images';
 import type { Templates } from '../../mail/templates';
 import type { DigestRepository } from '../../digests/digest-repository';
 import type { EditionComposer } from '../../digests/edition-composer';
@@ -20,9 +21,7 @@ export function digestPagesRouter(deps: {
     const { publicId } = req.params;
     const digest = PUBLIC_ID.test(publicId) ? await deps.repository.byPublicId(publicId) : undefined;
     if (!digest) throw new AppError('NOT_FOUND', 'No such digest');
-    // Article images live on the news site; the sandboxed frame may load them, nothing else changes.
-    const csp = res.getHeader('Content-Security-Policy');
-    if (typeof csp === 'string') res.setHeader('Content-Security-Policy', csp.replace(/img-src [^;]*/, "img-src 'self' data: https: http:"));
+    allowEmailImages(res);
     res.type('html').send(
       deps.templates.page('digest', {
         subject: digest.subject,

@@ -4,12 +4,22 @@ import { Router } from 'express';
 import { simpleParser } from 'mailparser';
 import type { Templates } from '../../mail/templates';
 import { AppError } from '../../shared/errors';
+import { isLoopback } from '../../shared/network-address';
+import { allowEmailImages } from '../email-images';
 
 const EML_NAME = /^[\w.-]+\.eml$/;
 
-/** Served only when emails go to the outbox folder: lets a newcomer read them in the browser. */
+/**
+ * Served only when emails go to the outbox folder and the server listens on a loopback address:
+ * lets a newcomer read them in the browser. The emails hold live confirm and manage links, so a
+ * request from elsewhere (another machine, or through a proxy on this one) finds nothing here.
+ */
 export function outboxRouter(dir: string, templates: Templates): Router {
   const router = Router();
+  router.use('/outbox', (req, _res, next) => {
+    const proxied = req.headers['x-forwarded-for'] !== undefined || req.headers.forwarded !== undefined;
+    next(isLoopback(req.socket.remoteAddress) && !proxied ? undefined : new AppError('NOT_FOUND', 'Not found'));
+  });
 
   router.get('/outbox', async (_req, res) => {
     const names = (await readNames(dir)).sort().reverse().slice(0, 200);
@@ -33,6 +43,7 @@ export function outboxRouter(dir: string, templates: Templates): Router {
       return;
     }
     const mail = await simpleParser(raw);
+    allowEmailImages(res);
     const headers = mail.headerLines
       .filter((h) => /^(from|to|subject|date|list-|message-id)/i.test(h.key))
       .map((h) => h.line);

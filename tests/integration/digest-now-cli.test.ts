@@ -1,0 +1,75 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
+import { query, subscribeAndConfirm, uniqueEmail } from './subscription-test-kit';
+
+const root = path.resolve(__dirname, '..', '..');
+// Far-away schedules: only the commands make editions here.
+const quietSchedules = { DIGEST_DAILY_CRON: '0 0 1 1 *', DIGEST_WEEKLY_CRON: '0 0 1 1 *' };
+
+describe('npm run digest:now, as a newcomer runs it', () => {
+  let app: TestBulletin;
+  beforeAll(async () => {
+    // No PUBLIC_URL: the server and the command both derive it from HOST and PORT.
+    app = await startTestBulletin({ ...quietSchedules, PUBLIC_URL: '' });
+  });
+  afterAll(async () => {
+    await app.stop();
+  });
+
+  /** Runs a command the way `npm run` does (tsx, no build), with the server's settings. */
+  function run(script: string, args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, script), ...args], {
+        cwd: root,
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '/tmp',
+          DATABASE_URL: app.db.url,
+          SMTP_URL: app.smtp.url,
+          SECRET_KEY: app.config.SECRET_KEY!,
+          PORT: String(app.config.PORT),
+          LOG_LEVEL: 'warn',
+        },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c) => (stdout += c));
+      child.stderr.on('data', (c) => (stderr += c));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+  const digestNow = () => run('src/cli/send-digest.ts', ['daily']);
+  const sampleArticles = () => run('src/cli/sample-articles.ts');
+  const digestCount = async () => (await query<{ n: number }>(app, 'SELECT count(*)::int AS n FROM digests'))[0]!.n;
+
+  test('when it is run before anyone confirmed, then the articles are kept and each message names a step that works', async () => {
+    expect((await sampleArticles()).code).toBe(0);
+
+    const early = await digestNow();
+    expect(early.stderr).toBe('');
+    expect(early.code).toBe(0);
+    expect(early.stdout).toContain('No confirmed daily subscribers yet, so nothing was sent; the 8 articles wait for the next edition.');
+    expect(early.stdout).toContain(`subscribe at ${app.url}/ (daily digest), click the link in the confirmation email, then npm run digest:now -- daily.`);
+    expect(await digestCount()).toBe(0);
+
+    // The step it named: subscribe, confirm, run it again. The same 8 articles go out.
+    const email = uniqueEmail('first-run');
+    await subscribeAndConfirm(app, email, { frequency: 'daily' });
+    const sent = await digestNow();
+    expect(sent.stdout).toContain('8 articles, 1 recipients');
+    expect(sent.stdout).toContain(`Web version: ${app.url}/digests/`);
+    const digest = await app.smtp.waitFor((m) => m.to.includes(email) && !/welcome|confirm/i.test(m.parsed.subject ?? ''));
+    expect(digest.parsed.text).toContain('Harbour bridge gets the green light');
+
+    // Nothing new: the message names sample:articles, and that step really makes the next edition.
+    const empty = await digestNow();
+    expect(empty.stdout).toMatch(/^No articles since the previous daily edition \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\): nothing to send\.$/m);
+    expect(empty.stdout).toContain('Next: npm run sample:articles (it dates the samples after the latest edition), then npm run digest:now -- daily.');
+    expect((await sampleArticles()).code).toBe(0);
+    const again = await digestNow();
+    expect(again.stdout).toContain('8 articles, 1 recipients');
+    expect(await digestCount()).toBe(2);
+  }, 120_000);
+});
