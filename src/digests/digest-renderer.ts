@@ -1,5 +1,5 @@
 import type { Templates } from '../mail/templates';
-import { placeholder } from '../mail/personalize';
+import { Placeholders } from '../mail/personalize';
 import type { Frequency } from './delivery-ledger';
 import type { ArticleData } from '../articles/article-repository';
 import { truncate } from '../articles/plain-text';
@@ -9,16 +9,17 @@ export type DigestArticle = Omit<ArticleData, 'sourceId'> & { id: number };
 
 export interface RenderedDigest {
   subject: string;
-  /** CSS-inlined HTML; personal links are %%unsubscribeUrl%% and %%preferencesUrl%% placeholders. */
+  /**
+   * CSS-inlined HTML, sealed with its own placeholders (see Placeholders.seal) for the personal
+   * links: fill it with splitStored/compileStored, never by searching for `%%name%%`.
+   */
   html: string;
+  /** Plain text, sealed the same way. */
   text: string;
 }
 
 /** Per-recipient values the sender fills in; the web view fills generic ones instead. */
-export const PERSONAL_LINKS = {
-  unsubscribeUrl: placeholder('unsubscribeUrl'),
-  preferencesUrl: placeholder('preferencesUrl'),
-};
+export const PERSONAL_LINKS = ['unsubscribeUrl', 'preferencesUrl'] as const;
 
 const SUMMARY_MAX = 320;
 
@@ -44,6 +45,8 @@ export class DigestRenderer {
     const edition = input.frequency === 'daily' ? 'Daily' : 'Weekly';
     const top = input.articles[0]?.title ?? '';
     const subject = oneLine(`${this.deps.siteName} ${edition} · ${dateLabel}: ${top}`).slice(0, 300);
+    // Made per render: article text cannot know them, so it is never filled (see personalize.ts).
+    const placeholders = Placeholders.create();
     const { html, text } = this.deps.templates.email('digest', {
       subject,
       siteName: this.deps.siteName,
@@ -64,9 +67,9 @@ export class DigestRenderer {
       })),
       homeUrl: this.deps.publicUrl,
       webUrl: `${this.deps.publicUrl}/digests/${input.publicId}`,
-      ...PERSONAL_LINKS,
+      ...placeholders.tokens(PERSONAL_LINKS),
     });
-    return { subject, html, text };
+    return { subject, html: placeholders.seal(html), text: placeholders.seal(text) };
   }
 }
 

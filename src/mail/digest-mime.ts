@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { encodeWords, foldLines } from 'nodemailer/lib/mime-funcs';
-import { escapeHtml, splitTemplate } from './personalize';
+import { escapeHtml, splitStored } from './personalize';
 import { smtpSafe } from './smtp-data';
 
 /**
@@ -23,9 +23,9 @@ export interface DigestMimeSettings {
 
 export interface DigestContent {
   subject: string;
-  /** CSS-inlined HTML with %%unsubscribeUrl%% / %%preferencesUrl%% placeholders. */
+  /** CSS-inlined HTML as stored, sealed with its unsubscribeUrl / preferencesUrl placeholders. */
   html: string;
-  /** Plain text with the same placeholders. */
+  /** Plain text, sealed the same way. */
   text: string;
 }
 
@@ -108,7 +108,7 @@ class Base64Template {
     template: string,
     private readonly escape: (v: string) => string = (v) => v,
   ) {
-    const { literals, names } = splitTemplate(template);
+    const { literals, names } = splitStored(template);
     this.names = names;
     this.literals = literals.map((piece) => Buffer.from(piece, 'utf8'));
     for (const literal of this.literals) {
