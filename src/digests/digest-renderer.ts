@@ -22,6 +22,8 @@ export interface RenderedDigest {
 export const PERSONAL_LINKS = ['unsubscribeUrl', 'preferencesUrl'] as const;
 
 const SUMMARY_MAX = 320;
+/** What a phone shows of a subject line in the inbox list, roughly. */
+export const SUBJECT_MAX = 78;
 
 /**
  * Templates -> one prepared message per digest (templates/emails/digest.html.eta and .txt.eta).
@@ -43,8 +45,7 @@ export class DigestRenderer {
   render(input: { frequency: Frequency; editionAt: Date; publicId: string; articles: DigestArticle[] }): RenderedDigest {
     const dateLabel = this.dateFormat.format(input.editionAt);
     const edition = input.frequency === 'daily' ? 'Daily' : 'Weekly';
-    const top = input.articles[0]?.title ?? '';
-    const subject = oneLine(`${this.deps.siteName} ${edition} · ${dateLabel}: ${top}`).slice(0, 300);
+    const subject = subjectLine(oneLine(input.articles[0]?.title ?? dateLabel), oneLine(`${this.deps.siteName} ${edition}`));
     // Made per render: article text cannot know them, so it is never filled (see personalize.ts).
     const placeholders = Placeholders.create();
     const { html, text } = this.deps.templates.email('digest', {
@@ -52,6 +53,7 @@ export class DigestRenderer {
       siteName: this.deps.siteName,
       edition,
       dateLabel,
+      preheader: preheaderOf(input.articles),
       intro:
         input.frequency === 'daily'
           ? `The ${plural(input.articles.length, 'story')} you should not miss today.`
@@ -71,6 +73,32 @@ export class DigestRenderer {
     });
     return { subject, html: placeholders.seal(html), text: placeholders.seal(text) };
   }
+}
+
+/**
+ * "<top story> · <Site> Daily": the story first, as a phone cuts subjects after about 40-80
+ * characters; a long title is cut at a word and marked with an ellipsis.
+ */
+export function subjectLine(top: string, edition: string): string {
+  const tail = ` · ${edition}`;
+  if (top.length + tail.length <= SUBJECT_MAX) return `${top}${tail}`;
+  const room = SUBJECT_MAX - tail.length - 1;
+  if (room < 20) return cutAtWord(`${top}${tail}`, SUBJECT_MAX - 1);
+  return `${cutAtWord(top, room)}${tail}`;
+}
+
+function cutAtWord(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const cut = s.slice(0, max + 1);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > max / 2 ? cut.slice(0, space) : cut.slice(0, max)).replace(/[\s,;:·-]+$/, '')}…`;
+}
+
+/** The line inboxes show after the subject: the stories that follow the lead (or the lead's summary). */
+function preheaderOf(articles: DigestArticle[]): string {
+  const next = articles.slice(1, 4).map((a) => oneLine(a.title));
+  if (next.length) return `Also: ${next.join(' · ')}`;
+  return articles[0]?.summary ? truncate(oneLine(articles[0].summary), 140) : '';
 }
 
 function oneLine(s: string): string {

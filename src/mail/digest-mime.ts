@@ -19,6 +19,8 @@ export interface DigestMimeSettings {
   from: string;
   listId: string;
   unsubscribeMailto?: string;
+  /** Where readers' replies go (MAIL_REPLY_TO). */
+  replyTo?: string;
 }
 
 export interface DigestContent {
@@ -61,6 +63,7 @@ export class PreparedDigestMime {
     // Headers the same for every copy: encoded and folded once.
     this.fixedHeaders = [
       foldLines(`From: ${encodeAddress(settings.from)}`, 76),
+      ...(settings.replyTo ? [foldLines(`Reply-To: ${encodeAddress(settings.replyTo)}`, 76)] : []),
       foldLines(`Subject: ${encodeWords(headerSafe(content.subject), 'Q', 52)}`, 76),
       `List-Id: <${headerSafe(settings.listId)}>`,
       'List-Unsubscribe-Post: List-Unsubscribe=One-Click',

@@ -15,7 +15,8 @@ export interface BulletinProcess {
 export function spawnBulletin(env: Record<string, string>): BulletinProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', ...env },
+    // MAIL_POSTAL_ADDRESS: required with SMTP_URL, which most spawned instances use.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', MAIL_POSTAL_ADDRESS: '1 Example Street, Testville', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
