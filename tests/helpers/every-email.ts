@@ -60,6 +60,6 @@ export async function receiveEveryEmail(app: TestBulletin): Promise<Record<Email
     .set({ Authorization: `Bearer ${TEST_ADMIN_TOKEN}` })
     .send({ frequency: 'daily' });
   if (sent.status !== 201) throw new Error(`send now answered ${sent.status}`);
-  const digest = await app.smtp.waitFor((m) => m.to.includes(email) && /Tom & Jerry/.test(m.parsed.subject ?? ''));
+  const digest = await app.smtp.waitFor((m) => m.to.includes(email) && (m.parsed.text ?? '').includes(morningArticles[0]!.title));
   return { confirmation: confirmMail, welcome, manage, digest };
 }
