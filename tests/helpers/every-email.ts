@@ -28,6 +28,7 @@ export const morningArticles = [
     title: 'Council approves the new cycle lanes',
     summary: 'Three routes into the city centre will be built next spring, the council decided after a long debate.',
     author: 'Sam Okafor',
+    imageUrl: 'https://images.courier.example/lanes.jpg',
     categories: ['Politics'],
   },
   {

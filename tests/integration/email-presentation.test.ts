@@ -61,8 +61,12 @@ describe('what every email looks like in an inbox', () => {
     const html = emails.digest.parsed.html as string;
     const images = html.match(/<img [^>]*>/g) ?? [];
     const articleImages = images.filter((img) => !img.includes('class="logo"'));
-    expect(articleImages).toHaveLength(1);
+    // The lead story's large image, then the second story's thumbnail (the third has no image).
+    expect(articleImages).toHaveLength(2);
     expect(articleImages[0]).toContain(`alt="${morningArticles[0]!.title.replace('&', '&amp;')}"`);
+    expect(articleImages[0]).toContain('width="536"');
+    expect(articleImages[1]).toContain(`alt="${morningArticles[1]!.title}"`);
+    expect(articleImages[1]).toContain('width="120"');
     for (const img of images) {
       expect(img).toMatch(/ width="\d+"/);
       expect(img).not.toMatch(/ height=/);
