@@ -22,39 +22,42 @@ function svg(width: number, height: number, label: string): string {
  * What a reader sees: each text's contrast against the background it is drawn on (WCAG: 4.5, or 3
  * for large text), and whether the email fits the screen without sideways scrolling.
  */
-async function readability(page: Page) {
-  return page.evaluate(() => {
-    const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
-    const luminance = ([r, g, b]: number[]) => {
-      const lin = (v: number) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
-      return 0.2126 * lin(r!) + 0.7152 * lin(g!) + 0.0722 * lin(b!);
-    };
-    const backgroundOf = (el: Element | null): number[] => {
-      for (let e = el; e; e = e.parentElement) {
-        const c = rgb(getComputedStyle(e).backgroundColor);
-        if (c.length === 3 || (c.length === 4 && c[3]! > 0)) return c.slice(0, 3);
-      }
-      return [255, 255, 255];
-    };
-    const failures: string[] = [];
-    for (const el of Array.from(document.body.querySelectorAll('*'))) {
-      const text = Array.from(el.childNodes).filter((n) => n.nodeType === 3).map((n) => n.textContent ?? '').join('').trim();
-      const box = el.getBoundingClientRect();
-      if (!text || box.width === 0 || box.height === 0) continue;
-      const style = getComputedStyle(el);
-      const [a, b] = [luminance(rgb(style.color)), luminance(backgroundOf(el))];
-      const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-      const size = parseFloat(style.fontSize);
-      const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
-      if (ratio < (large ? 3 : 4.5)) failures.push(`${ratio.toFixed(2)}: "${text.slice(0, 40)}" ${style.color} on ${backgroundOf(el).join(',')}`);
-    }
-    return {
-      failures,
-      overflow: document.documentElement.scrollWidth - window.innerWidth,
-      pageBackground: luminance(backgroundOf(document.querySelector('.wrap'))),
-    };
-  });
+async function readability(page: Page): Promise<{ failures: string[]; overflow: number; pageBackground: number }> {
+  return page.evaluate(READABILITY);
 }
+
+// Runs in the page (a string: this project's TypeScript has no DOM types).
+const READABILITY = `(() => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) => {
+    const lin = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+  };
+  const backgroundOf = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const failures = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    const text = Array.from(el.childNodes).filter((n) => n.nodeType === 3).map((n) => n.textContent).join('').trim();
+    const box = el.getBoundingClientRect();
+    if (!text || box.width === 0 || box.height === 0) continue;
+    const style = getComputedStyle(el);
+    const [a, b] = [luminance(rgb(style.color)), luminance(backgroundOf(el))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) failures.push(ratio.toFixed(2) + ': "' + text.slice(0, 40) + '" ' + style.color + ' on ' + backgroundOf(el).join(','));
+  }
+  return {
+    failures,
+    overflow: document.documentElement.scrollWidth - window.innerWidth,
+    pageBackground: luminance(backgroundOf(document.querySelector('.wrap'))),
+  };
+})()`;
 
 describe('emails in a real browser, narrow and wide, light and dark', () => {
   let app: TestBulletin;
