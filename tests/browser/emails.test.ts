@@ -12,6 +12,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.resolve(__dirname, '../../test-results');
 const widths = [375, 800] as const;
 const schemes = ['light', 'dark'] as const;
+const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** Stands in for the news site's images (the test has no network): a picture of the right shape. */
 function svg(width: number, height: number, label: string): string {
@@ -59,6 +60,59 @@ const READABILITY = `(() => {
   };
 })()`;
 
+/**
+ * Contrast as painted, for pages whose colours the browser changes at paint time (forced dark mode
+ * leaves the computed styles alone): each text line's box is cut out of a screenshot, and its
+ * darkest and lightest pixels (glyph and background) are compared. The screenshot is decoded by a
+ * second, ordinary page's canvas.
+ */
+async function paintedContrast(page: Page, decoder: Page): Promise<string[]> {
+  const boxes = await page.evaluate(TEXT_LINE_BOXES);
+  const png = (await page.screenshot({ fullPage: true })).toString('base64');
+  return decoder.evaluate(`(${PAINTED_CONTRAST})(${JSON.stringify({ png, boxes })})`);
+}
+
+const TEXT_LINE_BOXES = `(() => {
+  const boxes = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.textContent.trim();
+    if (!text) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    for (const r of range.getClientRects()) {
+      if (r.width >= 4 && r.height >= 4) boxes.push({ x: r.left + scrollX, y: r.top + scrollY, w: r.width, h: r.height, text: text.slice(0, 40) });
+    }
+  }
+  return boxes;
+})()`;
+
+const PAINTED_CONTRAST = `async ({ png, boxes }) => {
+  const img = new Image();
+  img.src = 'data:image/png;base64,' + png;
+  await img.decode();
+  const canvas = document.createElement('canvas');
+  canvas.width = img.width;
+  canvas.height = img.height;
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(img, 0, 0);
+  const lin = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+  const failures = [];
+  for (const b of boxes) {
+    const data = ctx.getImageData(Math.floor(b.x), Math.floor(b.y), Math.max(1, Math.floor(b.w)), Math.max(1, Math.floor(b.h))).data;
+    let min = 1, max = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      const l = 0.2126 * lin(data[i]) + 0.7152 * lin(data[i + 1]) + 0.0722 * lin(data[i + 2]);
+      if (l < min) min = l;
+      if (l > max) max = l;
+    }
+    const ratio = (max + 0.05) / (min + 0.05);
+    // Anti-aliasing softens glyph edges, so the bar is WCAG's for large text.
+    if (ratio < 3) failures.push(ratio.toFixed(2) + ': "' + b.text + '"');
+  }
+  return failures;
+}`;
+
 describe('emails in a real browser, narrow and wide, light and dark', () => {
   let app: TestBulletin;
   let context: BrowserContext;
@@ -77,7 +131,7 @@ describe('emails in a real browser, narrow and wide, light and dark', () => {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: LAUNCH_ARGS,
     });
     await context.route('https://**/*', (route) => {
       const logo = route.request().url().includes('logo');
@@ -114,6 +168,28 @@ describe('emails in a real browser, narrow and wide, light and dark', () => {
       }
     }, 60_000);
   }
+
+  test('when a browser forces dark colours on every email (as some mail apps do), then every text stays readable', async () => {
+    // Chromium's auto-dark: it recolours the page itself, whatever the email's own dark styles say.
+    const forced = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [...LAUNCH_ARGS, '--blink-settings=forceDarkModeEnabled=true'],
+    });
+    try {
+      const page = await forced.newPage({ viewport: { width: 375, height: 800 } });
+      const decoder = await context.newPage();
+      for (const kind of ['confirmation', 'welcome', 'manage', 'digest'] as const) {
+        // Without images: only the text is judged, and a photo's pixels would blur the measure.
+        await page.setContent(emails[kind].html.replace(/<img [^>]*>/g, ''), { waitUntil: 'load' });
+        await page.screenshot({ path: path.join(SHOTS, `email-${kind}-375-forced-dark.png`), fullPage: true });
+        expect({ kind, failures: await paintedContrast(page, decoder) }).toEqual({ kind, failures: [] });
+      }
+      await decoder.close();
+    } finally {
+      await forced.close();
+    }
+  }, 60_000);
 
   test('when a logo is configured, then the digest masthead shows it at 375 and 800 px', async () => {
     const templates = new Templates(path.resolve(__dirname, '../../templates'), {
