@@ -33,6 +33,7 @@ export async function startBulletin(opts: {
       DATABASE_URL: opts.databaseUrl,
       SECRET_KEY: benchSecretKey,
       SMTP_URL: `smtp://127.0.0.1:${opts.smtpPort}`,
+      MAIL_POSTAL_ADDRESS: 'Bench Press, 1 Test Street, Testville',
       LOG_LEVEL: 'warn',
       HOST: '127.0.0.1',
       PORT: String(port),

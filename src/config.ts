@@ -55,6 +55,22 @@ export const configSchema = z.object({
     .string()
     .default('Bulletin <newsletter@localhost>')
     .describe('From address of every email'),
+  MAIL_POSTAL_ADDRESS: z
+    .string()
+    .trim()
+    .max(300)
+    .optional()
+    .describe("Publisher's postal address, shown in every email's footer; required with SMTP_URL (US and EU bulk mail law)"),
+  MAIL_REPLY_TO: z
+    .string()
+    .trim()
+    .regex(/^([^<>@\r\n]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/, 'must be an address, optionally with a name: Name <a@b.example>')
+    .optional()
+    .describe("Reply-To of every email, where readers' replies go"),
+  MAIL_LOGO_URL: z
+    .url({ protocol: /^https$/, message: 'must be an https URL' })
+    .optional()
+    .describe("https URL of a logo image for the emails' masthead (shown 200 px wide; its alt text is the newsletter name)"),
   SMTP_MAX_CONNECTIONS: int(1, 100).default(5).describe('SMTP connections per pool (digests and other mail each have one)'),
   SMTP_RATE_PER_SECOND: int(0, 100000).default(0).describe('Max messages per second, 0 = unlimited'),
   SMTP_RATE_PER_HOUR: int(0, 100000000).default(0).describe('Max messages per hour, 0 = unlimited'),
@@ -137,6 +153,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dkim = [config.DKIM_DOMAIN, config.DKIM_SELECTOR, config.DKIM_PRIVATE_KEY].filter(Boolean).length;
   if (dkim !== 0 && dkim !== 3) {
     problems.push('DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY: set all three or none');
+  }
+  if (config.SMTP_URL && !config.MAIL_POSTAL_ADDRESS) {
+    problems.push("MAIL_POSTAL_ADDRESS: required when SMTP_URL is set (bulk email must carry the sender's postal address)");
   }
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -7,7 +7,7 @@ import { loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './shared/logger';
 import { openConfiguredDatabase } from './db/connect';
 import { createOutboxMailer, createSmtpMailer, type MailSettings } from './mail/nodemailer-mailer';
-import { Templates } from './mail/templates';
+import { Templates, type EmailBrand } from './mail/templates';
 import { startJobQueue } from './jobs/job-queue';
 import { createApp } from './http/app';
 import { SignedLinks } from './shared/signed-links';
@@ -62,7 +62,7 @@ export async function startBulletin(config: Config, logger: Logger = createLogge
       : createOutboxMailer(config.OUTBOX_DIR, mailSettings(config));
     cleanup.unshift(() => mailer.close());
 
-    const templates = new Templates(templatesDir);
+    const templates = new Templates(templatesDir, emailBrand(config));
     const boss = await startJobQueue({ connectionString: databaseUrl, logger, schedule: config.RUN_JOBS });
     // Stopping the queue first lets running jobs finish before the mailer and database close.
     cleanup.unshift(() => boss.stop({ graceful: true, timeout: 20_000 }));
@@ -149,11 +149,16 @@ export function mailSettings(config: Config): MailSettings {
     from: config.MAIL_FROM,
     listId: config.LIST_ID,
     unsubscribeMailto: config.UNSUBSCRIBE_MAILTO,
+    replyTo: config.MAIL_REPLY_TO,
     dkim:
       config.DKIM_DOMAIN && config.DKIM_SELECTOR && config.DKIM_PRIVATE_KEY
         ? { domainName: config.DKIM_DOMAIN, keySelector: config.DKIM_SELECTOR, privateKey: config.DKIM_PRIVATE_KEY }
         : undefined,
   };
+}
+
+export function emailBrand(config: Config): EmailBrand {
+  return { postalAddress: config.MAIL_POSTAL_ADDRESS, logoUrl: config.MAIL_LOGO_URL, replyTo: config.MAIL_REPLY_TO };
 }
 
 /** Without DATABASE_URL (local use), a random key is made once and kept beside the embedded data. */

@@ -12,6 +12,7 @@
 import crypto from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { PreparedDigestMime } from '../../src/mail/digest-mime';
+import { compileStored, escapeHtml } from '../../src/mail/personalize';
 import { serve } from '../processes';
 
 export interface LoopInput {
@@ -24,7 +25,7 @@ export interface LoopInput {
   listId: string;
   publicUrl: string;
   subject: string;
-  /** The edition as stored: %%unsubscribeUrl%% and %%preferencesUrl%% left to fill. */
+  /** The edition as stored: sealed, its unsubscribeUrl and preferencesUrl placeholders left to fill. */
   html: string;
   text: string;
 }
@@ -44,6 +45,8 @@ async function send(input: LoopInput): Promise<{ startedAt: number; finishedAt: 
           }).raw,
         )
       : undefined;
+  const fillHtml = compileStored(input.html, escapeHtml);
+  const fillText = compileStored(input.text);
   const envelopeFrom = /<([^>]+)>/.exec(input.from)?.[1] ?? input.from;
   const startedAt = Date.now();
   let next = 0;
@@ -57,13 +60,12 @@ async function send(input: LoopInput): Promise<{ startedAt: number; finishedAt: 
       }
       const unsubscribeUrl = link('unsubscribe', i + 1);
       const preferencesUrl = link('preferences', i + 1);
-      const fill = (s: string) => s.replaceAll('%%unsubscribeUrl%%', unsubscribeUrl).replaceAll('%%preferencesUrl%%', preferencesUrl);
       await transport.sendMail({
         from: input.from,
         to: `reader${i + 1}@example.test`,
         subject: input.subject,
-        html: fill(input.html),
-        text: fill(input.text),
+        html: fillHtml({ unsubscribeUrl, preferencesUrl }),
+        text: fillText({ unsubscribeUrl, preferencesUrl }),
         messageId: `<${crypto.randomUUID()}@${input.listId}>`,
         list: { unsubscribe: [[unsubscribeUrl]], id: input.listId } as never,
         headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },

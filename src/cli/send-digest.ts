@@ -11,7 +11,7 @@ import { createDigests } from '../digests/create-digests';
 import { createLogger } from '../shared/logger';
 import { SignedLinks } from '../shared/signed-links';
 import { systemClock } from '../shared/clock';
-import { developmentSecret, mailSettings, projectRoot } from '../main';
+import { developmentSecret, emailBrand, mailSettings, projectRoot } from '../main';
 import { isLoopback, listeningUrl } from '../shared/network-address';
 
 async function main(argv: string[]): Promise<number> {
@@ -42,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
   const digests = createDigests({
     pool: database.db.pool,
     mailer,
-    templates: new Templates(path.join(projectRoot, 'templates')),
+    templates: new Templates(path.join(projectRoot, 'templates'), emailBrand(config)),
     // The same key as the server, or the unsubscribe links in these emails would not verify.
     links: new SignedLinks(config.SECRET_KEY ?? developmentSecret(config.DATA_DIR), config.PUBLIC_URL),
     clock: systemClock,

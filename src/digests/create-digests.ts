@@ -43,7 +43,7 @@ export function createDigests(deps: DigestDeps) {
     repository,
     mailer: deps.mailer,
     links: deps.links,
-    mime: { from: config.MAIL_FROM, listId: config.LIST_ID, unsubscribeMailto: config.UNSUBSCRIBE_MAILTO },
+    mime: { from: config.MAIL_FROM, listId: config.LIST_ID, unsubscribeMailto: config.UNSUBSCRIBE_MAILTO, replyTo: config.MAIL_REPLY_TO },
     logger: deps.logger,
     options: {
       concurrency: config.SEND_CONCURRENCY,

@@ -1,5 +1,5 @@
 import type { Templates } from '../mail/templates';
-import { placeholder } from '../mail/personalize';
+import { Placeholders } from '../mail/personalize';
 import type { Frequency } from './delivery-ledger';
 import type { ArticleData } from '../articles/article-repository';
 import { truncate } from '../articles/plain-text';
@@ -9,18 +9,21 @@ export type DigestArticle = Omit<ArticleData, 'sourceId'> & { id: number };
 
 export interface RenderedDigest {
   subject: string;
-  /** CSS-inlined HTML; personal links are %%unsubscribeUrl%% and %%preferencesUrl%% placeholders. */
+  /**
+   * CSS-inlined HTML, sealed with its own placeholders (see Placeholders.seal) for the personal
+   * links: fill it with splitStored/compileStored, never by searching for `%%name%%`.
+   */
   html: string;
+  /** Plain text, sealed the same way. */
   text: string;
 }
 
 /** Per-recipient values the sender fills in; the web view fills generic ones instead. */
-export const PERSONAL_LINKS = {
-  unsubscribeUrl: placeholder('unsubscribeUrl'),
-  preferencesUrl: placeholder('preferencesUrl'),
-};
+export const PERSONAL_LINKS = ['unsubscribeUrl', 'preferencesUrl'] as const;
 
 const SUMMARY_MAX = 320;
+/** What a phone shows of a subject line in the inbox list, roughly. */
+export const SUBJECT_MAX = 78;
 
 /**
  * Templates -> one prepared message per digest (templates/emails/digest.html.eta and .txt.eta).
@@ -42,13 +45,15 @@ export class DigestRenderer {
   render(input: { frequency: Frequency; editionAt: Date; publicId: string; articles: DigestArticle[] }): RenderedDigest {
     const dateLabel = this.dateFormat.format(input.editionAt);
     const edition = input.frequency === 'daily' ? 'Daily' : 'Weekly';
-    const top = input.articles[0]?.title ?? '';
-    const subject = oneLine(`${this.deps.siteName} ${edition} · ${dateLabel}: ${top}`).slice(0, 300);
+    const subject = subjectLine(oneLine(input.articles[0]?.title ?? dateLabel), oneLine(`${this.deps.siteName} ${edition}`));
+    // Made per render: article text cannot know them, so it is never filled (see personalize.ts).
+    const placeholders = Placeholders.create();
     const { html, text } = this.deps.templates.email('digest', {
       subject,
       siteName: this.deps.siteName,
       edition,
       dateLabel,
+      preheader: preheaderOf(input.articles),
       intro:
         input.frequency === 'daily'
           ? `The ${plural(input.articles.length, 'story')} you should not miss today.`
@@ -64,10 +69,36 @@ export class DigestRenderer {
       })),
       homeUrl: this.deps.publicUrl,
       webUrl: `${this.deps.publicUrl}/digests/${input.publicId}`,
-      ...PERSONAL_LINKS,
+      ...placeholders.tokens(PERSONAL_LINKS),
     });
-    return { subject, html, text };
+    return { subject, html: placeholders.seal(html), text: placeholders.seal(text) };
   }
+}
+
+/**
+ * "<top story> · <Site> Daily": the story first, as a phone cuts subjects after about 40-80
+ * characters; a long title is cut at a word and marked with an ellipsis.
+ */
+export function subjectLine(top: string, edition: string): string {
+  const tail = ` · ${edition}`;
+  if (top.length + tail.length <= SUBJECT_MAX) return `${top}${tail}`;
+  const room = SUBJECT_MAX - tail.length - 1;
+  if (room < 20) return cutAtWord(`${top}${tail}`, SUBJECT_MAX - 1);
+  return `${cutAtWord(top, room)}${tail}`;
+}
+
+function cutAtWord(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const cut = s.slice(0, max + 1);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > max / 2 ? cut.slice(0, space) : cut.slice(0, max)).replace(/[\s,;:·-]+$/, '')}…`;
+}
+
+/** The line inboxes show after the subject: the stories that follow the lead (or the lead's summary). */
+function preheaderOf(articles: DigestArticle[]): string {
+  const next = articles.slice(1, 4).map((a) => oneLine(a.title));
+  if (next.length) return `Also: ${next.join(' · ')}`;
+  return articles[0]?.summary ? truncate(oneLine(articles[0].summary), 140) : '';
 }
 
 function oneLine(s: string): string {

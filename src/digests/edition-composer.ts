@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from '../shared/logger';
-import { compileFiller, escapeHtml } from '../mail/personalize';
+import { compileStored, escapeHtml } from '../mail/personalize';
 import type { DeliveryLedger, Frequency } from './delivery-ledger';
 import type { DigestRenderer } from './digest-renderer';
 import type { DigestRepository } from './digest-repository';
@@ -97,7 +97,7 @@ export class EditionComposer {
 
   /** The web view shows no one's personal links: the placeholders become the generic pages. */
   fillGenericLinks(html: string): string {
-    return compileFiller(html, escapeHtml)({
+    return compileStored(html, escapeHtml)({
       // A shared page cannot carry anyone's signed link: both lead to "email me a link to manage".
       unsubscribeUrl: `${this.deps.publicUrl}/manage`,
       preferencesUrl: `${this.deps.publicUrl}/manage`,

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { encodeWords, foldLines } from 'nodemailer/lib/mime-funcs';
-import { escapeHtml, splitTemplate } from './personalize';
+import { escapeHtml, splitStored } from './personalize';
 import { smtpSafe } from './smtp-data';
 
 /**
@@ -19,13 +19,15 @@ export interface DigestMimeSettings {
   from: string;
   listId: string;
   unsubscribeMailto?: string;
+  /** Where readers' replies go (MAIL_REPLY_TO). */
+  replyTo?: string;
 }
 
 export interface DigestContent {
   subject: string;
-  /** CSS-inlined HTML with %%unsubscribeUrl%% / %%preferencesUrl%% placeholders. */
+  /** CSS-inlined HTML as stored, sealed with its unsubscribeUrl / preferencesUrl placeholders. */
   html: string;
-  /** Plain text with the same placeholders. */
+  /** Plain text, sealed the same way. */
   text: string;
 }
 
@@ -61,6 +63,7 @@ export class PreparedDigestMime {
     // Headers the same for every copy: encoded and folded once.
     this.fixedHeaders = [
       foldLines(`From: ${encodeAddress(settings.from)}`, 76),
+      ...(settings.replyTo ? [foldLines(`Reply-To: ${encodeAddress(settings.replyTo)}`, 76)] : []),
       foldLines(`Subject: ${encodeWords(headerSafe(content.subject), 'Q', 52)}`, 76),
       `List-Id: <${headerSafe(settings.listId)}>`,
       'List-Unsubscribe-Post: List-Unsubscribe=One-Click',
@@ -108,7 +111,7 @@ class Base64Template {
     template: string,
     private readonly escape: (v: string) => string = (v) => v,
   ) {
-    const { literals, names } = splitTemplate(template);
+    const { literals, names } = splitStored(template);
     this.names = names;
     this.literals = literals.map((piece) => Buffer.from(piece, 'utf8'));
     for (const literal of this.literals) {

@@ -10,6 +10,8 @@ export interface MailSettings {
   from: string;
   listId: string;
   unsubscribeMailto?: string;
+  /** Where readers' replies go (MAIL_REPLY_TO). */
+  replyTo?: string;
   dkim?: { domainName: string; keySelector: string; privateKey: string };
 }
 
@@ -117,6 +119,7 @@ class NodemailerMailer implements Mailer {
     const info = await this.transport.sendMail({
       from: this.settings.from,
       to: message.to,
+      replyTo: this.settings.replyTo,
       subject: message.subject,
       html: message.html,
       text: message.text,

@@ -3,14 +3,28 @@ import { Eta } from 'eta';
 import juice from 'juice';
 
 /**
- * Renders templates/ with eta. Output is HTML-escaped unless a template opts out with `<%~ %>`.
+ * Renders templates/ with eta. Output is HTML-escaped unless a template opts out with `<%~ %>`
+ * (which every .txt.eta template does: plain text is never HTML-escaped).
  * Email HTML gets its CSS inlined (mail clients ignore <style> blocks); inlining costs a millisecond
  * or two, so callers that send many copies render once and personalise (see personalize.ts).
  */
+/** What every email shows of the publisher, from the configuration (see main.ts emailBrand). */
+export interface EmailBrand {
+  /** MAIL_POSTAL_ADDRESS, in every footer. */
+  postalAddress?: string;
+  /** MAIL_LOGO_URL, the masthead's image. */
+  logoUrl?: string;
+  /** MAIL_REPLY_TO: when set, footers say that replies reach the newsroom. */
+  replyTo?: string;
+}
+
 export class Templates {
   private readonly eta: Eta;
 
-  constructor(dir: string) {
+  constructor(
+    dir: string,
+    private readonly brand: EmailBrand = {},
+  ) {
     this.eta = new Eta({ views: path.resolve(dir), autoEscape: true, cache: true, autoTrim: false });
   }
 
@@ -22,8 +36,10 @@ export class Templates {
   /** An email: templates/emails/<name>.html.eta (CSS inlined) and <name>.txt.eta. */
   email(name: string, data: object): { html: string; text: string } {
     // Full names: eta appends its default `.eta` only to names without an extension.
-    const html = this.eta.render(`emails/${name}.html.eta`, data);
-    const text = this.eta.render(`emails/${name}.txt.eta`, data);
-    return { html: juice(html, { removeStyleTags: true, preserveMediaQueries: true }), text };
+    const it = { ...this.brand, ...data };
+    const html = this.eta.render(`emails/${name}.html.eta`, it);
+    const text = this.eta.render(`emails/${name}.txt.eta`, it);
+    // No height attributes: juice would write height="auto" (invalid HTML) from `height: auto`.
+    return { html: juice(html, { removeStyleTags: true, preserveMediaQueries: true, applyHeightAttributes: false }), text };
   }
 }

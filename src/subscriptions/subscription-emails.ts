@@ -4,7 +4,7 @@ import type { Templates } from '../mail/templates';
 import type { SignedLinks } from '../shared/signed-links';
 import type { SubscriberRepository, TokenPurpose } from './subscriber-repository';
 import { issueToken } from './tokens';
-import { compileFiller, escapeHtml, placeholder, type Filler } from '../mail/personalize';
+import { escapeHtml, Placeholders, type Filler } from '../mail/personalize';
 
 export interface SubscriptionEmailSettings {
   publicUrl: string;
@@ -93,9 +93,9 @@ export class SubscriptionEmails {
   ): Promise<void> {
     let prepared = this.prepared.get(template);
     if (!prepared) {
-      const names = [...Object.keys(links), 'unsubscribeUrl'];
-      const { html, text } = this.render(template, subject, Object.fromEntries(names.map((n) => [n, placeholder(n)])));
-      prepared = { html: compileFiller(html, escapeHtml), text: compileFiller(text) };
+      const placeholders = Placeholders.create();
+      const { html, text } = this.render(template, subject, placeholders.tokens([...Object.keys(links), 'unsubscribeUrl']));
+      prepared = { html: placeholders.compile(html, escapeHtml), text: placeholders.compile(text) };
       this.prepared.set(template, prepared);
     }
     const unsubscribeUrl = this.deps.links.url('unsubscribe', subscriberId);

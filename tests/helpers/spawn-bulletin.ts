@@ -19,7 +19,8 @@ export function spawnBulletin(env: Record<string, string>, options: { detached?:
   const entry = options.entry ?? ['src/main.ts'];
   const child = spawn(process.execPath, ['--import', 'tsx', ...entry], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', ...env },
+    // MAIL_POSTAL_ADDRESS: required with SMTP_URL, which most spawned instances use.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', MAIL_POSTAL_ADDRESS: '1 Example Street, Testville', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     // detached: a process group of its own, as a terminal gives to the command it runs.
     detached: options.detached ?? false,

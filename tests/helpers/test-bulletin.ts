@@ -6,6 +6,8 @@ import { SmtpCapture } from './smtp-capture';
 import { createTestDatabase, type TestDatabase } from './test-database';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+/** Required with SMTP_URL, like in production. */
+export const TEST_POSTAL_ADDRESS = 'Bulletin Test Press, 1 Example Street, 12345 Testville';
 
 export interface TestBulletin extends RunningBulletin {
   smtp: SmtpCapture;
@@ -21,6 +23,7 @@ export async function startTestBulletin(env: Record<string, string> = {}): Promi
   const config = loadConfig({
     DATABASE_URL: db.url,
     SMTP_URL: smtp.url,
+    MAIL_POSTAL_ADDRESS: TEST_POSTAL_ADDRESS,
     SECRET_KEY: 'test-secret-key-0123456789abcdef0123456789',
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     PORT: String(port),

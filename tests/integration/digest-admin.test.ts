@@ -104,6 +104,7 @@ describe('digest schedule catch-up and DKIM', () => {
         return loadConfig({
           DATABASE_URL: base.db.url,
           SMTP_URL: base.smtp.url,
+          MAIL_POSTAL_ADDRESS: base.config.MAIL_POSTAL_ADDRESS!,
           SECRET_KEY: 'test-secret-key-0123456789abcdef0123456789',
           PORT: String(port),
           PUBLIC_URL: `http://127.0.0.1:${port}`,

@@ -30,6 +30,7 @@ describe('digest senders in separate processes', () => {
         ...process.env,
         DATABASE_URL: app.db.url,
         SMTP_URL: app.smtp.url,
+        MAIL_POSTAL_ADDRESS: app.config.MAIL_POSTAL_ADDRESS!,
         SECRET_KEY: 'test-secret-key-0123456789abcdef0123456789',
         PUBLIC_URL: app.config.PUBLIC_URL,
         SEND_CONCURRENCY: String(CONCURRENCY),

@@ -1,0 +1,66 @@
+import request from 'supertest';
+import type { CapturedMail } from './smtp-capture';
+import { TEST_ADMIN_TOKEN, type TestBulletin } from './test-bulletin';
+import { DigestFixtures } from './digest-fixtures';
+import { subscribeAndConfirm, uniqueEmail, waitForMail } from '../integration/subscription-test-kit';
+
+export type EmailKind = 'confirmation' | 'welcome' | 'manage' | 'digest';
+
+/** Settings that make the emails look like a real newsroom's (and pass the SMTP-mode config). */
+export const newsroomEnv = {
+  MAIL_FROM: 'The Daily Courier <news@courier.example>',
+  MAIL_POSTAL_ADDRESS: 'The Daily Courier, 1 Harbour Street, Portsmouth PO1 2AB, United Kingdom',
+  MAIL_REPLY_TO: 'Newsroom <letters@courier.example>',
+  DIGEST_DAILY_CRON: '0 0 1 1 *',
+  DIGEST_WEEKLY_CRON: '0 0 1 1 *',
+};
+
+/** Articles of a plausible morning edition; the first has an ampersand, to check both escapings. */
+export const morningArticles = [
+  {
+    title: 'Tom & Jerry statue unveiled on the harbour front after a decade of fundraising',
+    summary: 'The bronze pair, paid for by 4,000 small donations, now greets ferry passengers at the old customs pier.',
+    author: 'Mara Quinn',
+    imageUrl: 'https://images.courier.example/statue.jpg',
+    categories: ['Local'],
+  },
+  {
+    title: 'Council approves the new cycle lanes',
+    summary: 'Three routes into the city centre will be built next spring, the council decided after a long debate.',
+    author: 'Sam Okafor',
+    imageUrl: 'https://images.courier.example/lanes.jpg',
+    categories: ['Politics'],
+  },
+  {
+    title: 'Rain expected for the weekend market',
+    summary: 'Forecasters advise stallholders to bring covers; the Sunday market will open as usual.',
+    categories: ['Weather'],
+  },
+];
+
+/**
+ * Makes the running service send one email of every kind to a new reader, as readers make them
+ * (sign up, confirm, ask for a manage link) and as an editor does (articles, then "send now").
+ */
+export async function receiveEveryEmail(app: TestBulletin): Promise<Record<EmailKind, CapturedMail>> {
+  const email = uniqueEmail('every');
+  const { confirmMail, welcome } = await subscribeAndConfirm(app, email, { name: 'Ada' });
+  await request(app.url).post('/manage').type('form').send({ email }).expect(200);
+  const manage = await waitForMail(app, email, /manage/i);
+
+  const fx = new DigestFixtures(app.db.url);
+  try {
+    for (const [i, article] of morningArticles.entries()) {
+      await fx.article({ ...article, publishedAt: new Date(Date.now() - (i + 1) * 600_000) });
+    }
+  } finally {
+    await fx.close();
+  }
+  const sent = await request(app.url)
+    .post('/api/admin/digests')
+    .set({ Authorization: `Bearer ${TEST_ADMIN_TOKEN}` })
+    .send({ frequency: 'daily' });
+  if (sent.status !== 201) throw new Error(`send now answered ${sent.status}`);
+  const digest = await app.smtp.waitFor((m) => m.to.includes(email) && (m.parsed.text ?? '').includes(morningArticles[0]!.title));
+  return { confirmation: confirmMail, welcome, manage, digest };
+}
