@@ -211,7 +211,9 @@ async function main(): Promise<void> {
   const bulletin = await startBulletin(config, logger).catch((err) => {
     // A problem the user fixes (a port in use, a folder PostgreSQL cannot reach) is one sentence.
     if (err instanceof Error && err.name === 'EmbeddedPostgresError') console.error(err.message);
-    else logger.fatal({ err }, 'start-up failed');
+    else if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      console.error(`Port ${config.PORT} on ${config.HOST} is taken by another program: set PORT to a free port, or stop that program.`);
+    } else logger.fatal({ err }, 'start-up failed');
     process.exit(1);
   });
   let first: { signal: string; at: number } | undefined;

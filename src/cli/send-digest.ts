@@ -106,4 +106,12 @@ function stamp(at: Date): string {
   return `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-if (require.main === module) void main(process.argv.slice(2)).then((code) => (process.exitCode = code));
+// A bad setting or an unreachable database is one sentence for the user, not a stack trace.
+if (require.main === module) {
+  void main(process.argv.slice(2))
+    .catch((err: Error) => {
+      console.error(`digest:now: ${err.message}`);
+      return 1;
+    })
+    .then((code) => (process.exitCode = code));
+}

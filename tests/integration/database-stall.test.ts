@@ -4,7 +4,7 @@ import { startBulletin, type RunningBulletin } from '../../src/main';
 import { createLogger } from '../../src/shared/logger';
 import { SmtpCapture } from '../helpers/smtp-capture';
 import { StallingProxy } from '../helpers/stalling-proxy';
-import { freePort } from '../helpers/test-bulletin';
+import { freePort, TEST_POSTAL_ADDRESS } from '../helpers/test-bulletin';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
 import { query, uniqueEmail } from './subscription-test-kit';
 
@@ -30,6 +30,7 @@ describe('when the database stalls', () => {
     const config = loadConfig({
       DATABASE_URL: proxy.urlFor(db.url),
       SMTP_URL: smtp.url,
+      MAIL_POSTAL_ADDRESS: TEST_POSTAL_ADDRESS,
       SECRET_KEY: 'test-secret-key-0123456789abcdef0123456789',
       PORT: String(port),
       PUBLIC_URL: `http://127.0.0.1:${port}`,

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
+import { startTestBulletin, type TestBulletin, TEST_POSTAL_ADDRESS } from '../helpers/test-bulletin';
 import { query, subscribeAndConfirm, uniqueEmail } from './subscription-test-kit';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -27,6 +27,7 @@ describe('npm run digest:now, as a newcomer runs it', () => {
           HOME: process.env.HOME ?? '/tmp',
           DATABASE_URL: app.db.url,
           SMTP_URL: app.smtp.url,
+          MAIL_POSTAL_ADDRESS: TEST_POSTAL_ADDRESS,
           SECRET_KEY: app.config.SECRET_KEY!,
           PORT: String(app.config.PORT),
           LOG_LEVEL: 'warn',

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -46,6 +47,19 @@ describe('start-up and shutdown of the real process', () => {
     expect(await app.exited).toBe(0);
     expect(app.output()).toContain('"msg":"stopped"');
     await expect(request(`http://127.0.0.1:${port}`).get('/healthz')).rejects.toThrow();
+  });
+
+  test('when PORT is taken by another program, then start-up stops with one sentence naming the setting, no stack trace', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const app = spawnBulletin({ DATABASE_URL: db.url, SMTP_URL: smtp.url, SECRET_KEY, PORT: String(port) });
+      expect(await app.exited).toBe(1);
+      expect(app.output().trim()).toBe(`Port ${port} on 127.0.0.1 is taken by another program: set PORT to a free port, or stop that program.`);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   test('when the process and the database run in time zones other than UTC, then a signup is stamped in UTC and a digest sees the last hour\'s article', async () => {

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { loadConfig } from '../../src/config';
 import { startBulletin, type RunningBulletin } from '../../src/main';
 import { createLogger } from '../../src/shared/logger';
-import { freePort, startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
+import { freePort, startTestBulletin, type TestBulletin, TEST_POSTAL_ADDRESS } from '../helpers/test-bulletin';
 import { queryOne, relative, subscribeAndConfirm, uniqueEmail } from './subscription-test-kit';
 
 const OLD_KEY = 'old-secret-key-0123456789abcdef0123456789';
@@ -23,6 +23,7 @@ describe('rotating SECRET_KEY', () => {
     const config = loadConfig({
       DATABASE_URL: before.db.url,
       SMTP_URL: before.smtp.url,
+      MAIL_POSTAL_ADDRESS: TEST_POSTAL_ADDRESS,
       PORT: String(port),
       PUBLIC_URL: `http://127.0.0.1:${port}`,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',

@@ -5,7 +5,7 @@ import { startBulletin, type RunningBulletin } from '../../src/main';
 import { createLogger } from '../../src/shared/logger';
 import { PurgePendingSignups } from '../../src/subscriptions/purge-pending-signups';
 import { SubscriberRepository } from '../../src/subscriptions/subscriber-repository';
-import { freePort, startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
+import { freePort, startTestBulletin, type TestBulletin, TEST_POSTAL_ADDRESS } from '../helpers/test-bulletin';
 import {
   confirmThroughLink, jobsIdle, linkIn, mailsTo, query, queryOne, relative, subscribeAndConfirm, submitJsonSignup, submitSignup,
   uniqueEmail, waitForMail,
@@ -211,6 +211,7 @@ async function startSecondInstance(first: TestBulletin, env: Record<string, stri
   const config = loadConfig({
     DATABASE_URL: first.db.url,
     SMTP_URL: first.smtp.url,
+    MAIL_POSTAL_ADDRESS: TEST_POSTAL_ADDRESS,
     SECRET_KEY: first.config.SECRET_KEY!,
     PORT: String(port),
     PUBLIC_URL: `http://127.0.0.1:${port}`,
