@@ -23,6 +23,8 @@ export interface EmbeddedPostgresOptions {
   database?: string;
 }
 
+/** How long a stopping server waits for closing sessions before it disconnects them. */
+const SMART_SHUTDOWN_MS = 3000;
 const USER = 'postgres';
 /** The password of clusters made before each had its own. */
 const LEGACY_PASSWORD = 'postgres';
@@ -189,9 +191,15 @@ async function startServer(home: string, files: ServerFiles, port: number, legac
   process.on('exit', onExit);
   const stop = async () => {
     process.removeListener('exit', onExit);
-    // SIGINT is PostgreSQL's "fast" shutdown: clients are disconnected, data is flushed.
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    // SIGTERM is PostgreSQL's "smart" shutdown: it waits for the sessions still closing (a pool's
+    // last connections are still saying goodbye when its end() resolves) instead of terminating
+    // them, which their owners would report as errors. If a session lingers, SIGINT ("fast": clients
+    // are disconnected, data is flushed) ends it.
+    child.kill('SIGTERM');
+    const lingering = setTimeout(() => child.kill('SIGINT'), SMART_SHUTDOWN_MS);
     await exited;
+    clearTimeout(lingering);
   };
 
   let password = legacyOrOwnPassword;
