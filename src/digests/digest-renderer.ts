@@ -1,6 +1,6 @@
 import type { Templates } from '../mail/templates';
 import { Placeholders } from '../mail/personalize';
-import type { Frequency } from './delivery-ledger';
+import type { Frequency } from '../shared/frequency';
 import type { ArticleData } from '../articles/article-repository';
 import { truncate } from '../articles/plain-text';
 

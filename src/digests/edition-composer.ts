@@ -2,7 +2,8 @@ import crypto from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from '../shared/logger';
 import { compileStored, escapeHtml } from '../mail/personalize';
-import type { DeliveryLedger, Frequency } from './delivery-ledger';
+import type { DeliveryLedger } from './delivery-ledger';
+import type { Frequency } from '../shared/frequency';
 import type { DigestRenderer } from './digest-renderer';
 import type { DigestRepository } from './digest-repository';
 

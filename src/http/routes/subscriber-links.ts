@@ -6,7 +6,7 @@ import type { PreferencesService } from '../../subscriptions/preferences-service
 import type { UnsubscribeService } from '../../subscriptions/unsubscribe-service';
 import { limitPerIp, type PublicRateLimits } from '../rate-limit';
 import { consentOf } from './subscriptions';
-import { emailOnlySchema, fieldErrors, frequencySchema } from './subscription-schemas';
+import { emailOnlySchema, fieldErrors, preferencesSchema } from './subscription-schemas';
 
 export interface SubscriberLinkRoutesDeps {
   unsubscribe: UnsubscribeService;
@@ -73,7 +73,7 @@ export function subscriberLinksRouter(deps: SubscriberLinkRoutesDeps): Router {
 
   router.post('/preferences', async (req, res) => {
     const id = signed(req, 'preferences');
-    const parsed = frequencySchema.safeParse(req.body ?? {});
+    const parsed = preferencesSchema.safeParse(req.body ?? {});
     if (!parsed.success) return void (await preferencesPage(res, id, { errors: fieldErrors(parsed.error) }, 400));
     await deps.preferences.setFrequency(id, parsed.data.frequency);
     await preferencesPage(res, id, { saved: true });

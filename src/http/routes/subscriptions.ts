@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Templates } from '../../mail/templates';
 import type { SignedLinks } from '../../shared/signed-links';
 import { validationError } from '../../shared/errors';
+import { DEFAULT_FREQUENCY } from '../../shared/frequency';
 import type { SignupService } from '../../subscriptions/signup-service';
 import type { ConfirmationService } from '../../subscriptions/confirmation-service';
 import type { ConsentContext } from '../../subscriptions/subscriber-repository';
@@ -31,7 +32,7 @@ export function subscriptionsRouter(deps: SubscriptionRoutesDeps): Router {
     res.status(status).type('html').send(templates.page(name, { listName: deps.listName, ...data }));
 
   router.get('/', (_req, res) => {
-    page(res, 'signup', { values: { frequency: 'daily' }, errors: {}, ttlHours: deps.confirmationTtlHours });
+    page(res, 'signup', { values: { frequency: DEFAULT_FREQUENCY }, errors: {}, ttlHours: deps.confirmationTtlHours });
   });
 
   router.use('/subscribe', signupCors({ allowedOrigins: deps.corsOrigins, publicUrl: deps.publicUrl, templates }));
