@@ -1,8 +1,21 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
-import { AppError, DATABASE_RETRY_AFTER_SECONDS, errorCodes, isDatabaseUnavailable } from '../shared/errors';
+import { AppError, DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable, type ErrorCode } from '../shared/errors';
 import type { Templates } from '../mail/templates';
 import type { Logger } from '../shared/logger';
 import { requestIdOf } from './request-log';
+
+/** What each code of the catalogue (src/shared/errors.ts) answers. */
+const STATUS: Record<ErrorCode, number> = {
+  VALIDATION: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  TOKEN_INVALID: 404,
+  TOKEN_EXPIRED: 410,
+  CONFLICT: 409,
+  RATE_LIMITED: 429,
+  UNAVAILABLE: 503,
+  DATABASE_UNAVAILABLE: 503,
+};
 
 interface ErrorBody {
   status: number;
@@ -39,7 +52,7 @@ export function errorHandler(templates: Templates, logger: Logger): ErrorRequest
     if (err instanceof AppError) {
       if (err.details.retryAfterSeconds) res.setHeader('Retry-After', String(err.details.retryAfterSeconds));
       return sendError(req, res, templates, {
-        status: errorCodes[err.code],
+        status: STATUS[err.code],
         error: err.message,
         fields: err.details.fields,
       });
@@ -48,17 +61,15 @@ export function errorHandler(templates: Templates, logger: Logger): ErrorRequest
       // Logged without the error's text: it may quote the statement and its values.
       logger.warn({ reqId: requestIdOf(req), code: err?.code }, 'database unavailable: answered 503');
       res.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
-      return sendError(req, res, templates, { status: errorCodes.DATABASE_UNAVAILABLE, error: 'The service is busy for a moment. Please try again shortly.' });
+      return sendError(req, res, templates, { status: STATUS.DATABASE_UNAVAILABLE, error: 'The service is busy for a moment. Please try again shortly.' });
     }
     const status = typeof err?.status === 'number' ? err.status : 500;
     if (status >= 400 && status < 500) {
-      const message =
-        err.type === 'entity.parse.failed'
-          ? 'Malformed JSON body'
-          : err.type === 'entity.too.large'
-            ? 'Request body too large'
-            : 'Bad request';
-      return sendError(req, res, templates, { status, error: message });
+      const malformed = err.type === 'entity.parse.failed';
+      const message = malformed ? 'Malformed JSON body' : err.type === 'entity.too.large' ? 'Request body too large' : 'Bad request';
+      // Every 400 has the one shape {error, fields}: here the field at fault is the body itself.
+      const fields = status === 400 ? { body: malformed ? 'is not valid JSON' : 'could not be read' } : undefined;
+      return sendError(req, res, templates, { status, error: message, fields });
     }
     logger.error({ err, reqId: requestIdOf(req) }, 'unhandled error');
     return sendError(req, res, templates, { status: 500, error: 'Something went wrong on our side' });

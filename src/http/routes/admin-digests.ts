@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { requireAdmin } from '../admin-auth';
-import { AppError, validationError } from '../../shared/errors';
+import { AppError, fieldErrors, validationError } from '../../shared/errors';
 import type { Clock } from '../../shared/clock';
 import { frequencySchema } from '../../shared/frequency';
 import type { DeliveryLedger } from '../../digests/delivery-ledger';
@@ -75,8 +75,6 @@ export function adminDigestsRouter(deps: {
 
 function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
   const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    throw validationError(Object.fromEntries(parsed.error.issues.map((i) => [i.path.join('.') || 'body', i.message])));
-  }
+  if (!parsed.success) throw validationError(fieldErrors(parsed.error));
   return parsed.data;
 }

@@ -1,12 +1,12 @@
 import { Router, type Request, type Response } from 'express';
 import type { Templates } from '../../mail/templates';
-import { AppError } from '../../shared/errors';
+import { AppError, fieldErrors, validationError } from '../../shared/errors';
 import type { LinkPurpose, SignedLinks } from '../../shared/signed-links';
 import type { PreferencesService } from '../../subscriptions/preferences-service';
 import type { UnsubscribeService } from '../../subscriptions/unsubscribe-service';
 import { limitPerIp, type PublicRateLimits } from '../rate-limit';
 import { consentOf } from './subscriptions';
-import { emailOnlySchema, fieldErrors, preferencesSchema } from './subscription-schemas';
+import { emailOnlySchema, preferencesSchema } from './subscription-schemas';
 
 export interface SubscriberLinkRoutesDeps {
   unsubscribe: UnsubscribeService;
@@ -106,7 +106,7 @@ export function subscriberLinksRouter(deps: SubscriberLinkRoutesDeps): Router {
     const parsed = emailOnlySchema.safeParse(req.body ?? {});
     if (!parsed.success) {
       const errors = fieldErrors(parsed.error);
-      if (json) throw new AppError('VALIDATION', 'Some fields are not valid', { fields: errors });
+      if (json) throw validationError(errors);
       return void page(res, 'manage', { values: req.body ?? {}, errors }, 400);
     }
     deps.limits.perAddress.check(`address:${parsed.data.email}`);

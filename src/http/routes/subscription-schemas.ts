@@ -52,13 +52,3 @@ export function honeypotFilled(body: Record<string, unknown>): boolean {
   const empty = (v: unknown): boolean => v === undefined || v === null || v === '' || (Array.isArray(v) && v.every(empty));
   return !empty(body[HONEYPOT_FIELD]);
 }
-
-/** zod issues -> one message per top-level field, the first that applies. */
-export function fieldErrors(error: z.ZodError): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const issue of error.issues) {
-    const key = String(issue.path[0] ?? 'form');
-    fields[key] ??= issue.message;
-  }
-  return fields;
-}

@@ -1,14 +1,14 @@
 import { Router, type Request, type Response } from 'express';
 import type { Templates } from '../../mail/templates';
 import type { SignedLinks } from '../../shared/signed-links';
-import { validationError } from '../../shared/errors';
+import { fieldErrors, validationError } from '../../shared/errors';
 import { DEFAULT_FREQUENCY } from '../../shared/frequency';
 import type { SignupService } from '../../subscriptions/signup-service';
 import type { ConfirmationService } from '../../subscriptions/confirmation-service';
 import type { ConsentContext } from '../../subscriptions/subscriber-repository';
 import { foreignOrigin, signupCors } from '../cors';
 import { limitPerIp, type PublicRateLimits } from '../rate-limit';
-import { emailOnlySchema, fieldErrors, honeypotFilled, signupSchema } from './subscription-schemas';
+import { emailOnlySchema, honeypotFilled, signupSchema } from './subscription-schemas';
 
 export interface SubscriptionRoutesDeps {
   signup: SignupService;
