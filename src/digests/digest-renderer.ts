@@ -35,7 +35,7 @@ export class DigestRenderer {
   private readonly timeFormat: Intl.DateTimeFormat;
 
   constructor(
-    private readonly deps: { templates: Templates; publicUrl: string; siteName: string; timeZone: string },
+    private readonly deps: { templates: Templates; publicUrl: string; listName: string; timeZone: string },
   ) {
     const timeZone = deps.timeZone;
     this.dateFormat = new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone });
@@ -45,12 +45,12 @@ export class DigestRenderer {
   render(input: { frequency: Frequency; editionAt: Date; publicId: string; articles: DigestArticle[] }): RenderedDigest {
     const dateLabel = this.dateFormat.format(input.editionAt);
     const edition = input.frequency === 'daily' ? 'Daily' : 'Weekly';
-    const subject = subjectLine(oneLine(input.articles[0]?.title ?? dateLabel), oneLine(`${this.deps.siteName} ${edition}`));
+    const subject = subjectLine(oneLine(input.articles[0]?.title ?? dateLabel), oneLine(`${this.deps.listName} ${edition}`));
     // Made per render: article text cannot know them, so it is never filled (see personalize.ts).
     const placeholders = Placeholders.create();
     const { html, text } = this.deps.templates.email('digest', {
       subject,
-      siteName: this.deps.siteName,
+      listName: this.deps.listName,
       edition,
       dateLabel,
       preheader: preheaderOf(input.articles),

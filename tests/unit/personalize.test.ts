@@ -9,7 +9,7 @@ const templates = new Templates(path.resolve(__dirname, '../../templates'));
 const links = { unsubscribeUrl: 'https://news.test/unsubscribe?s=7.SIGNED', preferencesUrl: 'https://news.test/preferences?s=7.SIGNED' };
 
 function renderDigest() {
-  const renderer = new DigestRenderer({ templates, publicUrl: 'https://news.test', siteName: 'The Courier', timeZone: 'UTC' });
+  const renderer = new DigestRenderer({ templates, publicUrl: 'https://news.test', listName: 'The Courier', timeZone: 'UTC' });
   return renderer.render({
     frequency: 'daily',
     editionAt: new Date('2026-11-28T07:00:00Z'),
