@@ -10,6 +10,7 @@ import { createOutboxMailer, createSmtpMailer, type MailSettings } from './mail/
 import { Templates, type EmailBrand } from './mail/templates';
 import { startJobQueue } from './jobs/job-queue';
 import { createApp } from './http/app';
+import { Pages } from './http/pages';
 import { SignedLinks } from './shared/signed-links';
 import { createSubscriptions } from './subscriptions/create-subscriptions';
 import { createPublicRateLimits } from './http/rate-limit';
@@ -90,9 +91,10 @@ export async function startBulletin(config: Config, logger: Logger = createLogge
     const outboxDir = config.SMTP_URL ? undefined : path.resolve(config.OUTBOX_DIR);
     // The viewer shows live confirm and manage links: only for someone at this machine.
     const outboxViewer = outboxDir !== undefined && isLoopback(config.HOST);
+    const pages = new Pages(templatesDir, { listName: subscriptions.listName });
     const app = createApp({
       logger,
-      templates,
+      pages,
       templatesDir,
       trustProxy: config.TRUST_PROXY,
       isDatabaseReachable: db.isReachable,
@@ -101,14 +103,14 @@ export async function startBulletin(config: Config, logger: Logger = createLogge
         adminArticlesRouter({ articles, adminToken: config.ADMIN_TOKEN }),
         subscriptionsRouter({
           ...subscriptions,
-          templates,
+          pages,
           links,
           limits: publicLimits,
           publicUrl,
           corsOrigins: config.CORS_ORIGINS,
           confirmationTtlHours: config.CONFIRMATION_TTL_HOURS,
         }),
-        subscriberLinksRouter({ ...subscriptions, templates, links, limits: publicLimits }),
+        subscriberLinksRouter({ ...subscriptions, pages, links, limits: publicLimits }),
         adminDigestsRouter({
           ...digests,
           adminToken: config.ADMIN_TOKEN,
@@ -116,7 +118,7 @@ export async function startBulletin(config: Config, logger: Logger = createLogge
           publicUrl,
           wakeSender: () => digests.sender.wake(),
         }),
-        digestPagesRouter({ ...digests, templates }),
+        digestPagesRouter({ ...digests, pages }),
       ],
     });
     attach(app);

@@ -40,8 +40,8 @@ async function send(input: LoopInput): Promise<{ startedAt: number; finishedAt: 
       ? Buffer.from(
           new PreparedDigestMime({ from: input.from, listId: input.listId }, input).fill({
             to: 'reader1@example.test',
-            unsubscribeUrl: link('unsubscribe', 1),
-            preferencesUrl: link('preferences', 1),
+            values: { unsubscribeUrl: link('unsubscribe', 1), preferencesUrl: link('preferences', 1) },
+            listUnsubscribe: link('unsubscribe', 1),
           }).raw,
         )
       : undefined;

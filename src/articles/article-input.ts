@@ -62,13 +62,3 @@ export const articlePatchSchema = z.object(articleFields).partial();
 
 export type ArticleInput = z.output<typeof articleInputSchema>;
 export type ArticlePatch = z.output<typeof articlePatchSchema>;
-
-/** zod issues as `{ field: message }`, first message per field, for `{error, fields}` answers. */
-export function fieldErrors(error: z.ZodError): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const issue of error.issues) {
-    const key = issue.path.length ? issue.path.join('.') : '_';
-    fields[key] ??= issue.message;
-  }
-  return fields;
-}

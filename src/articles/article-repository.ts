@@ -106,15 +106,6 @@ export class ArticleRepository {
       take: query.limit,
     });
   }
-
-  /** Articles published in [from, to), newest first: what a digest edition covers. */
-  listPublishedBetween(from: Date, to: Date, limit: number): Promise<Article[]> {
-    return this.articles.findMany({
-      where: { publishedAt: { gte: from, lt: to } },
-      orderBy: [{ publishedAt: 'desc' }, { id: 'desc' }],
-      take: limit,
-    });
-  }
 }
 
 function sameContent(row: Article, data: ArticleData): boolean {

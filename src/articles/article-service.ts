@@ -1,11 +1,6 @@
-import { AppError, validationError } from '../shared/errors';
+import { AppError, fieldErrors, validationError } from '../shared/errors';
 import type { Clock } from '../shared/clock';
-import {
-  articleInputSchema,
-  articlePatchSchema,
-  fieldErrors,
-  type ArticleInput,
-} from './article-input';
+import { articleInputSchema, articlePatchSchema, type ArticleInput } from './article-input';
 import {
   DuplicateSourceIdError,
   type Article,

@@ -11,12 +11,13 @@ import { createDigests } from '../digests/create-digests';
 import { createLogger } from '../shared/logger';
 import { SignedLinks } from '../shared/signed-links';
 import { systemClock } from '../shared/clock';
+import { isFrequency } from '../shared/frequency';
 import { developmentSecret, emailBrand, mailSettings, projectRoot } from '../main';
 import { isLoopback, listeningUrl } from '../shared/network-address';
 
 async function main(argv: string[]): Promise<number> {
   const frequency = argv[0];
-  if ((frequency !== 'daily' && frequency !== 'weekly') || argv.length > 1) {
+  if (!isFrequency(frequency) || argv.length > 1) {
     console.error('usage: npm run digest:now -- daily|weekly');
     return 2;
   }

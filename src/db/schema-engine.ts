@@ -1,6 +1,6 @@
 // Prisma's schema engine (diffs, migrate dev/deploy/status...) compiled to WebAssembly, so that
 // migrations can be generated and checked on machines that cannot download the native binary.
-// Facts behind each workaround: docs in /work/shared/notes/prisma-offline.md ("Pitfalls found").
+// Each workaround below says, where it is made, which fault of the wasm build or the pg adapter it avoids.
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -52,7 +52,6 @@ let wasmModule: { SchemaEngine: { new: (...args: unknown[]) => Promise<WasmEngin
  */
 function loadWasm(): NonNullable<typeof wasmModule> {
   if (wasmModule) return wasmModule;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const glue = require('@prisma/schema-engine-wasm/schema_engine_bg') as Record<string, unknown>;
   const wasmPath = path.join(path.dirname(require.resolve('@prisma/schema-engine-wasm/schema_engine_bg')), 'schema_engine_bg.wasm');
   // A Rust panic hands its message to this global before the wasm traps; without it the panic

@@ -6,6 +6,7 @@ import type { PgBoss } from '../jobs/job-queue';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { SignedLinks } from '../shared/signed-links';
+import { listNameFrom } from '../shared/list-name';
 import { DeliveryLedger } from './delivery-ledger';
 import { DigestRenderer } from './digest-renderer';
 import { DigestRepository } from './digest-repository';
@@ -35,7 +36,7 @@ export function createDigests(deps: DigestDeps) {
   const renderer = new DigestRenderer({
     templates: deps.templates,
     publicUrl: config.PUBLIC_URL,
-    siteName: displayName(config.MAIL_FROM),
+    listName: listNameFrom(config.MAIL_FROM),
     timeZone: config.DIGEST_TIMEZONE,
   });
   const sender = new DigestSender({
@@ -86,9 +87,3 @@ export function createDigests(deps: DigestDeps) {
 }
 
 export type Digests = ReturnType<typeof createDigests>;
-
-/** The masthead: the display name of MAIL_FROM ("Daily Planet <news@...>" -> "Daily Planet"). */
-function displayName(from: string): string {
-  const name = /^\s*"?([^"<]+?)"?\s*</.exec(from)?.[1]?.trim();
-  return name || 'Bulletin';
-}

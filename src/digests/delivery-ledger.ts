@@ -7,7 +7,7 @@ import type pg from 'pg';
  * claimed (and reclaimable when the lease expires) or settled, never half-done.
  */
 
-export type Frequency = 'daily' | 'weekly';
+import type { Frequency } from '../shared/frequency';
 
 export interface DeliveryKey {
   digestId: number;

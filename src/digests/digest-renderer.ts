@@ -1,6 +1,8 @@
 import type { Templates } from '../mail/templates';
 import { Placeholders } from '../mail/personalize';
-import type { Frequency } from './delivery-ledger';
+import type { DigestRecipient } from '../mail/digest-mime';
+import type { LinkPurpose, SignedLinks } from '../shared/signed-links';
+import type { Frequency } from '../shared/frequency';
 import type { ArticleData } from '../articles/article-repository';
 import { truncate } from '../articles/plain-text';
 
@@ -18,8 +20,29 @@ export interface RenderedDigest {
   text: string;
 }
 
-/** Per-recipient values the sender fills in; the web view fills generic ones instead. */
-export const PERSONAL_LINKS = ['unsubscribeUrl', 'preferencesUrl'] as const;
+/**
+ * The per-recipient values of a digest: each placeholder's name in the templates and the signed
+ * link it stands for. Adding one is a line here (and its use in the templates); the sender and the
+ * MIME builder fill whatever is declared. The web view fills generic links instead.
+ */
+export const PERSONAL_LINKS = { unsubscribeUrl: 'unsubscribe', preferencesUrl: 'preferences' } as const satisfies Record<
+  string,
+  LinkPurpose
+>;
+export type PersonalLink = keyof typeof PERSONAL_LINKS;
+const PERSONAL_LINK_NAMES = Object.keys(PERSONAL_LINKS) as PersonalLink[];
+
+/** One subscriber's copy of a digest: their signed links, the unsubscribe one also as List-Unsubscribe. */
+export function digestRecipient(to: string, subscriberId: number, links: SignedLinks): DigestRecipient {
+  const values = {} as Record<PersonalLink, string>;
+  for (const name of PERSONAL_LINK_NAMES) values[name] = links.url(PERSONAL_LINKS[name], subscriberId);
+  return { to, values, listUnsubscribe: values.unsubscribeUrl };
+}
+
+/** The same value in every placeholder: for pages that show no one's personal links. */
+export function genericLinks(url: string): Record<PersonalLink, string> {
+  return Object.fromEntries(PERSONAL_LINK_NAMES.map((name) => [name, url])) as Record<PersonalLink, string>;
+}
 
 const SUMMARY_MAX = 320;
 /** What a phone shows of a subject line in the inbox list, roughly. */
@@ -35,7 +58,7 @@ export class DigestRenderer {
   private readonly timeFormat: Intl.DateTimeFormat;
 
   constructor(
-    private readonly deps: { templates: Templates; publicUrl: string; siteName: string; timeZone: string },
+    private readonly deps: { templates: Templates; publicUrl: string; listName: string; timeZone: string },
   ) {
     const timeZone = deps.timeZone;
     this.dateFormat = new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone });
@@ -45,12 +68,12 @@ export class DigestRenderer {
   render(input: { frequency: Frequency; editionAt: Date; publicId: string; articles: DigestArticle[] }): RenderedDigest {
     const dateLabel = this.dateFormat.format(input.editionAt);
     const edition = input.frequency === 'daily' ? 'Daily' : 'Weekly';
-    const subject = subjectLine(oneLine(input.articles[0]?.title ?? dateLabel), oneLine(`${this.deps.siteName} ${edition}`));
+    const subject = subjectLine(oneLine(input.articles[0]?.title ?? dateLabel), oneLine(`${this.deps.listName} ${edition}`));
     // Made per render: article text cannot know them, so it is never filled (see personalize.ts).
     const placeholders = Placeholders.create();
     const { html, text } = this.deps.templates.email('digest', {
       subject,
-      siteName: this.deps.siteName,
+      listName: this.deps.listName,
       edition,
       dateLabel,
       preheader: preheaderOf(input.articles),
@@ -69,7 +92,7 @@ export class DigestRenderer {
       })),
       homeUrl: this.deps.publicUrl,
       webUrl: `${this.deps.publicUrl}/digests/${input.publicId}`,
-      ...placeholders.tokens(PERSONAL_LINKS),
+      ...placeholders.tokens(PERSONAL_LINK_NAMES),
     });
     return { subject, html: placeholders.seal(html), text: placeholders.seal(text) };
   }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import type { Frequency, Queryable } from './delivery-ledger';
+import type { Queryable } from './delivery-ledger';
+import type { Frequency } from '../shared/frequency';
 import type { DigestArticle } from './digest-renderer';
 
 export interface StoredDigest {

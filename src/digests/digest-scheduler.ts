@@ -2,7 +2,7 @@ import { CronExpressionParser } from 'cron-parser';
 import type { PgBoss } from '../jobs/job-queue';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
-import type { Frequency } from './delivery-ledger';
+import { FREQUENCIES, type Frequency } from '../shared/frequency';
 import type { EditionComposer } from './edition-composer';
 
 export const DIGEST_QUEUES: Record<Frequency, string> = { daily: 'digest-daily', weekly: 'digest-weekly' };
@@ -32,7 +32,7 @@ export class DigestScheduler {
 
   async start(): Promise<void> {
     const { boss, crons, timeZone } = this.deps;
-    for (const frequency of ['daily', 'weekly'] as const) {
+    for (const frequency of FREQUENCIES) {
       const queue = DIGEST_QUEUES[frequency];
       await boss.createQueue(queue, { retryLimit: 3, retryDelay: 60, retryBackoff: true });
       await boss.schedule(queue, crons[frequency], { frequency }, { tz: timeZone });
@@ -51,7 +51,7 @@ export class DigestScheduler {
   /** Composes the latest past slot of each schedule unless it (or a later edition) exists. */
   async catchUp(): Promise<void> {
     const now = this.deps.clock.now();
-    for (const frequency of ['daily', 'weekly'] as const) {
+    for (const frequency of FREQUENCIES) {
       await this.composeSlot(frequency, this.mostRecentSlot(frequency, now), 'catch-up').catch((err) =>
         this.deps.logger.error({ err, frequency }, 'digest catch-up failed'),
       );

@@ -4,6 +4,7 @@ import type { SignedLinks } from '../shared/signed-links';
 import type { Logger } from '../shared/logger';
 import type { ClaimedDelivery, DeliveryKey, DeliveryLedger } from './delivery-ledger';
 import type { DigestRepository } from './digest-repository';
+import { digestRecipient } from './digest-renderer';
 import { HourlyRateLimit } from './hourly-rate-limit';
 import { SentRecorder } from './sent-recorder';
 
@@ -171,11 +172,7 @@ export class DigestSender {
   /** Sends one delivery and settles it in the ledger; true when the SMTP server accepted it. */
   private async deliver(d: ClaimedDelivery): Promise<boolean> {
     const { ledger, links, mailer, logger } = this.deps;
-    const message = (await this.preparedFor(d.digestId)).fill({
-      to: d.email,
-      unsubscribeUrl: links.url('unsubscribe', d.subscriberId),
-      preferencesUrl: links.url('preferences', d.subscriberId),
-    });
+    const message = (await this.preparedFor(d.digestId)).fill(digestRecipient(d.email, d.subscriberId, links));
     try {
       await mailer.sendRaw({ to: d.email, raw: message.raw });
     } catch (err) {

@@ -2,8 +2,9 @@ import crypto from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from '../shared/logger';
 import { compileStored, escapeHtml } from '../mail/personalize';
-import type { DeliveryLedger, Frequency } from './delivery-ledger';
-import type { DigestRenderer } from './digest-renderer';
+import type { DeliveryLedger } from './delivery-ledger';
+import type { Frequency } from '../shared/frequency';
+import { genericLinks, type DigestRenderer } from './digest-renderer';
 import type { DigestRepository } from './digest-repository';
 
 export type ComposeOutcome =
@@ -97,11 +98,8 @@ export class EditionComposer {
 
   /** The web view shows no one's personal links: the placeholders become the generic pages. */
   fillGenericLinks(html: string): string {
-    return compileStored(html, escapeHtml)({
-      // A shared page cannot carry anyone's signed link: both lead to "email me a link to manage".
-      unsubscribeUrl: `${this.deps.publicUrl}/manage`,
-      preferencesUrl: `${this.deps.publicUrl}/manage`,
-    });
+    // A shared page cannot carry anyone's signed link: each leads to "email me a link to manage".
+    return compileStored(html, escapeHtml)(genericLinks(`${this.deps.publicUrl}/manage`));
   }
 
   /** Since the previous edition of this frequency; the first edition looks back one period. */

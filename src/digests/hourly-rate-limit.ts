@@ -1,7 +1,7 @@
 /**
- * SMTP_RATE_PER_HOUR as a token bucket (per process; the per-second limit lives in the nodemailer
- * pool). The bucket holds one minute's worth, so a burst never exceeds the hourly cap by more than
- * a sixtieth, while a steady send runs at exactly the configured rate.
+ * SMTP_RATE_PER_HOUR as a token bucket (per process; SMTP_RATE_PER_SECOND is kept by the mailer's
+ * connection pools). The bucket holds one minute's worth, so a burst never exceeds the hourly cap by
+ * more than a sixtieth, while a steady send runs at exactly the configured rate.
  */
 export class HourlyRateLimit {
   private tokens: number;

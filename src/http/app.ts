@@ -2,7 +2,7 @@ import path from 'node:path';
 import express from 'express';
 import helmet from 'helmet';
 import type { Logger } from '../shared/logger';
-import type { Templates } from '../mail/templates';
+import type { Pages } from './pages';
 import { errorHandler, notFoundHandler } from './error-handler';
 import { requestLog } from './request-log';
 import { healthRouter } from './routes/health';
@@ -10,7 +10,7 @@ import { outboxRouter } from './routes/outbox';
 
 export interface HttpDeps {
   logger: Logger;
-  templates: Templates;
+  pages: Pages;
   templatesDir: string;
   trustProxy: string;
   isDatabaseReachable: () => Promise<boolean>;
@@ -44,11 +44,11 @@ export function createApp(deps: HttpDeps): express.Express {
   app.use('/assets', express.static(path.join(deps.templatesDir, 'assets'), { maxAge: '1h' }));
 
   app.use(healthRouter(deps.isDatabaseReachable));
-  if (deps.outboxDir) app.use(outboxRouter(deps.outboxDir, deps.templates));
+  if (deps.outboxDir) app.use(outboxRouter(deps.outboxDir, deps.pages));
   for (const router of deps.routers ?? []) app.use(router);
 
-  app.use(notFoundHandler(deps.templates));
-  app.use(errorHandler(deps.templates, deps.logger));
+  app.use(notFoundHandler(deps.pages));
+  app.use(errorHandler(deps.pages, deps.logger));
   return app;
 }
 

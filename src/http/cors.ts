@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import type { Templates } from '../mail/templates';
+import type { Pages } from './pages';
 import { sendError } from './error-handler';
 
 /**
@@ -8,7 +8,7 @@ import { sendError } from './error-handler';
  * another origin is accepted only from the origins listed in CORS_ORIGINS, including the OPTIONS
  * preflight, and refused server-side too, so a script on any other site cannot use the API.
  */
-export function signupCors(opts: { allowedOrigins: readonly string[]; publicUrl: string; templates: Templates }): RequestHandler {
+export function signupCors(opts: { allowedOrigins: readonly string[]; publicUrl: string; pages: Pages }): RequestHandler {
   const allowed = new Set(opts.allowedOrigins.map(normalizeOrigin));
   return (req, res, next) => {
     const origin = req.get('origin');
@@ -26,7 +26,7 @@ export function signupCors(opts: { allowedOrigins: readonly string[]; publicUrl:
       return void res.status(204).end();
     }
     if (!permitted && req.is('application/json')) {
-      return sendError(req, res, opts.templates, { status: 403, error: 'This origin may not use the signup API' });
+      return sendError(req, res, opts.pages, { status: 403, error: 'This origin may not use the signup API' });
     }
     next();
   };

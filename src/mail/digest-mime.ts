@@ -25,16 +25,23 @@ export interface DigestMimeSettings {
 
 export interface DigestContent {
   subject: string;
-  /** CSS-inlined HTML as stored, sealed with its unsubscribeUrl / preferencesUrl placeholders. */
+  /** CSS-inlined HTML as stored, sealed with its placeholders (see personalize.ts). */
   html: string;
   /** Plain text, sealed the same way. */
   text: string;
 }
 
+/**
+ * One recipient's copy. This module knows no placeholder by name: `values` holds whatever the
+ * renderer declared (Ghost's replacement definitions), and only the header that needs a value of
+ * its own takes it explicitly.
+ */
 export interface DigestRecipient {
   to: string;
-  unsubscribeUrl: string;
-  preferencesUrl: string;
+  /** Placeholder name -> this recipient's value; a name without a value is filled with ''. */
+  values: Readonly<Record<string, string>>;
+  /** The URL of the List-Unsubscribe header (RFC 2369, one-click per RFC 8058). */
+  listUnsubscribe: string;
 }
 
 export interface FilledDigest {
@@ -77,9 +84,9 @@ export class PreparedDigestMime {
 
   /** One recipient's complete message, as one Buffer. */
   fill(recipient: DigestRecipient): FilledDigest {
-    const values = { unsubscribeUrl: recipient.unsubscribeUrl, preferencesUrl: recipient.preferencesUrl };
+    const { values } = recipient;
     const messageId = `<${crypto.randomUUID()}@${this.messageIdDomain}>`;
-    const unsubscribe = `<${headerSafe(recipient.unsubscribeUrl)}>${this.mailto ? `, ${this.mailto}` : ''}`;
+    const unsubscribe = `<${headerSafe(recipient.listUnsubscribe)}>${this.mailto ? `, ${this.mailto}` : ''}`;
     const head =
       `${this.fixedHeaders}\r\n` +
       `To: ${headerSafe(recipient.to)}\r\n` +
@@ -128,7 +135,7 @@ class Base64Template {
   }
 
   /** Appends the encoded body (CRLF-terminated lines) to `out`. */
-  fill(values: Record<string, string>, out: Buffer[]): void {
+  fill(values: Readonly<Record<string, string>>, out: Buffer[]): void {
     let pending: Buffer[] = [];
     let pendingLength = 0;
     for (let i = 0; i < this.literals.length; i++) {

@@ -1,4 +1,7 @@
-/** What Bulletin needs from a mail transport. Declared here, by the code that uses it. */
+/**
+ * What Bulletin needs from a mail transport: the digest sender and the subscription emails send
+ * through this interface; nodemailer-mailer.ts implements it (SMTP, or the outbox folder).
+ */
 
 export interface MailMessage {
   to: string;

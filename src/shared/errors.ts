@@ -1,20 +1,19 @@
-/**
- * One catalogue of the errors that services raise on purpose. The HTTP error handler maps each
- * code to a status and a page; nothing below src/http knows about HTTP.
- */
-export const errorCodes = {
-  VALIDATION: 400,
-  UNAUTHORIZED: 401,
-  NOT_FOUND: 404,
-  TOKEN_INVALID: 404,
-  TOKEN_EXPIRED: 410,
-  CONFLICT: 409,
-  RATE_LIMITED: 429,
-  UNAVAILABLE: 503,
-  DATABASE_UNAVAILABLE: 503,
-} as const;
+import type { z } from 'zod';
 
-export type ErrorCode = keyof typeof errorCodes;
+/**
+ * One catalogue of the errors that services raise on purpose. What each code means to a client
+ * (its status and page) is decided in src/http/error-handler.ts: nothing here knows about HTTP.
+ */
+export type ErrorCode =
+  | 'VALIDATION'
+  | 'UNAUTHORIZED'
+  | 'NOT_FOUND'
+  | 'TOKEN_INVALID'
+  | 'TOKEN_EXPIRED'
+  | 'CONFLICT'
+  | 'RATE_LIMITED'
+  | 'UNAVAILABLE'
+  | 'DATABASE_UNAVAILABLE';
 
 export class AppError extends Error {
   constructor(
@@ -27,8 +26,22 @@ export class AppError extends Error {
   }
 }
 
+/** Invalid input, every field named with its reason: answered `400 {error, fields}` (JSON). */
 export function validationError(fields: Record<string, string>): AppError {
   return new AppError('VALIDATION', 'Some fields are not valid', { fields });
+}
+
+/**
+ * zod's issues in the one shape of `fields`: `{field: message}`, the first message per field. A
+ * nested field is named by its path (`categories.1`); input that is not an object at all, `body`.
+ */
+export function fieldErrors(error: z.ZodError): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.length ? issue.path.join('.') : 'body';
+    fields[key] ??= issue.message;
+  }
+  return fields;
 }
 
 /** What a client should wait before retrying when the database did not answer in time. */

@@ -2,7 +2,8 @@ import { AppError } from '../shared/errors';
 import type { Clock } from '../shared/clock';
 import type { ConfirmationRequests } from './confirmation-requests';
 import type { MailRequestWake } from './mail-request-relay';
-import type { Frequency, Subscriber, SubscriberRepository } from './subscriber-repository';
+import type { Subscriber, SubscriberRepository } from './subscriber-repository';
+import type { Frequency } from '../shared/frequency';
 import { hashToken, looksLikeToken } from './tokens';
 
 /** Managing a subscription without a login: through the signed link, or a manage link by email. */

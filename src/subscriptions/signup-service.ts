@@ -1,7 +1,8 @@
 import type { Clock } from '../shared/clock';
 import type { ConfirmationRequests } from './confirmation-requests';
 import type { MailRequestWake } from './mail-request-relay';
-import type { ConsentContext, Frequency, SubscriberRepository } from './subscriber-repository';
+import type { ConsentContext, SubscriberRepository } from './subscriber-repository';
+import type { Frequency } from '../shared/frequency';
 
 export interface SignupInput {
   email: string;

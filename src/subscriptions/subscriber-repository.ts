@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import type { PrismaClient, Subscriber, Token } from '../generated/prisma/client';
+import type { Frequency } from '../shared/frequency';
 
 export type { Subscriber } from '../generated/prisma/client';
-export type Frequency = 'daily' | 'weekly';
 export type TokenPurpose = 'confirm' | 'manage';
 export type ConsentEvent = 'signup' | 'confirmation' | 'unsubscribe';
 

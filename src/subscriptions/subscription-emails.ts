@@ -115,9 +115,3 @@ export class SubscriptionEmails {
     });
   }
 }
-
-/** "Bulletin <news@x>" -> "Bulletin": the display name of the sender is the newsletter's name. */
-export function listNameFrom(mailFrom: string): string {
-  const name = /^\s*"?([^"<]+?)"?\s*</.exec(mailFrom)?.[1]?.trim();
-  return name || 'our newsletter';
-}

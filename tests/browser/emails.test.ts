@@ -196,7 +196,7 @@ describe('emails in a real browser, narrow and wide, light and dark', () => {
       logoUrl: 'https://courier.example/logo.svg',
       postalAddress: newsroomEnv.MAIL_POSTAL_ADDRESS,
     });
-    const rendered = new DigestRenderer({ templates, publicUrl: 'https://courier.example', siteName: 'The Daily Courier', timeZone: 'UTC' }).render({
+    const rendered = new DigestRenderer({ templates, publicUrl: 'https://courier.example', listName: 'The Daily Courier', timeZone: 'UTC' }).render({
       frequency: 'weekly',
       editionAt: new Date('2026-11-30T07:00:00Z'),
       publicId: 'x'.repeat(22),

@@ -103,6 +103,24 @@ describe('bad input answers 4xx, never 500', () => {
     }
   });
 
+  test('when a JSON body is not an object, then every API answers 400 in the one shape {error, fields: {body}}', async () => {
+    const json = { ...auth, 'Content-Type': 'application/json' };
+    const answers = [
+      await request(app.url).post('/subscribe').set(json).send('[]'),
+      await request(app.url).post('/manage').set(json).send('[]'),
+      await request(app.url).post('/api/admin/articles').set(json).send('[]'),
+      await request(app.url).post('/api/admin/digests').set(json).send('[]'),
+      await request(app.url).post('/api/admin/digests').set(json).send('{"frequency": '),
+    ];
+    for (const res of answers) {
+      expect({ status: res.status, keys: Object.keys(res.body).sort(), fields: Object.keys(res.body.fields ?? {}) }).toEqual({
+        status: 400,
+        keys: ['error', 'fields'],
+        fields: ['body'],
+      });
+    }
+  });
+
   test('when a form or JSON field carries a NUL byte, then signup, confirm and manage answer 4xx', async () => {
     const email = `a${NUL}b@example.org`;
     expect((await request(app.url).post('/subscribe').set('Accept', 'application/json').send({ email })).status).toBe(400);

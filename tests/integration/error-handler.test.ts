@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Router } from 'express';
 import request from 'supertest';
 import { createApp } from '../../src/http/app';
-import { Templates } from '../../src/mail/templates';
+import { Pages } from '../../src/http/pages';
 import { createLogger } from '../../src/shared/logger';
 import { AppError } from '../../src/shared/errors';
 
@@ -19,7 +19,7 @@ function appWith(router: Router, isDatabaseReachable = async () => true, level =
   });
   const app = createApp({
     logger: createLogger(level, sink),
-    templates: new Templates(templatesDir),
+    pages: new Pages(templatesDir),
     templatesDir,
     trustProxy: 'loopback',
     isDatabaseReachable,

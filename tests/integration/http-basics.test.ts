@@ -42,7 +42,7 @@ describe('HTTP basics', () => {
       .set('Accept', 'application/json')
       .send('{"email": ');
     expect(res.status).toBe(400);
-    expect(res.body).toEqual({ error: 'Malformed JSON body' });
+    expect(res.body).toEqual({ error: 'Malformed JSON body', fields: { body: 'is not valid JSON' } });
   });
 
   test('when a body is larger than the limit, then the answer is 413', async () => {

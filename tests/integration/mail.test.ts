@@ -5,7 +5,7 @@ import request from 'supertest';
 import { createApp } from '../../src/http/app';
 import { isPermanentFailure, type Mailer } from '../../src/mail/mailer';
 import { createOutboxMailer, createSmtpMailer } from '../../src/mail/nodemailer-mailer';
-import { Templates } from '../../src/mail/templates';
+import { Pages } from '../../src/http/pages';
 import { createLogger } from '../../src/shared/logger';
 import { SmtpCapture } from '../helpers/smtp-capture';
 
@@ -82,7 +82,7 @@ describe('the outbox', () => {
 
   const app = createApp({
     logger: createLogger('silent'),
-    templates: new Templates(templatesDir),
+    pages: new Pages(templatesDir),
     templatesDir,
     trustProxy: 'loopback',
     isDatabaseReachable: async () => true,

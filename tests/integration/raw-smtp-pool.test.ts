@@ -187,7 +187,7 @@ describe('the DATA payload', () => {
       { from: 'News\r\n.Bcc: x <news@bulletin.test>', listId: 'news.bulletin.test', unsubscribeMailto: 'leave@bulletin.test' },
       { subject: 'Dots\r\n.and\nbreaks', html: '<p>\n.dot</p>\r\n.\r\n%%unsubscribeUrl%%', text: '.\n.\r\n%%preferencesUrl%%\r' },
     );
-    const { raw } = prepared.fill({ to: 'a@example.com\r\n.', unsubscribeUrl: 'https://x.test/u\r\n.', preferencesUrl: '\n.' });
+    const { raw } = prepared.fill({ to: 'a@example.com\r\n.', values: { unsubscribeUrl: 'https://x.test/u\r\n.', preferencesUrl: '\n.' }, listUnsubscribe: 'https://x.test/u\r\n.' });
     expect(isSmtpClean(raw)).toBe(true);
   });
 });

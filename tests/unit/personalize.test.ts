@@ -3,13 +3,14 @@ import { simpleParser } from 'mailparser';
 import { compileStored, escapeHtml, Placeholders } from '../../src/mail/personalize';
 import { PreparedDigestMime } from '../../src/mail/digest-mime';
 import { Templates } from '../../src/mail/templates';
-import { DigestRenderer } from '../../src/digests/digest-renderer';
+import { DigestRenderer, digestRecipient, PERSONAL_LINKS } from '../../src/digests/digest-renderer';
+import { SignedLinks } from '../../src/shared/signed-links';
 
 const templates = new Templates(path.resolve(__dirname, '../../templates'));
 const links = { unsubscribeUrl: 'https://news.test/unsubscribe?s=7.SIGNED', preferencesUrl: 'https://news.test/preferences?s=7.SIGNED' };
 
 function renderDigest() {
-  const renderer = new DigestRenderer({ templates, publicUrl: 'https://news.test', siteName: 'The Courier', timeZone: 'UTC' });
+  const renderer = new DigestRenderer({ templates, publicUrl: 'https://news.test', listName: 'The Courier', timeZone: 'UTC' });
   return renderer.render({
     frequency: 'daily',
     editionAt: new Date('2026-11-28T07:00:00Z'),
@@ -57,7 +58,7 @@ describe('placeholders', () => {
       return sealed.body.replaceAll(`:${sealed.placeholders.nonce}%%`, '%%');
     };
     const prepared = new PreparedDigestMime({ from: 'The Courier <news@news.test>', listId: 'news.test' }, { subject, html: legacy(html), text: legacy(text) });
-    const mail = await simpleParser(prepared.fill({ to: 'reader@example.test', ...links }).raw);
+    const mail = await simpleParser(prepared.fill({ to: 'reader@example.test', values: links, listUnsubscribe: links.unsubscribeUrl }).raw);
 
     expect(mail.html).toContain('href="https://evil.test/c?u=%%preferencesUrl%%"');
     expect(mail.html).toContain('Win %%unsubscribeUrl%% now');
@@ -67,5 +68,35 @@ describe('placeholders', () => {
     expect(mail.text).toContain('Read more: https://evil.test/c?u=%%preferencesUrl%%');
     expect(mail.text).toContain('See %%preferencesUrl%%');
     expect((mail.text as string).match(/SIGNED/g)).toHaveLength(2);
+  });
+
+  test('when a digest declares a value of its own, then the MIME builder fills it by name and List-Unsubscribe takes the URL it is given', async () => {
+    const placeholders = Placeholders.create();
+    const body = `Hello ${placeholders.token('readerName')}, leave at ${placeholders.token('leaveUrl')}`;
+    const prepared = new PreparedDigestMime(
+      { from: 'The Courier <news@news.test>', listId: 'news.test' },
+      { subject: 'Hi', html: placeholders.seal(`<p>${body}</p>`), text: placeholders.seal(body) },
+    );
+    const { raw } = prepared.fill({
+      to: 'reader@example.test',
+      values: { readerName: 'Ada & Bo', leaveUrl: 'https://news.test/bye' },
+      listUnsubscribe: 'https://news.test/one-click?s=7',
+    });
+    const mail = await simpleParser(raw);
+    expect(mail.text).toContain('Hello Ada & Bo, leave at https://news.test/bye');
+    expect(mail.html).toContain('<p>Hello Ada &amp; Bo, leave at https://news.test/bye</p>');
+    expect(mail.headerLines.find((h) => h.key === 'list-unsubscribe')?.line).toBe('List-Unsubscribe: <https://news.test/one-click?s=7>');
+  });
+
+  test('when a subscriber\'s copy is made, then every declared personal link is theirs, signed for its purpose', () => {
+    const signed = new SignedLinks('k'.repeat(32), 'https://news.test');
+    const recipient = digestRecipient('reader@example.test', 7, signed);
+    expect(Object.keys(recipient.values).sort()).toEqual(Object.keys(PERSONAL_LINKS).sort());
+    for (const [name, purpose] of Object.entries(PERSONAL_LINKS)) {
+      const url = new URL(recipient.values[name] ?? '');
+      expect(url.pathname).toBe(`/${purpose}`);
+      expect(signed.verify(purpose, url.searchParams.get('s'))).toBe(7);
+    }
+    expect(recipient.listUnsubscribe).toBe(recipient.values.unsubscribeUrl);
   });
 });

@@ -2,8 +2,7 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { Article } from '../../articles/article-repository';
 import type { ArticleService } from '../../articles/article-service';
-import { fieldErrors } from '../../articles/article-input';
-import { AppError, validationError } from '../../shared/errors';
+import { AppError, fieldErrors, validationError } from '../../shared/errors';
 import { requireAdmin } from '../admin-auth';
 
 const MAX_PAGE = 200;

@@ -1,13 +1,14 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { requireAdmin } from '../admin-auth';
-import { AppError, validationError } from '../../shared/errors';
+import { AppError, fieldErrors, validationError } from '../../shared/errors';
 import type { Clock } from '../../shared/clock';
+import { frequencySchema } from '../../shared/frequency';
 import type { DeliveryLedger } from '../../digests/delivery-ledger';
 import type { DigestRepository } from '../../digests/digest-repository';
 import type { EditionComposer } from '../../digests/edition-composer';
 
-const frequencySchema = z.object({ frequency: z.enum(['daily', 'weekly']) });
+const frequencyQuery = z.object({ frequency: frequencySchema });
 const idSchema = z.coerce.number().int().positive().max(2_147_483_647);
 
 /** Admin API of the digests. Shows counts and subjects only: never an address or a token. */
@@ -30,7 +31,7 @@ export function adminDigestsRouter(deps: {
   });
 
   router.get('/api/admin/digests/preview', async (req, res) => {
-    const { frequency } = parse(frequencySchema, req.query);
+    const { frequency } = parse(frequencyQuery, req.query);
     const preview = await deps.composer.preview(frequency, deps.clock.now());
     if (!preview.articles) throw new AppError('NOT_FOUND', 'No articles since the previous edition: nothing would be sent');
     res.setHeader('X-Digest-Subject', encodeURIComponent(preview.subject));
@@ -38,7 +39,7 @@ export function adminDigestsRouter(deps: {
   });
 
   router.post('/api/admin/digests', async (req, res) => {
-    const { frequency } = parse(frequencySchema, req.body ?? {});
+    const { frequency } = parse(frequencyQuery, req.body ?? {});
     const result = await deps.composer.compose(frequency, deps.clock.now());
     if (result.outcome === 'exists') throw new AppError('CONFLICT', 'An edition for this time already exists');
     if (result.outcome === 'empty') {
@@ -74,8 +75,6 @@ export function adminDigestsRouter(deps: {
 
 function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
   const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    throw validationError(Object.fromEntries(parsed.error.issues.map((i) => [i.path.join('.') || 'body', i.message])));
-  }
+  if (!parsed.success) throw validationError(fieldErrors(parsed.error));
   return parsed.data;
 }

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { AppError } from '../../shared/errors';
 import { allowEmailImages } from '../email-images';
-import type { Templates } from '../../mail/templates';
+import type { Pages } from '../pages';
 import type { DigestRepository } from '../../digests/digest-repository';
 import type { EditionComposer } from '../../digests/edition-composer';
 
@@ -12,7 +12,7 @@ const PUBLIC_ID = /^[A-Za-z0-9_-]{16,32}$/;
  * personal links replaced by generic ones (the page is public and shared).
  */
 export function digestPagesRouter(deps: {
-  templates: Templates;
+  pages: Pages;
   repository: DigestRepository;
   composer: EditionComposer;
 }): Router {
@@ -22,14 +22,12 @@ export function digestPagesRouter(deps: {
     const digest = PUBLIC_ID.test(publicId) ? await deps.repository.byPublicId(publicId) : undefined;
     if (!digest) throw new AppError('NOT_FOUND', 'No such digest');
     allowEmailImages(res);
-    res.type('html').send(
-      deps.templates.page('digest', {
-        subject: digest.subject,
-        frequency: digest.frequency,
-        editionAt: digest.editionAt,
-        html: deps.composer.fillGenericLinks(digest.html),
-      }),
-    );
+    deps.pages.send(res, 'digest', {
+      subject: digest.subject,
+      frequency: digest.frequency,
+      editionAt: digest.editionAt,
+      html: deps.composer.fillGenericLinks(digest.html),
+    });
   });
   return router;
 }

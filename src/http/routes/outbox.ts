@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Router } from 'express';
 import { simpleParser } from 'mailparser';
-import type { Templates } from '../../mail/templates';
+import type { Pages } from '../pages';
 import { AppError } from '../../shared/errors';
 import { isLoopback } from '../../shared/network-address';
 import { allowEmailImages } from '../email-images';
@@ -14,7 +14,7 @@ const EML_NAME = /^[\w.-]+\.eml$/;
  * lets a newcomer read them in the browser. The emails hold live confirm and manage links, so a
  * request from elsewhere (another machine, or through a proxy on this one) finds nothing here.
  */
-export function outboxRouter(dir: string, templates: Templates): Router {
+export function outboxRouter(dir: string, pages: Pages): Router {
   const router = Router();
   router.use('/outbox', (req, _res, next) => {
     const proxied = req.headers['x-forwarded-for'] !== undefined || req.headers.forwarded !== undefined;
@@ -29,7 +29,7 @@ export function outboxRouter(dir: string, templates: Templates): Router {
         return { name, subject: mail.subject ?? '(no subject)', to: mail.to ? textOf(mail.to) : '', date: mail.date };
       }),
     );
-    res.type('html').send(templates.page('outbox', { emails }));
+    pages.send(res, 'outbox', { emails });
   });
 
   router.get('/outbox/:name', async (req, res) => {
@@ -47,16 +47,14 @@ export function outboxRouter(dir: string, templates: Templates): Router {
     const headers = mail.headerLines
       .filter((h) => /^(from|to|subject|date|list-|message-id)/i.test(h.key))
       .map((h) => h.line);
-    res.type('html').send(
-      templates.page('outbox-email', {
-        name,
-        subject: mail.subject ?? '(no subject)',
-        headers,
-        // Links inside the email open in the whole window, as they would from a mail client.
-        html: typeof mail.html === 'string' ? `<base target="_top">${mail.html}` : '',
-        text: mail.text ?? '',
-      }),
-    );
+    pages.send(res, 'outbox-email', {
+      name,
+      subject: mail.subject ?? '(no subject)',
+      headers,
+      // Links inside the email open in the whole window, as they would from a mail client.
+      html: typeof mail.html === 'string' ? `<base target="_top">${mail.html}` : '',
+      text: mail.text ?? '',
+    });
   });
 
   return router;

@@ -1,20 +1,19 @@
 import { Router, type Request, type Response } from 'express';
-import type { Templates } from '../../mail/templates';
-import { AppError } from '../../shared/errors';
+import type { Pages } from '../pages';
+import { AppError, fieldErrors, validationError } from '../../shared/errors';
 import type { LinkPurpose, SignedLinks } from '../../shared/signed-links';
 import type { PreferencesService } from '../../subscriptions/preferences-service';
 import type { UnsubscribeService } from '../../subscriptions/unsubscribe-service';
 import { limitPerIp, type PublicRateLimits } from '../rate-limit';
 import { consentOf } from './subscriptions';
-import { emailOnlySchema, fieldErrors, frequencySchema } from './subscription-schemas';
+import { emailOnlySchema, preferencesSchema } from './subscription-schemas';
 
 export interface SubscriberLinkRoutesDeps {
   unsubscribe: UnsubscribeService;
   preferences: PreferencesService;
-  templates: Templates;
+  pages: Pages;
   links: SignedLinks;
   limits: PublicRateLimits;
-  listName: string;
 }
 
 /**
@@ -23,9 +22,7 @@ export interface SubscriberLinkRoutesDeps {
  */
 export function subscriberLinksRouter(deps: SubscriberLinkRoutesDeps): Router {
   const router = Router();
-  const { templates, links } = deps;
-  const page = (res: Response, name: string, data: object, status = 200) =>
-    res.status(status).type('html').send(templates.page(name, { listName: deps.listName, ...data }));
+  const { pages, links } = deps;
 
   /** The subscriber a signed link stands for; a tampered or foreign link is a 404. */
   const signed = (req: Request, purpose: LinkPurpose): number => {
@@ -35,7 +32,7 @@ export function subscriberLinksRouter(deps: SubscriberLinkRoutesDeps): Router {
   };
   const unsubscribePage = async (res: Response, id: number, notice?: string) => {
     const subscriber = await deps.unsubscribe.subscriber(id);
-    page(res, 'unsubscribe', {
+    pages.send(res, 'unsubscribe', {
       status: subscriber.status,
       notice,
       token: links.token('unsubscribe', id),
@@ -61,7 +58,7 @@ export function subscriberLinksRouter(deps: SubscriberLinkRoutesDeps): Router {
   router.post('/resubscribe', async (req, res) => {
     const id = signed(req, 'unsubscribe');
     const outcome = await deps.unsubscribe.resubscribe(id, consentOf(req, 'resubscribe-link'));
-    if (outcome === 'pending') return void page(res, 'check-inbox', { kind: 'signup' });
+    if (outcome === 'pending') return void pages.send(res, 'check-inbox', { kind: 'signup' });
     await unsubscribePage(res, id, 'resubscribed');
   });
 
@@ -73,7 +70,7 @@ export function subscriberLinksRouter(deps: SubscriberLinkRoutesDeps): Router {
 
   router.post('/preferences', async (req, res) => {
     const id = signed(req, 'preferences');
-    const parsed = frequencySchema.safeParse(req.body ?? {});
+    const parsed = preferencesSchema.safeParse(req.body ?? {});
     if (!parsed.success) return void (await preferencesPage(res, id, { errors: fieldErrors(parsed.error) }, 400));
     await deps.preferences.setFrequency(id, parsed.data.frequency);
     await preferencesPage(res, id, { saved: true });
@@ -81,7 +78,7 @@ export function subscriberLinksRouter(deps: SubscriberLinkRoutesDeps): Router {
 
   async function preferencesPage(res: Response, id: number, extra: object, status = 200): Promise<void> {
     const subscriber = await deps.preferences.subscriber(id);
-    page(
+    pages.send(
       res,
       'preferences',
       {
@@ -98,7 +95,7 @@ export function subscriberLinksRouter(deps: SubscriberLinkRoutesDeps): Router {
   }
 
   router.get('/manage', (_req, res) => {
-    page(res, 'manage', { values: {}, errors: {} });
+    pages.send(res, 'manage', { values: {}, errors: {} });
   });
 
   router.post('/manage', limitPerIp(deps.limits.perIp), async (req, res) => {
@@ -106,13 +103,13 @@ export function subscriberLinksRouter(deps: SubscriberLinkRoutesDeps): Router {
     const parsed = emailOnlySchema.safeParse(req.body ?? {});
     if (!parsed.success) {
       const errors = fieldErrors(parsed.error);
-      if (json) throw new AppError('VALIDATION', 'Some fields are not valid', { fields: errors });
-      return void page(res, 'manage', { values: req.body ?? {}, errors }, 400);
+      if (json) throw validationError(errors);
+      return void pages.send(res, 'manage', { values: req.body ?? {}, errors }, 400);
     }
     deps.limits.perAddress.check(`address:${parsed.data.email}`);
     await deps.preferences.requestManageLink(parsed.data.email);
     if (json) return void res.status(202).json({ status: 'received', message: 'If this address is on our list, a link is on its way.' });
-    page(res, 'check-inbox', { kind: 'manage' });
+    pages.send(res, 'check-inbox', { kind: 'manage' });
   });
 
   /**
@@ -124,7 +121,7 @@ export function subscriberLinksRouter(deps: SubscriberLinkRoutesDeps): Router {
     res.setHeader('Cache-Control', 'no-store');
     const token = req.query.token;
     if (!(await deps.preferences.canOpenManageLink(token))) return void manageExpired(res);
-    page(res, 'manage-open', { token });
+    pages.send(res, 'manage-open', { token });
   });
 
   router.post('/manage/open', async (req, res) => {
@@ -134,7 +131,7 @@ export function subscriberLinksRouter(deps: SubscriberLinkRoutesDeps): Router {
     res.redirect(303, `/preferences?s=${links.token('preferences', id)}`);
   });
 
-  const manageExpired = (res: Response) => page(res, 'manage', { values: {}, errors: {}, expired: true }, 410);
+  const manageExpired = (res: Response) => pages.send(res, 'manage', { values: {}, errors: {}, expired: true }, 410);
 
   return router;
 }

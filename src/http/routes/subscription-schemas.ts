@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_FREQUENCY, frequencySchema } from '../../shared/frequency';
 
 /** Request schemas of the subscription area. Unknown fields are dropped (zod's default). */
 
@@ -24,10 +25,7 @@ const nameField = z
 
 const emptyAsUndefined = (v: unknown) => (v === '' || v === null ? undefined : v);
 
-export const frequencyField = z.preprocess(
-  emptyAsUndefined,
-  z.enum(['daily', 'weekly'], { error: 'Choose daily or weekly' }).default('daily'),
-);
+export const frequencyField = z.preprocess(emptyAsUndefined, frequencySchema.default(DEFAULT_FREQUENCY));
 
 export const signupSchema = z.object({
   email: emailField,
@@ -39,9 +37,8 @@ export const signupSchema = z.object({
 
 export const emailOnlySchema = z.object({ email: emailField });
 
-export const frequencySchema = z.object({
-  frequency: z.enum(['daily', 'weekly'], { error: 'Choose daily or weekly' }),
-});
+/** The preferences form: the frequency is required there (the page always sends one). */
+export const preferencesSchema = z.object({ frequency: frequencySchema });
 
 /** The honeypot: a field people never see. Anything in it means a bot filled the form. */
 export const HONEYPOT_FIELD = 'website';
@@ -54,14 +51,4 @@ export const HONEYPOT_FIELD = 'website';
 export function honeypotFilled(body: Record<string, unknown>): boolean {
   const empty = (v: unknown): boolean => v === undefined || v === null || v === '' || (Array.isArray(v) && v.every(empty));
   return !empty(body[HONEYPOT_FIELD]);
-}
-
-/** zod issues -> one message per top-level field, the first that applies. */
-export function fieldErrors(error: z.ZodError): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const issue of error.issues) {
-    const key = String(issue.path[0] ?? 'form');
-    fields[key] ??= issue.message;
-  }
-  return fields;
 }

@@ -1,23 +1,23 @@
 import { Router, type Request, type Response } from 'express';
-import type { Templates } from '../../mail/templates';
+import type { Pages } from '../pages';
 import type { SignedLinks } from '../../shared/signed-links';
-import { validationError } from '../../shared/errors';
+import { fieldErrors, validationError } from '../../shared/errors';
+import { DEFAULT_FREQUENCY } from '../../shared/frequency';
 import type { SignupService } from '../../subscriptions/signup-service';
 import type { ConfirmationService } from '../../subscriptions/confirmation-service';
 import type { ConsentContext } from '../../subscriptions/subscriber-repository';
 import { foreignOrigin, signupCors } from '../cors';
 import { limitPerIp, type PublicRateLimits } from '../rate-limit';
-import { emailOnlySchema, fieldErrors, honeypotFilled, signupSchema } from './subscription-schemas';
+import { emailOnlySchema, honeypotFilled, signupSchema } from './subscription-schemas';
 
 export interface SubscriptionRoutesDeps {
   signup: SignupService;
   confirmation: ConfirmationService;
-  templates: Templates;
+  pages: Pages;
   links: SignedLinks;
   limits: PublicRateLimits;
   publicUrl: string;
   corsOrigins: readonly string[];
-  listName: string;
   confirmationTtlHours: number;
 }
 
@@ -26,22 +26,20 @@ const RECEIVED_MESSAGE = 'Thanks! Check your inbox: we have sent you a link to c
 /** The signup form, POST /subscribe (form or JSON) and the confirmation link of double opt-in. */
 export function subscriptionsRouter(deps: SubscriptionRoutesDeps): Router {
   const router = Router();
-  const { templates, limits } = deps;
-  const page = (res: Response, name: string, data: object, status = 200) =>
-    res.status(status).type('html').send(templates.page(name, { listName: deps.listName, ...data }));
+  const { pages, limits } = deps;
 
   router.get('/', (_req, res) => {
-    page(res, 'signup', { values: { frequency: 'daily' }, errors: {}, ttlHours: deps.confirmationTtlHours });
+    pages.send(res, 'signup', { values: { frequency: DEFAULT_FREQUENCY }, errors: {}, ttlHours: deps.confirmationTtlHours });
   });
 
-  router.use('/subscribe', signupCors({ allowedOrigins: deps.corsOrigins, publicUrl: deps.publicUrl, templates }));
+  router.use('/subscribe', signupCors({ allowedOrigins: deps.corsOrigins, publicUrl: deps.publicUrl, pages }));
   router.post('/subscribe', limitPerIp(limits.perIp), async (req, res) => {
     const json = Boolean(req.is('application/json'));
     const body = (req.body ?? {}) as Record<string, unknown>;
     const received = () =>
       json
         ? res.status(202).json({ status: 'received', message: RECEIVED_MESSAGE })
-        : page(res, 'check-inbox', { kind: 'signup' });
+        : pages.send(res, 'check-inbox', { kind: 'signup' });
 
     // Bots get the same answer as people, and nothing is stored or sent.
     if (honeypotFilled(body)) return void received();
@@ -50,7 +48,7 @@ export function subscriptionsRouter(deps: SubscriptionRoutesDeps): Router {
     if (!parsed.success) {
       const fields = fieldErrors(parsed.error);
       if (json) throw validationError(fields);
-      return void page(res, 'signup', { values: body, errors: fields, ttlHours: deps.confirmationTtlHours }, 400);
+      return void pages.send(res, 'signup', { values: body, errors: fields, ttlHours: deps.confirmationTtlHours }, 400);
     }
     limits.perAddress.check(`address:${parsed.data.email}`);
     const { email, name, frequency } = parsed.data;
@@ -62,7 +60,7 @@ export function subscriptionsRouter(deps: SubscriptionRoutesDeps): Router {
     res.setHeader('Cache-Control', 'no-store');
     const token = req.query.token;
     const { state } = await deps.confirmation.inspect(token);
-    if (state === 'ready') return void page(res, 'confirm', { token });
+    if (state === 'ready') return void pages.send(res, 'confirm', { token });
     showResult(res, state);
   });
 
@@ -75,23 +73,23 @@ export function subscriptionsRouter(deps: SubscriptionRoutesDeps): Router {
   router.post('/confirm/resend', limitPerIp(limits.perIp), async (req, res) => {
     const parsed = emailOnlySchema.safeParse(req.body ?? {});
     if (!parsed.success) {
-      return void page(res, 'confirm-invalid', { state: 'unknown', values: req.body ?? {}, errors: fieldErrors(parsed.error) }, 400);
+      return void pages.send(res, 'confirm-invalid', { state: 'unknown', values: req.body ?? {}, errors: fieldErrors(parsed.error) }, 400);
     }
     limits.perAddress.check(`address:${parsed.data.email}`);
     await deps.confirmation.resend(parsed.data.email);
-    page(res, 'check-inbox', { kind: 'resend' });
+    pages.send(res, 'check-inbox', { kind: 'resend' });
   });
 
   function showResult(res: Response, state: string, subscriberId?: number): void {
     if (state === 'confirmed' && subscriberId) {
-      return void page(res, 'confirmed', {
+      return void pages.send(res, 'confirmed', {
         unsubscribeToken: deps.links.token('unsubscribe', subscriberId),
         preferencesUrl: deps.links.url('preferences', subscriberId),
       });
     }
     // No links here: whoever holds a spent link is not shown the subscriber's permanent ones.
-    if (state === 'already-confirmed') return void page(res, 'confirmed', { already: true });
-    page(res, 'confirm-invalid', { state, values: {}, errors: {} }, state === 'expired' ? 410 : 404);
+    if (state === 'already-confirmed') return void pages.send(res, 'confirmed', { already: true });
+    pages.send(res, 'confirm-invalid', { state, values: {}, errors: {} }, state === 'expired' ? 410 : 404);
   }
 
   return router;
