@@ -21,8 +21,8 @@ import type { MailRequest, Token } from '../generated/prisma/client';
  * first one's email is on its way). Every class locks or writes one subscriber row and writes one
  * or two more rows, so the time the statement takes does not tell the classes apart.
  *
- * A pg named statement: each connection parses and plans it once (Prisma's query compiler cost
- * more CPU than the rest of a signup's database work, docs/benchmarks.md).
+ * A pg named statement: each connection parses and plans it once (through Prisma's query layer
+ * it took 15% of the web process's CPU under signup load, docs/benchmarks.md).
  *
  * $1 email, $2 name, $3 frequency, $4 now, $5 resend before, $6 ip, $7 user agent, $8 source.
  */
