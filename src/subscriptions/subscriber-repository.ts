@@ -15,9 +15,11 @@ export interface ConsentContext {
 }
 
 /**
- * The subscription area's only access to the database. A change that asks for an email writes it
- * as a mail request in the same statement or transaction, so the email exists exactly when the
- * change does; the caller then wakes the relay.
+ * The subscription area's only access to the database: Prisma for rows of one table and
+ * transactions made of them, the named statements of subscriber-queries.ts where one statement
+ * writes several tables or must return what it changed (README.md, "Reaching the database"). A
+ * change that asks for an email writes it as a mail request in the same statement or transaction,
+ * so the email exists exactly when the change does; the caller then wakes the relay.
  */
 export class SubscriberRepository {
   constructor(private readonly deps: { prisma: PrismaClient; pool: pg.Pool }) {}
