@@ -34,6 +34,11 @@ export class DuplicateSourceIdError extends Error {
   }
 }
 
+/**
+ * The articles area's access to the database: Prisma only, one table, a row or a page per call.
+ * An edition reads the articles of its window with the digest area's own statement
+ * (ARTICLES_IN_WINDOW in src/digests/digest-queries.ts), beside the writes of that edition.
+ */
 export class ArticleRepository {
   constructor(private readonly deps: { db: Database }) {}
 

@@ -5,9 +5,13 @@ import { PrismaClient } from '../generated/prisma/client';
 export type { PrismaClient } from '../generated/prisma/client';
 
 export interface Database {
-  /** Prisma for ordinary reads and writes. */
+  /** Prisma for reads and writes of a few rows of one table, and transactions made of them. */
   prisma: PrismaClient;
-  /** The same pool, for the few set-based statements Prisma cannot express (ledger claims). */
+  /**
+   * The same pool, for each area's named SQL: what Prisma cannot say in one statement (several
+   * tables written at once, SKIP LOCKED claims, fan-outs) and the measured hot paths. The rule is
+   * in README.md ("Reaching the database"); transactions through src/db/transaction.ts.
+   */
   pool: pg.Pool;
   /** Whether the database answers SELECT 1, within the connect and query timeouts. */
   isReachable(): Promise<boolean>;

@@ -5,6 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { inTransaction } from './transaction';
 
 export interface ApplyMigrationsOptions {
   databaseUrl: string;
@@ -26,6 +27,21 @@ const CREATE_HISTORY_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
     "started_at"            TIMESTAMPTZ NOT NULL DEFAULT now(),
     "applied_steps_count"   INTEGER NOT NULL DEFAULT 0
 )`;
+
+// Rows marked rolled back (`prisma migrate resolve --rolled-back`) no longer count, as in Prisma.
+const READ_HISTORY = `SELECT migration_name, checksum, finished_at, started_at FROM "_prisma_migrations"
+        WHERE rolled_back_at IS NULL ORDER BY started_at`;
+
+// A migration about to run, committed on its own first (applyMigrations says why).
+const RECORD_STARTED = `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count)
+         VALUES ($1, $2, $3, now(), 0)`;
+
+// In the migration's own transaction, so the row says finished exactly when the schema changed.
+const RECORD_FINISHED = `UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = applied_steps_count + 1
+            WHERE id = $1`;
+
+// After the rollback, outside any transaction: the reason stays for `prisma migrate status`.
+const RECORD_FAILURE = `UPDATE "_prisma_migrations" SET logs = $2 WHERE id = $1`;
 
 interface HistoryRow {
   migration_name: string;
@@ -75,11 +91,7 @@ export async function applyMigrations(opts: ApplyMigrationsOptions): Promise<{ a
     // history up to date. Everything below runs on this one connection, inside the lock.
     await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
     await client.query(CREATE_HISTORY_TABLE);
-    // Rows marked rolled back (`prisma migrate resolve --rolled-back`) no longer count, as in Prisma.
-    const { rows } = await client.query<HistoryRow>(
-      `SELECT migration_name, checksum, finished_at, started_at FROM "_prisma_migrations"
-        WHERE rolled_back_at IS NULL ORDER BY started_at`,
-    );
+    const { rows } = await client.query<HistoryRow>(READ_HISTORY);
     const failed = rows.find((r) => r.finished_at === null);
     if (failed) {
       throw new MigrationError(
@@ -101,25 +113,16 @@ export async function applyMigrations(opts: ApplyMigrationsOptions): Promise<{ a
       // The history row is committed BEFORE the script runs: if the process dies or the script fails,
       // a row with finished_at NULL remains and blocks later runs until someone looks (Prisma's P3009).
       const id = randomUUID();
-      await client.query(
-        `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count)
-         VALUES ($1, $2, $3, now(), 0)`,
-        [id, m.checksum, m.name],
-      );
+      await client.query(RECORD_STARTED, [id, m.checksum, m.name]);
       log(`applying migration \`${m.name}\``);
       try {
         // One transaction per migration: a failure leaves no half-applied schema behind.
-        await client.query('BEGIN');
-        await client.query(m.sql); // simple protocol: multi-statement scripts are allowed
-        await client.query(
-          `UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = applied_steps_count + 1
-            WHERE id = $1`,
-          [id],
-        );
-        await client.query('COMMIT');
+        await inTransaction(client, async (tx) => {
+          await tx.query(m.sql); // simple protocol: multi-statement scripts are allowed
+          await tx.query(RECORD_FINISHED, [id]);
+        });
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        await client.query(`UPDATE "_prisma_migrations" SET logs = $2 WHERE id = $1`, [id, describe(err)]);
+        await client.query(RECORD_FAILURE, [id, describe(err)]);
         throw new MigrationError(
           `P3018: migration \`${m.name}\` failed to apply; no further migrations were applied.\n${describe(err)}`,
           'P3018',

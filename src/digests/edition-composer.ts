@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type pg from 'pg';
+import { withTransaction } from '../db/transaction';
 import type { Logger } from '../shared/logger';
 import { compileStored, escapeHtml } from '../mail/personalize';
 import type { DeliveryLedger } from './delivery-ledger';
@@ -18,6 +19,19 @@ export type ComposeOutcome =
   | { outcome: 'no-recipients'; articles: number }
   /** This slot (or a later one) already has an edition, made here or by another instance. */
   | { outcome: 'exists' };
+
+/** Thrown inside the composing transaction to roll it back: the slot gets no edition, for this reason. */
+class NoEdition extends Error {
+  constructor(readonly outcome: Exclude<ComposeOutcome, { outcome: 'composed' }>) {
+    super(outcome.outcome);
+  }
+}
+
+/** The outcome a NoEdition carried out of its rolled-back transaction; any other error goes on. */
+function rolledBack(err: unknown): NoEdition['outcome'] {
+  if (err instanceof NoEdition) return err.outcome;
+  throw err;
+}
 
 const PERIOD_MS: Record<Frequency, number> = { daily: 24 * 3600_000, weekly: 7 * 24 * 3600_000 };
 
@@ -53,10 +67,8 @@ export class EditionComposer {
     const publicId = crypto.randomBytes(16).toString('base64url');
     const rendered = renderer.render({ frequency, editionAt, publicId, articles });
 
-    const client = await this.deps.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const digestId = await repository.insertIfAbsent(client, {
+    const outcome = await withTransaction(this.deps.pool, async (tx) => {
+      const digestId = await repository.insertIfAbsent(tx, {
         frequency,
         editionAt,
         windowStart,
@@ -65,28 +77,23 @@ export class EditionComposer {
         ...rendered,
         articleIds: articles.map((a) => a.id),
       });
-      if (digestId === undefined) {
-        await client.query('ROLLBACK');
-        return { outcome: 'exists' };
-      }
-      const recipients = await ledger.recordRecipients(client, digestId, frequency);
-      if (recipients === 0) {
-        // A digest row would start the next window after these articles, used up on nobody.
-        await client.query('ROLLBACK');
+      if (digestId === undefined) throw new NoEdition({ outcome: 'exists' });
+      const recipients = await ledger.recordRecipients(tx, digestId, frequency);
+      // A digest row would start the next window after these articles, used up on nobody.
+      if (recipients === 0) throw new NoEdition({ outcome: 'no-recipients', articles: articles.length });
+      return { outcome: 'composed', digestId, publicId, recipients, articles: articles.length } as const;
+    }).catch(rolledBack);
+    if (outcome.outcome !== 'composed') {
+      if (outcome.outcome === 'no-recipients') {
         logger.info({ frequency, editionAt, articles: articles.length }, 'no confirmed subscribers: no edition, the window stays open');
-        return { outcome: 'no-recipients', articles: articles.length };
       }
-      await client.query('COMMIT');
-      await ledger.refreshStatistics();
-      logger.info({ digestId, frequency, editionAt, recipients, articles: articles.length }, 'edition composed');
-      this.deps.onComposed?.();
-      return { outcome: 'composed', digestId, publicId, recipients, articles: articles.length };
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
+      return outcome;
     }
+    await ledger.refreshStatistics();
+    const { digestId, recipients } = outcome;
+    logger.info({ digestId, frequency, editionAt, recipients, articles: articles.length }, 'edition composed');
+    this.deps.onComposed?.();
+    return outcome;
   }
 
   /** The HTML an edition made now would have, with generic links; nothing is stored. */

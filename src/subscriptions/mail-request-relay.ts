@@ -1,10 +1,13 @@
 import type pg from 'pg';
+import type { MailRequestKind } from '../generated/prisma/client';
+import { withTransaction } from '../db/transaction';
 import type { PgBoss } from '../jobs/job-queue';
 import type { Logger } from '../shared/logger';
 import { QUEUES, type SubscriberJob, type SubscriptionEmailKind } from './subscription-jobs';
+import { TAKE_MAIL_REQUESTS, takenMailRequestFromRow, type TakenMailRequest, type TakenMailRequestRow } from './subscriber-queries';
 
-/** The kinds of mail request, as the migration names them, and the job each becomes. */
-const KINDS: Record<string, SubscriptionEmailKind> = {
+/** The kinds of mail request, as the schema names them, and the job each becomes. */
+const KINDS: Record<MailRequestKind, SubscriptionEmailKind> = {
   confirmation: 'confirmation',
   welcome: 'welcome',
   manage_link: 'manageLink',
@@ -83,29 +86,16 @@ export class MailRequestRelay {
   }
 
   /** One transaction: take up to BATCH rows, queue their jobs, delete them. Returns how many. */
-  private async relayBatch(): Promise<number> {
-    const client = await this.deps.pool.connect();
-    let failure: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const { rows } = await client.query<{ kind: string; subscriber_id: number }>(
-        `DELETE FROM mail_requests WHERE id IN (
-           SELECT id FROM mail_requests ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
-         ) RETURNING kind::text, subscriber_id`,
-        [BATCH],
-      );
-      const db = { executeSql: (text: string, values?: unknown[]) => client.query(text, values) };
-      for (const [kind, jobs] of groupByKind(rows)) await this.deps.boss.insert(QUEUES[kind], jobs, { db });
-      await client.query('COMMIT');
+  private relayBatch(): Promise<number> {
+    return withTransaction(this.deps.pool, async (tx) => {
+      const { rows } = await tx.query<TakenMailRequestRow>(TAKE_MAIL_REQUESTS, [BATCH]);
+      // pg-boss writes its jobs through this transaction's connection, so they commit with the delete.
+      const db = { executeSql: (text: string, values?: unknown[]) => tx.query(text, values) };
+      for (const [kind, jobs] of groupByKind(rows.map(takenMailRequestFromRow))) {
+        await this.deps.boss.insert(QUEUES[kind], jobs, { db });
+      }
       return rows.length;
-    } catch (err) {
-      failure = err as Error;
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      // A connection that failed mid-transaction may be broken: the pool replaces it.
-      client.release(failure);
-    }
+    });
   }
 }
 
@@ -113,13 +103,13 @@ function sleep(ms: number): Promise<void> {
   return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 }
 
-function groupByKind(rows: { kind: string; subscriber_id: number }[]): Map<SubscriptionEmailKind, { data: SubscriberJob }[]> {
+function groupByKind(requests: TakenMailRequest[]): Map<SubscriptionEmailKind, { data: SubscriberJob }[]> {
   const byKind = new Map<SubscriptionEmailKind, { data: SubscriberJob }[]>();
-  for (const row of rows) {
-    const kind = KINDS[row.kind];
-    if (!kind) throw new Error(`unknown mail request kind ${row.kind}`);
+  for (const request of requests) {
+    const kind = KINDS[request.kind];
+    if (!kind) throw new Error(`unknown mail request kind ${request.kind}`);
     const jobs = byKind.get(kind) ?? [];
-    jobs.push({ data: { subscriberId: row.subscriber_id } });
+    jobs.push({ data: { subscriberId: request.subscriberId } });
     byKind.set(kind, jobs);
   }
   return byKind;

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { PrismaClient, Subscriber, Token } from '../generated/prisma/client';
 import type { Frequency } from '../shared/frequency';
+import { REQUEST_CONFIRMATION, REQUEST_MANAGE_LINK, SIGNUP, SPEND_TOKEN, type QueuedRow, type SpentTokenRow } from './subscriber-queries';
 
 export type { Subscriber } from '../generated/prisma/client';
 export type TokenPurpose = 'confirm' | 'manage';
@@ -14,9 +15,11 @@ export interface ConsentContext {
 }
 
 /**
- * The subscription area's only access to the database. A change that asks for an email writes it
- * as a mail request in the same statement or transaction, so the email exists exactly when the
- * change does; the caller then wakes the relay.
+ * The subscription area's only access to the database: Prisma for rows of one table and
+ * transactions made of them, the named statements of subscriber-queries.ts where one statement
+ * writes several tables or must return what it changed (README.md, "Reaching the database"). A
+ * change that asks for an email writes it as a mail request in the same statement or transaction,
+ * so the email exists exactly when the change does; the caller then wakes the relay.
  */
 export class SubscriberRepository {
   constructor(private readonly deps: { prisma: PrismaClient; pool: pg.Pool }) {}
@@ -44,12 +47,7 @@ export class SubscriberRepository {
    * so is the work: one statement that locks or writes one subscriber row and writes one or two
    * more rows, so the time a request takes does not tell the classes apart (docs/benchmarks.md).
    *
-   * `existing` locks the address's row: concurrent signups of one address (on any instance) queue
-   * there, and FOR UPDATE re-reads the row once the lock is theirs, so `due` is decided on the latest
-   * commit and one confirmation email goes out per resend interval. Two signups of a new address at
-   * once: the INSERT's ON CONFLICT makes the later one wait and then do nothing (the first one's
-   * email is on its way). A named statement on the pool: each connection parses and plans it once
-   * (Prisma's query compiler cost more CPU than the rest of a signup's database work).
+   * The statement and why it has its shape: SIGNUP in subscriber-queries.ts.
    * True when a confirmation email was requested.
    */
   async signup(
@@ -59,35 +57,8 @@ export class SubscriberRepository {
     resendBefore: Date,
   ): Promise<boolean> {
     const row = consentRow(consent);
-    const { rows } = await this.deps.pool.query<{ queued: boolean }>({
-      name: 'subscribers.signup',
-      text: `WITH existing AS (
-         SELECT id, status,
-                status IN ('pending', 'unsubscribed') AND (confirmation_sent_at IS NULL OR confirmation_sent_at <= $5) AS due
-         FROM subscribers WHERE email = $1
-         FOR UPDATE
-       ), created AS (
-         INSERT INTO subscribers (email, name, frequency, status, confirmation_sent_at, updated_at)
-         VALUES ($1, $2, $3::"Frequency", 'pending', $4, $4)
-         ON CONFLICT (email) DO NOTHING
-         RETURNING id
-       ), reopened AS (
-         UPDATE subscribers s
-         SET status = 'pending',
-             confirmation_sent_at = CASE WHEN e.due THEN $4 ELSE s.confirmation_sent_at END,
-             updated_at = $4
-         FROM existing e
-         WHERE s.id = e.id AND (e.due OR e.status = 'unsubscribed')
-         RETURNING s.id, e.due
-       ), consent AS (
-         INSERT INTO consents (subscriber_id, event, ip, user_agent, source)
-         SELECT id, 'signup', $6, $7, $8 FROM (SELECT id FROM created UNION ALL SELECT id FROM existing) signed_up
-       ), mail_request AS (
-         INSERT INTO mail_requests (kind, subscriber_id)
-         SELECT 'confirmation', id FROM (SELECT id FROM created UNION ALL SELECT id FROM reopened WHERE due) due
-         RETURNING id
-       )
-       SELECT EXISTS (SELECT 1 FROM mail_request) AS queued`,
+    const { rows } = await this.deps.pool.query<QueuedRow>({
+      ...SIGNUP,
       values: [data.email, data.name ?? null, data.frequency, now, resendBefore, row.ip, row.userAgent, row.source],
     });
     return rows[0]?.queued ?? false;
@@ -106,15 +77,8 @@ export class SubscriberRepository {
    * `resendAfterMs` ago; true when queued. One statement, so concurrent requests cannot both win.
    */
   async requestConfirmation(id: number, now: Date, resendAfterMs: number): Promise<boolean> {
-    const queued = await this.prisma.$executeRaw`
-      WITH claimed AS (
-        UPDATE subscribers SET confirmation_sent_at = ${now}
-        WHERE id = ${id} AND status = 'pending'
-          AND (confirmation_sent_at IS NULL OR confirmation_sent_at <= ${new Date(now.getTime() - resendAfterMs)})
-        RETURNING id
-      )
-      INSERT INTO mail_requests (kind, subscriber_id) SELECT 'confirmation', id FROM claimed`;
-    return queued === 1;
+    const { rowCount } = await this.deps.pool.query(REQUEST_CONFIRMATION, [id, now, new Date(now.getTime() - resendAfterMs)]);
+    return rowCount === 1;
   }
 
   /**
@@ -123,36 +87,10 @@ export class SubscriberRepository {
    * an unknown address nothing; each at most once per resend interval (`resendBefore`). The limits
    * live in the database, so they hold across instances and restarts.
    *
-   * `asked` writes the address's row in `manage_requests` for every address, known or not: it is
-   * the manage link's throttle (ON CONFLICT ... WHERE claims the slot for one request only, the
-   * others wait on the row and find it taken), and it gives an unknown address the same work as a
-   * known one, a write and its WAL flush at commit, so the time of the answer does not tell them
-   * apart. Only a hash of the address is stored: nobody needs to read back what strangers typed.
+   * The statement and why it has its shape: REQUEST_MANAGE_LINK in subscriber-queries.ts.
    */
   async requestManageLink(email: string, now: Date, resendBefore: Date): Promise<boolean> {
-    const { rows } = await this.deps.pool.query<{ queued: boolean }>({
-      name: 'subscribers.request-manage-link',
-      text: `WITH asked AS (
-         INSERT INTO manage_requests (address_hash, requested_at)
-         VALUES (encode(sha256(convert_to($1, 'UTF8')), 'hex'), $2)
-         ON CONFLICT (address_hash) DO UPDATE SET requested_at = EXCLUDED.requested_at
-         WHERE manage_requests.requested_at <= $3
-         RETURNING address_hash
-       ), confirmation AS (
-         UPDATE subscribers SET confirmation_sent_at = $2
-         WHERE email = $1 AND status = 'pending' AND (confirmation_sent_at IS NULL OR confirmation_sent_at <= $3)
-         RETURNING id
-       ), manage_link AS (
-         SELECT id FROM subscribers WHERE email = $1 AND status <> 'pending' AND EXISTS (SELECT 1 FROM asked)
-       ), mail_request AS (
-         INSERT INTO mail_requests (kind, subscriber_id)
-         SELECT 'confirmation'::"MailRequestKind", id FROM confirmation
-         UNION ALL SELECT 'manage_link'::"MailRequestKind", id FROM manage_link
-         RETURNING id
-       )
-       SELECT EXISTS (SELECT 1 FROM mail_request) AS queued`,
-      values: [email, now, resendBefore],
-    });
+    const { rows } = await this.deps.pool.query<QueuedRow>({ ...REQUEST_MANAGE_LINK, values: [email, now, resendBefore] });
     return rows[0]?.queued ?? false;
   }
 
@@ -169,10 +107,7 @@ export class SubscriberRepository {
    * or expired. One statement, so two clicks at once cannot both spend it.
    */
   async spendToken(hash: string, purpose: TokenPurpose, now: Date): Promise<number | undefined> {
-    const rows = await this.prisma.$queryRaw<Array<{ subscriber_id: number }>>`
-      UPDATE tokens SET used_at = ${now}
-      WHERE hash = ${hash} AND purpose = ${purpose}::"TokenPurpose" AND used_at IS NULL AND expires_at > ${now}
-      RETURNING subscriber_id`;
+    const { rows } = await this.deps.pool.query<SpentTokenRow>(SPEND_TOKEN, [hash, purpose, now]);
     return rows[0]?.subscriber_id;
   }
 

@@ -1,0 +1,165 @@
+import type { Article, Digest, DeliveryStatus } from '../generated/prisma/client';
+
+/**
+ * The digest area's SQL (tables `digests`, and `articles` as an edition reads them), one named
+ * statement each, with the row types they return and one mapping per row kind to the types the
+ * Prisma client declares. The ledger's statements (`deliveries`) live in delivery-ledger.ts.
+ *
+ * Why SQL and not Prisma here: a digest row is written in the same transaction as its fan-out
+ * (an INSERT ... SELECT over the whole list, which Prisma cannot express), on a connection the
+ * composer holds; its reads sit beside that write so the area has one way in and one mapping.
+ * Timestamps are UTC on both sides (see src/db/database.ts).
+ */
+
+/**
+ * The newest edition of a frequency before a time: its window end starts the next window.
+ * Walks the unique (frequency, edition_at) index backwards and stops at the first row.
+ */
+export const PREVIOUS_EDITION = `SELECT edition_at, window_end FROM digests WHERE frequency = $1::"Frequency" AND edition_at < $2
+        ORDER BY edition_at DESC LIMIT 1`;
+export interface PreviousEditionRow {
+  edition_at: Date;
+  window_end: Date;
+}
+
+/** Where the newest window of any frequency ends (one aggregate; NULL before the first edition). */
+export const LATEST_WINDOW_END = `SELECT max(window_end) AS end FROM digests`;
+export interface LatestWindowEndRow {
+  end: Date | null;
+}
+
+/** Whether a slot, or a later one, has an edition: one index probe on (frequency, edition_at). */
+export const EDITION_AT_OR_AFTER = `SELECT 1 FROM digests WHERE frequency = $1::"Frequency" AND edition_at >= $2 LIMIT 1`;
+
+/**
+ * Articles published in (start, end], newest first: an edition's window. The bounds are those of
+ * the window (an article published at an edition's time belongs to that edition, not the next);
+ * (published_at) is indexed, and `id` breaks ties so the order is the same on every read.
+ */
+export const ARTICLES_IN_WINDOW = `SELECT id, title, url, summary, author, image_url, published_at, categories FROM articles
+        WHERE published_at > $1 AND published_at <= $2
+        ORDER BY published_at DESC, id DESC LIMIT $3`;
+export interface WindowArticleRow {
+  id: number;
+  title: string;
+  url: string;
+  summary: string | null;
+  author: string | null;
+  image_url: string | null;
+  published_at: Date;
+  categories: string[] | null;
+}
+export type WindowArticle = Pick<Article, 'id' | 'title' | 'url' | 'summary' | 'author' | 'imageUrl' | 'publishedAt' | 'categories'>;
+
+export function windowArticleFromRow(r: WindowArticleRow): WindowArticle {
+  return {
+    id: r.id,
+    title: r.title,
+    url: r.url,
+    summary: r.summary,
+    author: r.author,
+    imageUrl: r.image_url,
+    publishedAt: r.published_at,
+    categories: r.categories ?? [],
+  };
+}
+
+/**
+ * Stores an edition unless its slot has one: the unique (frequency, edition_at) makes a second
+ * compose of the slot (another instance, a retried job) insert nothing and return no row. Runs in
+ * the composer's transaction, before the fan-out that writes the edition's ledger.
+ */
+export const INSERT_DIGEST_IF_ABSENT = `INSERT INTO digests (frequency, edition_at, window_start, window_end, public_id, subject, html, text, article_ids)
+       VALUES ($1::"Frequency", $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (frequency, edition_at) DO NOTHING
+       RETURNING id`;
+
+/** One edition with what a sender or the web view needs; by id or by public id (both unique). */
+const STORED_DIGEST_COLUMNS = `SELECT id, frequency::text AS frequency, edition_at, public_id, subject, html, text, status::text AS status
+         FROM digests`;
+export const DIGEST_BY_ID = `${STORED_DIGEST_COLUMNS} WHERE id = $1`;
+export const DIGEST_BY_PUBLIC_ID = `${STORED_DIGEST_COLUMNS} WHERE public_id = $1`;
+
+export type StoredDigest = Pick<Digest, 'id' | 'frequency' | 'editionAt' | 'publicId' | 'subject' | 'html' | 'text' | 'status'>;
+export interface StoredDigestRow {
+  id: number;
+  frequency: Digest['frequency'];
+  edition_at: Date;
+  public_id: string;
+  subject: string;
+  html: string;
+  text: string;
+  status: Digest['status'];
+}
+
+export function storedDigestFromRow(r: StoredDigestRow): StoredDigest {
+  return {
+    id: r.id,
+    frequency: r.frequency,
+    editionAt: r.edition_at,
+    publicId: r.public_id,
+    subject: r.subject,
+    html: r.html,
+    text: r.text,
+    status: r.status,
+  };
+}
+
+/**
+ * The newest editions with their ledger counted per status. The LIMIT applies to digests first
+ * (a subquery), then each one's deliveries are counted by a LATERAL aggregate over the
+ * (digest_id, status, subscriber_id) index: one grouped statement, no delivery row loaded, and
+ * the cost grows with the editions listed, not with all the deliveries ever written.
+ */
+export const LIST_DIGESTS_WITH_COUNTS = `SELECT g.id, g.public_id, g.frequency::text AS frequency, g.edition_at, g.window_start, g.window_end, g.subject,
+              cardinality(g.article_ids) AS article_count, g.status::text AS status, g.created_at, g.completed_at,
+              coalesce(c.pending, 0) AS pending, coalesce(c.sending, 0) AS sending, coalesce(c.sent, 0) AS sent,
+              coalesce(c.failed, 0) AS failed, coalesce(c.skipped, 0) AS skipped
+         FROM (SELECT * FROM digests ORDER BY edition_at DESC, id DESC LIMIT $1) g
+         LEFT JOIN LATERAL (
+           SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending,
+                  count(*) FILTER (WHERE status = 'sending')::int AS sending,
+                  count(*) FILTER (WHERE status = 'sent')::int AS sent,
+                  count(*) FILTER (WHERE status = 'failed')::int AS failed,
+                  count(*) FILTER (WHERE status = 'skipped')::int AS skipped
+             FROM deliveries WHERE digest_id = g.id) c ON true
+        ORDER BY g.edition_at DESC, g.id DESC`;
+
+export type DigestSummary = Pick<
+  Digest,
+  'id' | 'publicId' | 'frequency' | 'editionAt' | 'windowStart' | 'windowEnd' | 'subject' | 'status' | 'createdAt' | 'completedAt'
+> & {
+  articleCount: number;
+  /** Deliveries of the edition in each state of the ledger. */
+  counts: Record<DeliveryStatus, number>;
+};
+export type DigestSummaryRow = Record<DeliveryStatus, number> & {
+  id: number;
+  public_id: string;
+  frequency: Digest['frequency'];
+  edition_at: Date;
+  window_start: Date;
+  window_end: Date;
+  subject: string;
+  article_count: number;
+  status: Digest['status'];
+  created_at: Date;
+  completed_at: Date | null;
+};
+
+export function digestSummaryFromRow(r: DigestSummaryRow): DigestSummary {
+  return {
+    id: r.id,
+    publicId: r.public_id,
+    frequency: r.frequency,
+    editionAt: r.edition_at,
+    windowStart: r.window_start,
+    windowEnd: r.window_end,
+    subject: r.subject,
+    articleCount: r.article_count,
+    status: r.status,
+    createdAt: r.created_at,
+    completedAt: r.completed_at,
+    counts: { pending: r.pending, sending: r.sending, sent: r.sent, failed: r.failed, skipped: r.skipped },
+  };
+}
