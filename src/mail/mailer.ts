@@ -19,6 +19,10 @@ export interface SendResult {
   messageId: string;
 }
 
+/**
+ * A send the SMTP server refuses, or cannot be reached for, rejects with an SmtpFailure (below);
+ * anything else (DKIM signing, the outbox's disk) keeps its own error: see failureKind.
+ */
 export interface Mailer {
   send(message: MailMessage): Promise<SendResult>;
   /** The caller built the message, so it knows its Message-ID: nothing is parsed back. */

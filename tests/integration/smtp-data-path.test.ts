@@ -1,4 +1,5 @@
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { PreparedDigestMime } from '../../src/mail/digest-mime';
 import { RawSmtpPool } from '../../src/mail/raw-smtp-pool';
 import { PATCHED_NODEMAILER } from '../../src/mail/smtp-data';
 import { createLogger } from '../../src/shared/logger';
@@ -55,6 +56,27 @@ describe('the DATA step of the raw SMTP pool', () => {
       await sendAll(pool, smtp, 'fast');
       expect(pool.fastDataWrites).toBe(Object.keys(bodies).length);
       expect(pool.dataPath).toBe('fast');
+      expect(lines).toEqual([]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('when filled digest copies are sent, then the fast DATA step carries them and they arrive byte for byte', async () => {
+    const prepared = new PreparedDigestMime(
+      { from: 'News <news@bulletin.test>', listId: 'news.bulletin.test', unsubscribeMailto: 'leave@bulletin.test' },
+      { subject: 'Grüße', html: '<p>\n.dot ü</p>\r\n.\r\n<a href="%%unsubscribeUrl%%">leave</a>', text: '.\n.\r\n%%preferencesUrl%%\r' },
+    );
+    const { pool, lines } = poolLogging(smtp.url);
+    try {
+      const to = ['digest-1@example.com', 'digest-2@example.com'];
+      const copies = to.map((rcpt) => prepared.fill({ to: rcpt, unsubscribeUrl: `https://x.test/u/${rcpt}`, preferencesUrl: `https://x.test/p/${rcpt}` }).raw);
+      await Promise.all(to.map((rcpt, i) => pool.send({ from, to: rcpt }, copies[i] as Buffer)));
+      for (const [i, rcpt] of to.entries()) {
+        const mail = await smtp.waitFor((m) => m.to.includes(rcpt));
+        expect(mail.raw).toBe((copies[i] as Buffer).toString('utf8'));
+      }
+      expect(pool.fastDataWrites).toBe(2);
       expect(lines).toEqual([]);
     } finally {
       await pool.close();
