@@ -9,13 +9,14 @@ import SMTPConnection from 'nodemailer/lib/smtp-connection';
  * Why patch nodemailer rather than own an SMTP client (listmonk owns smtppool): the patch replaces
  * one step, DATA, of a client that keeps doing everything else (greeting, EHLO/HELO, STARTTLS and
  * smtps, every AUTH method, PIPELINING, size limits, timeouts, proxies), which SMTP_URL may ask
- * for; a client of our own would have to re-earn all of that. The patch touches four private
- * internals, so it is pinned and proven instead:
- * - package.json pins nodemailer to exactly PATCHED_NODEMAILER (a unit test checks the pin);
+ * for; a client of our own would have to re-earn all of that. The patch relies on private
+ * internals (those in FastData below), so it is pinned and proven instead:
+ * - package.json pins nodemailer to exactly PATCHED_NODEMAILER (tests/unit/smtp-data.test.ts
+ *   checks the pin, and compares the bytes on the wire with nodemailer's DataStream);
  * - fastDataMismatch() checks the version and the shape of every internal used, once per pool,
  *   and on any mismatch the pool keeps nodemailer's own DataStream and logs one error line;
- * - tests/integration/smtp-data.test.ts compares the bytes with nodemailer's DataStream and with
- *   what a real smtp-server receives, and fails if a real send did not take this path.
+ * - tests/integration/smtp-data-path.test.ts fails if a real send did not take this path, checks
+ *   what a real smtp-server receives, and simulates a changed internal.
  * To upgrade nodemailer: change the pin and PATCHED_NODEMAILER together and run those tests.
  */
 
