@@ -59,6 +59,7 @@ export async function startBulletin(config: Config, logger: Logger = createLogge
       ? createSmtpMailer(
           { url: config.SMTP_URL, maxConnections: config.SMTP_MAX_CONNECTIONS, ratePerSecond: config.SMTP_RATE_PER_SECOND },
           mailSettings(config),
+          logger,
         )
       : createOutboxMailer(config.OUTBOX_DIR, mailSettings(config));
     cleanup.unshift(() => mailer.close());

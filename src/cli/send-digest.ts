@@ -38,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
     ? createSmtpMailer(
         { url: config.SMTP_URL, maxConnections: config.SMTP_MAX_CONNECTIONS, ratePerSecond: config.SMTP_RATE_PER_SECOND },
         mailSettings(config),
+        logger,
       )
     : createOutboxMailer(config.OUTBOX_DIR, mailSettings(config));
   const digests = createDigests({

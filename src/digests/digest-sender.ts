@@ -1,4 +1,4 @@
-import { isPermanentFailure, type Mailer } from '../mail/mailer';
+import { failureKind, type Mailer } from '../mail/mailer';
 import { PreparedDigestMime, type DigestMimeSettings } from '../mail/digest-mime';
 import type { SignedLinks } from '../shared/signed-links';
 import type { Logger } from '../shared/logger';
@@ -30,9 +30,9 @@ export interface DigestSenderOptions {
  * delivery right after the SMTP server accepts it. Any number of these may run (processes,
  * instances): the ledger's SKIP LOCKED claims keep them apart.
  *
- * SMTP outage (connection refused, timeouts: no SMTP reply at all): the failing delivery and the
- * unsent claims go back to the ledger uncounted, the loop pauses, then probes with one message at a
- * time and resumes at full speed once one gets through.
+ * SMTP outage (an `unreachable` SmtpFailure: connection refused, timeouts, no SMTP verdict on the
+ * message): the failing delivery and the unsent claims go back to the ledger uncounted, the loop
+ * pauses, then probes with one message at a time and resumes at full speed once one gets through.
  */
 export class DigestSender {
   private readonly o: Required<DigestSenderOptions>;
@@ -177,9 +177,10 @@ export class DigestSender {
       await mailer.sendRaw({ to: d.email, raw: message.raw });
     } catch (err) {
       const reason = describe(err);
-      if (isPermanentFailure(err)) {
+      const kind = failureKind(err);
+      if (kind === 'permanent') {
         await ledger.markPermanentFailure(d, reason, this.o.hardBounceLimit);
-      } else if (hasSmtpReply(err)) {
+      } else if (kind === 'transient') {
         const delay = Math.min(3600, this.o.retryDelaySeconds * 2 ** Math.max(0, d.attempts - 1));
         await ledger.markTransientFailure(d, reason, delay, this.o.maxAttempts);
       } else {
@@ -240,10 +241,6 @@ export class DigestSender {
 function codeOf(err: unknown): string | number | undefined {
   const e = err as { responseCode?: number; code?: string };
   return e?.responseCode ?? e?.code;
-}
-
-function hasSmtpReply(err: unknown): boolean {
-  return typeof (err as { responseCode?: unknown })?.responseCode === 'number';
 }
 
 /** What goes into last_error: the SMTP reply or error code, never the recipient's address. */

@@ -3,7 +3,8 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import nodemailer from 'nodemailer';
 import DKIM from 'nodemailer/lib/dkim';
-import type { Mailer, MailMessage, RawMail, SendResult } from './mailer';
+import type { Logger } from '../shared/logger';
+import { SmtpFailure, type Mailer, type MailMessage, type RawMail, type SendResult } from './mailer';
 import { RawSmtpPool } from './raw-smtp-pool';
 
 export interface MailSettings {
@@ -28,9 +29,10 @@ type Transport = ReturnType<typeof nodemailer.createTransport>;
  * SMTP through nodemailer. Transactional mail (send) goes through nodemailer's pooled transport,
  * which composes it; digests (sendRaw), already MIME, go through RawSmtpPool: nodemailer's SMTP
  * client driven directly, without the Mailer pipeline (see raw-smtp-pool.ts for the measurements).
- * Each pool opens at most SMTP_MAX_CONNECTIONS and keeps its own SMTP_RATE_PER_SECOND.
+ * Each pool opens at most SMTP_MAX_CONNECTIONS and keeps its own SMTP_RATE_PER_SECOND. Both reject
+ * with SmtpFailure. The logger hears, once, if digests cannot use the raw pool's fast DATA step.
  */
-export function createSmtpMailer(smtp: SmtpSettings, mail: MailSettings): Mailer {
+export function createSmtpMailer(smtp: SmtpSettings, mail: MailSettings, logger: Pick<Logger, 'error'>): Mailer {
   const transport = nodemailer.createTransport({
     url: smtp.url,
     pool: true,
@@ -47,6 +49,7 @@ export function createSmtpMailer(smtp: SmtpSettings, mail: MailSettings): Mailer
     maxConnections: smtp.maxConnections,
     ratePerSecond: smtp.ratePerSecond,
     maxMessagesPerConnection: 1000,
+    logger,
   });
   return new SmtpMailer(new NodemailerMailer(transport, mail, async () => {}), raw, mail);
 }
@@ -126,7 +129,7 @@ class NodemailerMailer implements Mailer {
       messageId: `<${crypto.randomUUID()}@${this.settings.listId}>`,
       list: { unsubscribe, id: this.settings.listId } as never,
       headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
-    });
+    }).catch(rethrowAsSmtpFailure);
     await this.afterSend(info);
     return { messageId: info.messageId };
   }
@@ -135,13 +138,17 @@ class NodemailerMailer implements Mailer {
     const info = await this.transport.sendMail({
       envelope: { from: addressOf(this.settings.from), to: [mail.to] },
       raw: mail.raw,
-    });
+    }).catch(rethrowAsSmtpFailure);
     await this.afterSend(info);
   }
 
   async close(): Promise<void> {
     this.transport.close();
   }
+}
+
+function rethrowAsSmtpFailure(err: unknown): never {
+  throw SmtpFailure.from(err);
 }
 
 function addressOf(from: string): string {

@@ -1,6 +1,8 @@
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { parseConnectionUrl } from 'nodemailer/lib/shared';
-import { markDataWritten, useFastData, wasDataWritten } from './smtp-data';
+import type { Logger } from '../shared/logger';
+import { SmtpFailure } from './mailer';
+import { fastDataMismatch, markDataWritten, PATCHED_NODEMAILER, useFastData, wasDataWritten, type DataPath } from './smtp-data';
 
 /**
  * A small pool of persistent SMTP connections for messages that are already MIME (the digest fast
@@ -10,12 +12,14 @@ import { markDataWritten, useFastData, wasDataWritten } from './smtp-data';
  *
  * Profiled per 38 KB digest, that pipeline plus nodemailer's DataStream (dot-stuffing one byte at a
  * time in JS, ~320 us) cost more than everything else Bulletin does per message, so the DATA step
- * is replaced too (smtp-data.ts): native searches, one corked write, no copy of the message.
+ * is replaced too (smtp-data.ts): native searches, one corked write, no copy of the message. That
+ * step relies on nodemailer's internals: if they do not fit, the pool says so once in the log and
+ * uses nodemailer's own DataStream (`dataPath` tells which is in use).
  *
- * Errors: a reply from the server keeps its `responseCode` (4xx transient, 5xx permanent). A
- * connection that cannot be opened, logged in to or kept (refused, timeout, dropped, bad
- * credentials, 421 at the greeting) comes out WITHOUT `responseCode`: it is not the recipient's
- * fault, and the sender treats it as an outage rather than failing every recipient.
+ * Errors are SmtpFailures. A reply from the server keeps its `responseCode` (4xx transient, 5xx
+ * permanent). A connection that cannot be opened, logged in to or kept (refused, timeout, dropped,
+ * bad credentials, 421 at the greeting) is `unreachable`, WITHOUT `responseCode`: it is not the
+ * recipient's fault, and the sender treats it as an outage rather than failing every recipient.
  */
 
 export interface RawSmtpPoolOptions {
@@ -28,6 +32,8 @@ export interface RawSmtpPoolOptions {
   connectionTimeout?: number;
   greetingTimeout?: number;
   socketTimeout?: number;
+  /** Where the pool says, once, that it cannot use its fast DATA step. */
+  logger: Pick<Logger, 'error'>;
 }
 
 export interface RawEnvelope {
@@ -35,7 +41,7 @@ export interface RawEnvelope {
   to: string;
 }
 
-export type SmtpSendError = Error & { code?: string; responseCode?: number; response?: string };
+type SmtpClientError = Error & { code?: string; responseCode?: number; response?: string };
 
 interface Job {
   envelope: RawEnvelope;
@@ -61,6 +67,9 @@ export class RawSmtpPool {
   private rateTimer: NodeJS.Timeout | undefined;
   private closing = false;
   private idleWaiters: Array<() => void> = [];
+  private fastData: boolean;
+  private fastWrites = 0;
+  private fallbackLogged = false;
 
   constructor(private readonly options: RawSmtpPoolOptions) {
     const parsed = parseConnectionUrl(options.url) as SMTPConnection.Options & { auth?: { user?: string; pass?: string } };
@@ -74,11 +83,24 @@ export class RawSmtpPool {
     };
     this.slots = Array.from({ length: Math.max(1, options.maxConnections) }, () => ({ connection: undefined, busy: false, sent: 0 }));
     this.spacingMs = options.ratePerSecond > 0 ? 1000 / options.ratePerSecond : 0;
+    const mismatch = fastDataMismatch();
+    this.fastData = !mismatch;
+    if (mismatch) this.fallBack(mismatch);
+  }
+
+  /** The DATA step the pool's connections use: 'fast' (smtp-data.ts) or nodemailer's own stream. */
+  get dataPath(): DataPath {
+    return this.fastData ? 'fast' : 'nodemailer';
+  }
+
+  /** How many messages went out through the fast DATA step (what proves it is the one in use). */
+  get fastDataWrites(): number {
+    return this.fastWrites;
   }
 
   /** Sends one ready message to one recipient; resolves with the server's final reply. */
   send(envelope: RawEnvelope, message: Buffer): Promise<string> {
-    if (this.closing) return Promise.reject(connectionError(new Error('SMTP pool is closed'), 'ECLOSED'));
+    if (this.closing) return Promise.reject(SmtpFailure.unreachable(new Error('SMTP pool is closed'), 'ECLOSED'));
     return new Promise((resolve, reject) => {
       this.queue.push({ envelope, message, resolve, reject, retried: false });
       this.pump();
@@ -116,6 +138,19 @@ export class RawSmtpPool {
     if (!this.slots.some((s) => s.busy)) this.idleWaiters.splice(0).forEach((w) => w());
   }
 
+  /** Once per pool, loudly: digests still go out, but slower, and someone should know why. */
+  private fallBack(reason: string): void {
+    this.fastData = false;
+    if (this.fallbackLogged) return;
+    this.fallbackLogged = true;
+    const nodemailer = new SMTPConnection({}).version;
+    this.options.logger.error(
+      { nodemailer, provenWith: PATCHED_NODEMAILER, reason },
+      `digests fall back to nodemailer's slower DATA stream: the fast DATA step does not fit nodemailer ${nodemailer} (${reason}); ` +
+        `pin nodemailer to ${PATCHED_NODEMAILER} or re-prove src/mail/smtp-data.ts`,
+    );
+  }
+
   private release(slot: Slot): void {
     slot.busy = false;
     this.pump();
@@ -143,11 +178,11 @@ export class RawSmtpPool {
         this.release(slot);
         return;
       }
-      const e = err as SmtpSendError;
+      const e = err as SmtpClientError;
       const reply = typeof e.responseCode === 'number';
       if (reply && e.responseCode !== 421 && (e.code === 'EENVELOPE' || e.code === 'EMESSAGE')) {
         // The server refused this message; the session is fine once reset (RSET).
-        job.reject(err);
+        job.reject(SmtpFailure.from(err));
         connection.reset((resetErr) => {
           if (resetErr) drop(slot);
           this.release(slot);
@@ -164,7 +199,7 @@ export class RawSmtpPool {
         job.retried = true;
         this.queue.unshift(job);
       } else {
-        job.reject(reply && !closing ? err : connectionError(err, e.code));
+        job.reject(reply && !closing ? SmtpFailure.from(err) : SmtpFailure.unreachable(err, e.code));
       }
       this.release(slot);
     });
@@ -173,14 +208,13 @@ export class RawSmtpPool {
   private open(slot: Slot): Promise<SMTPConnection> {
     return new Promise((resolve, reject) => {
       const connection = new SMTPConnection(this.connectionOptions);
-      useFastData(connection);
       let settled = false;
       const fail = (err: unknown) => {
         if (slot.connection === connection) slot.connection = undefined;
         connection.close();
         if (!settled) {
           settled = true;
-          reject(connectionError(err, (err as SmtpSendError).code));
+          reject(SmtpFailure.unreachable(err, (err as SmtpClientError).code));
         }
       };
       // Errors outside a send (idle timeout, server hang-up) only retire the connection.
@@ -189,6 +223,9 @@ export class RawSmtpPool {
         if (slot.connection === connection) slot.connection = undefined;
       });
       connection.connect(() => {
+        if (this.fastData && !useFastData(connection, () => this.fastWrites++)) {
+          this.fallBack('the connection is LMTP or its socket cannot be corked');
+        }
         const done = () => {
           if (settled) return;
           settled = true;
@@ -223,13 +260,4 @@ function quit(slot: Slot): Promise<void> {
     });
     connection.quit();
   });
-}
-
-/** The same failure, without a `responseCode`: not the recipient's doing (see the file comment). */
-function connectionError(err: unknown, code: string | undefined): SmtpSendError {
-  const e = err as SmtpSendError;
-  const out: SmtpSendError = new Error(e?.message ?? String(err));
-  out.code = code ?? 'ECONNECTION';
-  if (e?.response) out.response = e.response;
-  return out;
 }

@@ -1,5 +1,5 @@
 import type { JobResult, PgBoss } from '../jobs/job-queue';
-import { isPermanentFailure } from '../mail/mailer';
+import { failureKind } from '../mail/mailer';
 import type { Logger } from '../shared/logger';
 import type { PurgePendingSignups } from './purge-pending-signups';
 import type { SubscriptionEmails } from './subscription-emails';
@@ -78,7 +78,7 @@ export async function registerSubscriptionJobs(deps: {
         } catch (err) {
           const message = (err as Error).message;
           // The receiving side refused for good (5xx): retrying would only repeat the refusal.
-          if (isPermanentFailure(err)) {
+          if (failureKind(err) === 'permanent') {
             logger.warn({ job: job.id, kind, err: message }, 'subscription email refused permanently');
             return { id: job.id, status: 'completed', output: { refused: message } };
           }

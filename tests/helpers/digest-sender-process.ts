@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   const mailer = createSmtpMailer(
     { url: config.SMTP_URL!, maxConnections: config.SMTP_MAX_CONNECTIONS, ratePerSecond: config.SMTP_RATE_PER_SECOND },
     { from: config.MAIL_FROM, listId: config.LIST_ID },
+    logger,
   );
   const digests = createDigests({
     pool: db.pool,

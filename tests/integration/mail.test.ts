@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { createApp } from '../../src/http/app';
-import { isPermanentFailure, type Mailer } from '../../src/mail/mailer';
+import { SmtpFailure, type Mailer } from '../../src/mail/mailer';
 import { createOutboxMailer, createSmtpMailer } from '../../src/mail/nodemailer-mailer';
 import { Pages } from '../../src/http/pages';
 import { createLogger } from '../../src/shared/logger';
@@ -23,7 +23,7 @@ describe('the SMTP mailer', () => {
   let mailer: Mailer;
   beforeAll(async () => {
     smtp = await new SmtpCapture().start();
-    mailer = createSmtpMailer({ url: smtp.url, maxConnections: 2, ratePerSecond: 0 }, settings);
+    mailer = createSmtpMailer({ url: smtp.url, maxConnections: 2, ratePerSecond: 0 }, settings, createLogger('silent'));
   });
   afterAll(async () => {
     await mailer.close();
@@ -56,22 +56,23 @@ describe('the SMTP mailer', () => {
     const hard = await mailer.send({ ...message, to: 'hard@example.com' }).catch((e: unknown) => e);
     const soft = await mailer.send({ ...message, to: 'soft@example.com' }).catch((e: unknown) => e);
     smtp.reject = () => undefined;
-    expect(hard).toBeInstanceOf(Error);
-    expect(isPermanentFailure(hard)).toBe(true);
-    expect(soft).toBeInstanceOf(Error);
-    expect(isPermanentFailure(soft)).toBe(false);
+    expect(hard).toBeInstanceOf(SmtpFailure);
+    expect(hard).toMatchObject({ kind: 'permanent', responseCode: 550 });
+    expect(soft).toBeInstanceOf(SmtpFailure);
+    expect(soft).toMatchObject({ kind: 'transient', responseCode: 451 });
   });
 
-  test('when no SMTP server answers, then the failure is transient', async () => {
+  test('when no SMTP server answers, then the failure is unreachable, not a verdict on the address', async () => {
     const down = await new SmtpCapture().start();
     const url = down.url;
     await down.stop();
-    const lonely = createSmtpMailer({ url, maxConnections: 1, ratePerSecond: 0 }, settings);
+    const lonely = createSmtpMailer({ url, maxConnections: 1, ratePerSecond: 0 }, settings, createLogger('silent'));
     const err = await lonely.send(message).catch((e: unknown) => e);
     await lonely.close();
     // Errors from Node's sockets come from another realm than Jest's Error: check the shape.
     expect(err).toMatchObject({ code: expect.stringMatching(/^E[A-Z]+$/) });
-    expect(isPermanentFailure(err)).toBe(false);
+    expect(err).toBeInstanceOf(SmtpFailure);
+    expect(err).toMatchObject({ kind: 'unreachable' });
   });
 });
 

@@ -1,12 +1,15 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
-import { isPermanentFailure } from '../../src/mail/mailer';
+import { SmtpFailure } from '../../src/mail/mailer';
 import { PreparedDigestMime } from '../../src/mail/digest-mime';
 import { RawSmtpPool } from '../../src/mail/raw-smtp-pool';
 import { isSmtpClean, smtpData as smtpDataPieces } from '../../src/mail/smtp-data';
 
 const smtpData = (message: Buffer) => Buffer.concat(smtpDataPieces(message));
+import { createLogger } from '../../src/shared/logger';
 import { SmtpCapture } from '../helpers/smtp-capture';
+
+const logger = createLogger('silent');
 
 const from = 'news@bulletin.test';
 
@@ -48,7 +51,7 @@ describe('the raw SMTP pool', () => {
   let pool: RawSmtpPool;
   beforeAll(async () => {
     smtp = await new SmtpCapture().start();
-    pool = new RawSmtpPool({ url: smtp.url, maxConnections: 3, ratePerSecond: 0 });
+    pool = new RawSmtpPool({ url: smtp.url, maxConnections: 3, ratePerSecond: 0, logger });
   });
   afterAll(async () => {
     await pool.close();
@@ -81,14 +84,16 @@ describe('the raw SMTP pool', () => {
     smtp.reject = (rcpt) => (rcpt === 'soft@example.com' ? 451 : undefined);
     const err = await pool.send({ from, to: 'soft@example.com' }, message('soft@example.com', 'x\r\n')).catch((e: unknown) => e);
     expect(err).toMatchObject({ responseCode: 451 });
-    expect(isPermanentFailure(err)).toBe(false);
+    expect(err).toBeInstanceOf(SmtpFailure);
+    expect(err).toMatchObject({ kind: 'transient' });
   });
 
   test('when the server answers 550, then the error is permanent and the connection goes on sending', async () => {
     smtp.reject = (rcpt) => (rcpt === 'hard@example.com' ? 550 : undefined);
     const err = await pool.send({ from, to: 'hard@example.com' }, message('hard@example.com', 'x\r\n')).catch((e: unknown) => e);
     expect(err).toMatchObject({ responseCode: 550 });
-    expect(isPermanentFailure(err)).toBe(true);
+    expect(err).toBeInstanceOf(SmtpFailure);
+    expect(err).toMatchObject({ kind: 'permanent' });
     await pool.send({ from, to: 'after-hard@example.com' }, message('after-hard@example.com', 'still here\r\n'));
     await smtp.waitFor((m) => m.to.includes('after-hard@example.com'));
   });
@@ -99,7 +104,7 @@ describe('the raw SMTP pool and its connections', () => {
     // Hangs up on idle clients soon after closing (with a 421), as a server going down would.
     const first = await startRecordingServer({ closeTimeout: 50 });
     const port = Number(new URL(first.url).port);
-    const pool = new RawSmtpPool({ url: first.url, maxConnections: 2, ratePerSecond: 0 });
+    const pool = new RawSmtpPool({ url: first.url, maxConnections: 2, ratePerSecond: 0, logger });
     let back: SmtpCapture | undefined;
     try {
       await pool.send({ from, to: 'before@example.com' }, message('before@example.com', 'before\r\n'));
@@ -107,7 +112,8 @@ describe('the raw SMTP pool and its connections', () => {
       const err = await pool.send({ from, to: 'down@example.com' }, message('down@example.com', 'down\r\n')).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: expect.stringMatching(/^E[A-Z]+$/) });
       expect((err as { responseCode?: unknown }).responseCode).toBeUndefined();
-      expect(isPermanentFailure(err)).toBe(false);
+      expect(err).toBeInstanceOf(SmtpFailure);
+      expect(err).toMatchObject({ kind: 'unreachable' });
 
       back = await new SmtpCapture().start(port);
       await pool.send({ from, to: 'back@example.com' }, message('back@example.com', 'back\r\n'));
@@ -123,7 +129,7 @@ describe('the raw SMTP pool and its connections', () => {
     // The server holds every reply until 3 messages are in DATA at once: only concurrent
     // connections can get any of them accepted.
     const server = await recordingServer(3);
-    const pool = new RawSmtpPool({ url: server.url, maxConnections: 3, ratePerSecond: 0 });
+    const pool = new RawSmtpPool({ url: server.url, maxConnections: 3, ratePerSecond: 0, logger });
     try {
       const to = ['c1@example.com', 'c2@example.com', 'c3@example.com'];
       await Promise.all(to.map((rcpt) => pool.send({ from, to: rcpt }, message(rcpt, 'concurrent\r\n'))));
@@ -136,7 +142,7 @@ describe('the raw SMTP pool and its connections', () => {
 
   test('when more messages wait than connections are allowed, then no more connections are opened', async () => {
     const server = await recordingServer();
-    const pool = new RawSmtpPool({ url: server.url, maxConnections: 2, ratePerSecond: 0 });
+    const pool = new RawSmtpPool({ url: server.url, maxConnections: 2, ratePerSecond: 0, logger });
     try {
       const to = Array.from({ length: 12 }, (_, i) => `limit${i}@example.com`);
       await Promise.all(to.map((rcpt) => pool.send({ from, to: rcpt }, message(rcpt, 'limit\r\n'))));
@@ -150,7 +156,7 @@ describe('the raw SMTP pool and its connections', () => {
 
   test('when a connection has sent its share of messages, then a new one takes over', async () => {
     const server = await recordingServer();
-    const pool = new RawSmtpPool({ url: server.url, maxConnections: 1, ratePerSecond: 0, maxMessagesPerConnection: 2 });
+    const pool = new RawSmtpPool({ url: server.url, maxConnections: 1, ratePerSecond: 0, maxMessagesPerConnection: 2, logger });
     try {
       for (let i = 0; i < 5; i++) await pool.send({ from, to: `r${i}@example.com` }, message(`r${i}@example.com`, 'rotate\r\n'));
       expect(new Set(server.ports).size).toBe(3);
@@ -162,7 +168,7 @@ describe('the raw SMTP pool and its connections', () => {
 
   test('when the pool closes, then sends already started finish first', async () => {
     const server = await recordingServer();
-    const pool = new RawSmtpPool({ url: server.url, maxConnections: 2, ratePerSecond: 0 });
+    const pool = new RawSmtpPool({ url: server.url, maxConnections: 2, ratePerSecond: 0, logger });
     const settled: string[] = [];
     const sends = ['a', 'b', 'c'].map((name) =>
       pool.send({ from, to: `${name}@example.com` }, message(`${name}@example.com`, 'closing\r\n')).then(() => settled.push(name)),

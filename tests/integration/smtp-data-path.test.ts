@@ -1,0 +1,108 @@
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { PreparedDigestMime } from '../../src/mail/digest-mime';
+import { RawSmtpPool } from '../../src/mail/raw-smtp-pool';
+import { PATCHED_NODEMAILER } from '../../src/mail/smtp-data';
+import { createLogger } from '../../src/shared/logger';
+import { SmtpCapture } from '../helpers/smtp-capture';
+
+const from = 'news@bulletin.test';
+
+/** Bodies a digest could carry that DATA must escape, each behind the same headers. */
+const bodies: Record<string, string> = {
+  dots: '.starts with a dot\r\n..two dots\r\n.\r\nmiddle . dot\r\n',
+  terminator: 'x\r\n\r\n.\r\n\r\n.\r\ny\r\n',
+  bareBreaks: 'bare\nline\n.feeds\rand\r.returns\r\n',
+  eightBit: 'Grüße — naïve ünïcødé 日本語\r\n.ßtarts with a dot\r\n',
+  longLine: `${'x'.repeat(100_000)}\r\n.${'y'.repeat(2000)}\r\n`,
+};
+
+function message(to: string, body: string): Buffer {
+  return Buffer.from(`From: ${from}\r\nTo: ${to}\r\nSubject: Data\r\nMessage-ID: <${to}>\r\n\r\n${body}`);
+}
+
+/** What a receiver must get: the message with every line break as CRLF, nothing else changed. */
+function received(raw: Buffer): string {
+  return raw.toString('utf8').replace(/\r\n|\r|\n/g, '\r\n');
+}
+
+/** A pool whose error lines are kept, to see what it says about its DATA step. */
+function poolLogging(url: string) {
+  const lines: Array<{ level: number; msg: string; nodemailer?: string }> = [];
+  const logger = createLogger('warn', { write: (line: string) => void lines.push(JSON.parse(line)) });
+  return { pool: new RawSmtpPool({ url, maxConnections: 2, ratePerSecond: 0, logger }), lines };
+}
+
+async function sendAll(pool: RawSmtpPool, smtp: SmtpCapture, prefix: string): Promise<void> {
+  const names = Object.keys(bodies);
+  await Promise.all(names.map((name) => pool.send({ from, to: `${prefix}-${name}@example.com` }, message(`${prefix}-${name}@example.com`, bodies[name] as string))));
+  for (const name of names) {
+    const to = `${prefix}-${name}@example.com`;
+    const mail = await smtp.waitFor((m) => m.to.includes(to));
+    expect({ name, raw: mail.raw }).toEqual({ name, raw: received(message(to, bodies[name] as string)) });
+  }
+}
+
+describe('the DATA step of the raw SMTP pool', () => {
+  let smtp: SmtpCapture;
+  beforeAll(async () => {
+    smtp = await new SmtpCapture().start();
+  });
+  afterAll(() => smtp.stop());
+
+  test('when messages that need escaping are sent, then the fast DATA step carries every one and the server receives them unchanged', async () => {
+    const { pool, lines } = poolLogging(smtp.url);
+    try {
+      expect(pool.dataPath).toBe('fast');
+      await sendAll(pool, smtp, 'fast');
+      expect(pool.fastDataWrites).toBe(Object.keys(bodies).length);
+      expect(pool.dataPath).toBe('fast');
+      expect(lines).toEqual([]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('when filled digest copies are sent, then the fast DATA step carries them and they arrive byte for byte', async () => {
+    const prepared = new PreparedDigestMime(
+      { from: 'News <news@bulletin.test>', listId: 'news.bulletin.test', unsubscribeMailto: 'leave@bulletin.test' },
+      { subject: 'Grüße', html: '<p>\n.dot ü</p>\r\n.\r\n<a href="%%unsubscribeUrl%%">leave</a>', text: '.\n.\r\n%%preferencesUrl%%\r' },
+    );
+    const { pool, lines } = poolLogging(smtp.url);
+    try {
+      const to = ['digest-1@example.com', 'digest-2@example.com'];
+      const copies = to.map((rcpt) => prepared.fill({ to: rcpt, unsubscribeUrl: `https://x.test/u/${rcpt}`, preferencesUrl: `https://x.test/p/${rcpt}` }).raw);
+      await Promise.all(to.map((rcpt, i) => pool.send({ from, to: rcpt }, copies[i] as Buffer)));
+      for (const [i, rcpt] of to.entries()) {
+        const mail = await smtp.waitFor((m) => m.to.includes(rcpt));
+        expect(mail.raw).toBe((copies[i] as Buffer).toString('utf8'));
+      }
+      expect(pool.fastDataWrites).toBe(2);
+      expect(lines).toEqual([]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('when a nodemailer internal has changed shape, then the pool says so once and sends the same bytes through nodemailer', async () => {
+    // What a nodemailer release might do: give _createSendStream another parameter.
+    const proto = SMTPConnection.prototype as unknown as { _createSendStream: (...args: unknown[]) => unknown };
+    const original = proto._createSendStream;
+    proto._createSendStream = function (this: unknown, callback: unknown, _options: unknown) {
+      return original.call(this, callback);
+    };
+    const { pool, lines } = poolLogging(smtp.url);
+    try {
+      expect(pool.dataPath).toBe('nodemailer');
+      await sendAll(pool, smtp, 'fallback');
+      expect(pool.fastDataWrites).toBe(0);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ level: 50, nodemailer: PATCHED_NODEMAILER });
+      expect(lines[0]?.msg).toMatch(/digests fall back to nodemailer's slower DATA stream/);
+      expect(lines[0]?.msg).toContain('_createSendStream');
+      expect(lines[0]?.msg).toContain(PATCHED_NODEMAILER);
+    } finally {
+      proto._createSendStream = original;
+      await pool.close();
+    }
+  });
+});
