@@ -70,7 +70,7 @@ describe('the DATA step of the raw SMTP pool', () => {
     const { pool, lines } = poolLogging(smtp.url);
     try {
       const to = ['digest-1@example.com', 'digest-2@example.com'];
-      const copies = to.map((rcpt) => prepared.fill({ to: rcpt, unsubscribeUrl: `https://x.test/u/${rcpt}`, preferencesUrl: `https://x.test/p/${rcpt}` }).raw);
+      const copies = to.map((rcpt) => prepared.fill({ to: rcpt, values: { unsubscribeUrl: `https://x.test/u/${rcpt}`, preferencesUrl: `https://x.test/p/${rcpt}` }, listUnsubscribe: `https://x.test/u/${rcpt}` }).raw);
       await Promise.all(to.map((rcpt, i) => pool.send({ from, to: rcpt }, copies[i] as Buffer)));
       for (const [i, rcpt] of to.entries()) {
         const mail = await smtp.waitFor((m) => m.to.includes(rcpt));

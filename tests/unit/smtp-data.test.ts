@@ -107,7 +107,7 @@ describe('the fast DATA step against nodemailer DataStream', () => {
       { from: 'News <news@bulletin.test>', listId: 'news.bulletin.test', unsubscribeMailto: 'leave@bulletin.test' },
       { subject: 'Grüße.\r\n.dots', html: '<p>\n.dot ü</p>\r\n.\r\n%%unsubscribeUrl%%', text: '.\n.\r\n%%preferencesUrl%%\r' },
     );
-    const { raw } = prepared.fill({ to: 'a@example.com', unsubscribeUrl: 'https://x.test/u', preferencesUrl: 'https://x.test/p' });
+    const { raw } = prepared.fill({ to: 'a@example.com', values: { unsubscribeUrl: 'https://x.test/u', preferencesUrl: 'https://x.test/p' }, listUnsubscribe: 'https://x.test/u' });
     expect(fastWire([raw])).toBe(await nodemailerWire([raw]));
   });
 });
