@@ -72,7 +72,7 @@ export async function startBulletin(config: Config, logger: Logger = createLogge
     // Every instance relays the mail requests its own requests wrote; it stops before the queue.
     subscriptions.mailRequests.start();
     cleanup.unshift(() => subscriptions.mailRequests.stop());
-    const publicLimits = createPublicRateLimits(config);
+    const publicLimits = createPublicRateLimits(config, systemClock);
 
     const articles = new ArticleService({ repository: new ArticleRepository({ db }), clock: systemClock });
     if (config.RUN_JOBS) {
