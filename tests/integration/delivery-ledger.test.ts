@@ -22,7 +22,7 @@ describe('delivery ledger and the clock', () => {
     // Starts at real time: leases follow the database's own clock.
     clock = new ManualClock(Date.now());
     ledger = new DeliveryLedger({ pool: database.pool, clock });
-    [{ id: readerId }] = (await fx.subscribers(1)) as [{ id: number }];
+    readerId = (await fx.subscribers(1))[0]!.id;
     const { rows } = await fx.pool.query<{ id: number }>(
       `INSERT INTO digests (frequency, edition_at, window_start, window_end, public_id, subject, html, text, article_ids)
        VALUES ('daily', now(), now() - interval '1 day', now(), 'ledger-test', 'Today', '', '', '{}') RETURNING id`,
