@@ -56,7 +56,8 @@ describe('delivery ledger and the clock', () => {
     await clock.advance(24 * 3_600_000);
     expect(await claimedIds()).toEqual([]);
     // Its sender died: the lease runs out on the database's clock, and the row is taken over.
-    await fx.pool.query(`UPDATE deliveries SET lease_until = now() - interval '1 second'`);
+    // (The column holds UTC, as the service's sessions write it; this pool's session zone may differ.)
+    await fx.pool.query(`UPDATE deliveries SET lease_until = (now() AT TIME ZONE 'UTC') - interval '1 second'`);
     expect(await claimedIds()).toEqual([readerId]);
   });
 
