@@ -16,6 +16,7 @@ interface Row extends ClaimedDelivery {
 class MemoryLedger implements SenderLedger {
   readonly rows: Row[];
   readonly claimLimits: number[] = [];
+  readonly renewed: number[][] = [];
 
   constructor(count: number) {
     this.rows = Array.from({ length: count }, (_, i) => ({
@@ -33,7 +34,9 @@ class MemoryLedger implements SenderLedger {
     for (const r of taken) Object.assign(r, { status: 'sending', attempts: r.attempts + 1 });
     return taken.map(({ digestId, subscriberId, email, attempts }) => ({ digestId, subscriberId, email, attempts }));
   }
-  async renewLeases(): Promise<void> {}
+  async renewLeases(keys: DeliveryKey[]): Promise<void> {
+    this.renewed.push(keys.map((k) => k.subscriberId).sort((a, b) => a - b));
+  }
   async markSent(sent: DeliveryKey[]): Promise<void> {
     for (const k of sent) this.row(k).status = 'sent';
   }
@@ -62,6 +65,8 @@ class MemoryLedger implements SenderLedger {
 /** An SMTP peer that is either unreachable (no reply at all, like a refused connection) or accepts. */
 class SwitchableMailer implements Mailer {
   reachable = false;
+  /** While set, sends hang until it resolves (a slow server). */
+  hold: Promise<void> | undefined;
   readonly tried: string[] = [];
   readonly accepted: string[] = [];
   async send(): Promise<never> {
@@ -69,13 +74,14 @@ class SwitchableMailer implements Mailer {
   }
   async sendRaw(mail: RawMail): Promise<void> {
     this.tried.push(mail.to);
+    await this.hold;
     if (!this.reachable) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:2525'), { code: 'ECONNECTION' });
     this.accepted.push(mail.to);
   }
   async close(): Promise<void> {}
 }
 
-function setUp(opts: { recipients: number; outagePauseMs: number; outagePauseMaxMs: number }) {
+function setUp(opts: { recipients: number; outagePauseMs?: number; outagePauseMaxMs?: number; ratePerHour?: number }) {
   const clock = new ManualClock();
   const ledger = new MemoryLedger(opts.recipients);
   const mailer = new SwitchableMailer();
@@ -99,11 +105,11 @@ function setUp(opts: { recipients: number; outagePauseMs: number; outagePauseMax
       batchSize: 10,
       maxAttempts: 3,
       hardBounceLimit: 2,
-      ratePerHour: 0,
+      ratePerHour: opts.ratePerHour ?? 0,
       retryDelaySeconds: 60,
       pollIntervalMs: 2000,
-      outagePauseMs: opts.outagePauseMs,
-      outagePauseMaxMs: opts.outagePauseMaxMs,
+      outagePauseMs: opts.outagePauseMs ?? 500,
+      outagePauseMaxMs: opts.outagePauseMaxMs ?? 30_000,
     },
   });
   return { clock, ledger, mailer, sender };
@@ -165,6 +171,41 @@ describe('DigestSender during an SMTP outage', () => {
     // The first claim after the pause is the probe (1), the next ones full batches again.
     expect(ledger.claimLimits.slice(claimsBefore, claimsBefore + 2)).toEqual([1, 10]);
     expect(ledger.rows.every((r) => r.attempts === 1)).toBe(true);
+    await sender.stop();
+  });
+});
+
+describe('DigestSender pacing and leases', () => {
+  test('when the hourly limit is used up, then the next send waits for its token on the clock', async () => {
+    const { clock, ledger, mailer, sender } = setUp({ recipients: 3, ratePerHour: 60 });
+    mailer.reachable = true;
+    sender.start();
+    await clock.advance(10); // the recorder's linger
+    expect(mailer.accepted).toHaveLength(1); // a bucket of one minute's worth: one
+    await clock.advance(59_000);
+    expect(mailer.accepted).toHaveLength(1);
+    await clock.advance(1_010);
+    expect(mailer.accepted).toHaveLength(2);
+    await clock.advance(60_010);
+    expect(mailer.accepted).toHaveLength(3);
+    expect(ledger.count('sent')).toBe(3);
+    await sender.stop();
+  });
+
+  test('when claims are held longer than a third of their lease, then their leases are renewed', async () => {
+    const { clock, ledger, mailer, sender } = setUp({ recipients: 6 });
+    mailer.reachable = true;
+    let release!: () => void;
+    mailer.hold = new Promise((resolve) => (release = resolve));
+    sender.start();
+    await clock.advance(39_999);
+    expect(ledger.renewed).toEqual([]);
+    await clock.advance(1); // the default lease is 120 s
+    // Four in flight (one per lane), two waiting in the queue: all six are held.
+    expect(ledger.renewed).toEqual([[1, 2, 3, 4, 5, 6]]);
+    release();
+    await clock.advance(10);
+    expect(ledger.count('sent')).toBe(6);
     await sender.stop();
   });
 });
