@@ -16,7 +16,7 @@ import { createSubscriptions } from './subscriptions/create-subscriptions';
 import { createPublicRateLimits } from './http/rate-limit';
 import { subscriptionsRouter } from './http/routes/subscriptions';
 import { subscriberLinksRouter } from './http/routes/subscriber-links';
-import { systemClock } from './shared/clock';
+import { systemClock, type WaitingClock } from './shared/clock';
 import { ArticleRepository } from './articles/article-repository';
 import { ArticleService } from './articles/article-service';
 import { FeedPoller } from './articles/feed-poller';
@@ -42,7 +42,12 @@ export interface RunningBulletin {
  * The one place that builds real dependencies and wires them together:
  * config -> database -> migrations -> mailer -> job queue -> services -> HTTP.
  */
-export async function startBulletin(config: Config, logger: Logger = createLogger(config.LOG_LEVEL)): Promise<RunningBulletin> {
+export async function startBulletin(
+  config: Config,
+  logger: Logger = createLogger(config.LOG_LEVEL),
+  /** Tests pass one they can move forward. */
+  clock: WaitingClock = systemClock,
+): Promise<RunningBulletin> {
   const cleanup: Array<() => Promise<unknown>> = [];
   // Bound before anything is built, so links can name the port really taken (PORT=0 picks one).
   const { server, attach } = await listenNotReady(config.PORT, config.HOST);
@@ -69,20 +74,20 @@ export async function startBulletin(config: Config, logger: Logger = createLogge
     // Stopping the queue first lets running jobs finish before the mailer and database close.
     cleanup.unshift(() => boss.stop({ graceful: true, timeout: 20_000 }));
     const links = new SignedLinks(secretKey, publicUrl, config.SECRET_KEY_PREVIOUS);
-    const subscriptions = createSubscriptions({ prisma: db.prisma, pool: db.pool, boss, mailer, templates, links, clock: systemClock, logger, config: linkedConfig });
+    const subscriptions = createSubscriptions({ prisma: db.prisma, pool: db.pool, boss, mailer, templates, links, clock, logger, config: linkedConfig });
     await subscriptions.registerJobs();
     // Every instance relays the mail requests its own requests wrote; it stops before the queue.
     subscriptions.mailRequests.start();
     cleanup.unshift(() => subscriptions.mailRequests.stop());
-    const publicLimits = createPublicRateLimits(config);
+    const publicLimits = createPublicRateLimits(config, clock);
 
-    const articles = new ArticleService({ repository: new ArticleRepository({ db }), clock: systemClock });
+    const articles = new ArticleService({ repository: new ArticleRepository({ db }), clock });
     if (config.RUN_JOBS) {
       const poller = new FeedPoller({ articles, logger });
       await registerArticleJobs({ boss, poller, feedUrls: config.FEED_URLS, cron: config.FEED_POLL_CRON, logger });
     }
 
-    const digests = createDigests({ pool: db.pool, mailer, templates, links, clock: systemClock, logger, config: linkedConfig });
+    const digests = createDigests({ pool: db.pool, mailer, templates, links, clock, logger, config: linkedConfig });
     if (config.RUN_JOBS) {
       // Registered after the queue, so it runs before it: in-flight sends finish and are recorded
       // before the job queue, the mailer and the database close.
@@ -115,7 +120,7 @@ export async function startBulletin(config: Config, logger: Logger = createLogge
         adminDigestsRouter({
           ...digests,
           adminToken: config.ADMIN_TOKEN,
-          clock: systemClock,
+          clock,
           publicUrl,
           wakeSender: () => digests.sender.wake(),
         }),

@@ -3,7 +3,7 @@ import type { Config } from '../config';
 import type { Mailer } from '../mail/mailer';
 import type { Templates } from '../mail/templates';
 import type { PgBoss } from '../jobs/job-queue';
-import type { Clock } from '../shared/clock';
+import type { WaitingClock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { SignedLinks } from '../shared/signed-links';
 import { listNameFrom } from '../shared/list-name';
@@ -20,7 +20,7 @@ export interface DigestDeps {
   mailer: Mailer;
   templates: Templates;
   links: SignedLinks;
-  clock: Clock;
+  clock: WaitingClock;
   logger: Logger;
   /** PUBLIC_URL resolved: the configured one or the address the server listens on. */
   config: Config & { PUBLIC_URL: string };
@@ -32,7 +32,7 @@ export interface DigestDeps {
 export function createDigests(deps: DigestDeps) {
   const { config } = deps;
   const repository = new DigestRepository({ pool: deps.pool });
-  const ledger = new DeliveryLedger({ pool: deps.pool });
+  const ledger = new DeliveryLedger({ pool: deps.pool, clock: deps.clock });
   const renderer = new DigestRenderer({
     templates: deps.templates,
     publicUrl: config.PUBLIC_URL,
@@ -46,6 +46,7 @@ export function createDigests(deps: DigestDeps) {
     links: deps.links,
     mime: { from: config.MAIL_FROM, listId: config.LIST_ID, unsubscribeMailto: config.UNSUBSCRIBE_MAILTO, replyTo: config.MAIL_REPLY_TO },
     logger: deps.logger,
+    clock: deps.clock,
     options: {
       concurrency: config.SEND_CONCURRENCY,
       batchSize: config.SEND_BATCH_SIZE,

@@ -1,13 +1,24 @@
 import type pg from 'pg';
+import { withTransaction } from '../db/transaction';
+import type { DeliveryStatus } from '../generated/prisma/enums';
+import type { Clock } from '../shared/clock';
+import type { Frequency } from '../shared/frequency';
 
 /**
- * The SQL of the delivery ledger (table `deliveries`, one row per digest and recipient). Every
- * statement is set-based and works on a bounded batch, so memory stays flat in the number of
- * subscribers, and every state change is a single statement, so a crash leaves rows either
- * claimed (and reclaimable when the lease expires) or settled, never half-done.
+ * The delivery ledger (table `deliveries`, one row per digest and recipient). Every statement is
+ * set-based and works on a bounded batch, so memory stays flat in the number of subscribers, and
+ * every state change is a single statement, so a crash leaves rows either claimed (and reclaimable
+ * when the lease expires) or settled, never half-done.
+ *
+ * Two clocks, on purpose:
+ * - Leases (`lease_until`) follow the DATABASE's now(). Senders on several machines take over one
+ *   another's claims when a lease runs out; judged by one clock, a claim is never taken from a live
+ *   sender however far the machines' clocks drift apart.
+ * - Everything else (retry times, sent_at, completed_at, suppressed_at) follows the injected Clock,
+ *   passed as a parameter, like the timestamps the Prisma side writes, so tests move time instead
+ *   of waiting. A retry time is written and compared by app clocks: skew between machines only
+ *   moves a retry by that skew, which no one can tell from a slow server.
  */
-
-import type { Frequency } from '../shared/frequency';
 
 export interface DeliveryKey {
   digestId: number;
@@ -19,99 +30,28 @@ export interface ClaimedDelivery extends DeliveryKey {
   attempts: number;
 }
 
-export interface Queryable {
-  query: pg.Pool['query'];
-}
+export type DeliveryProgress = Record<'due' | 'later' | 'sent' | 'failed' | 'skipped', number>;
 
 /**
- * An edition's fan-out and the ANALYZE after it can run for minutes on a large list: they are
- * exempt from DATABASE_QUERY_TIMEOUT_MS, which is meant for statements a reader waits on.
- * (`query_timeout` is pg's per-query client limit; its types do not declare it.)
+ * Shape shared by both claims. For each digest being sent, a LATERAL subquery walks the
+ * deliveries_digest_id_status_subscriber_id_idx index (digest_id, status, subscriber_id) in
+ * subscriber order and stops after `limit` rows, so a claim costs the same at the first row of a
+ * 100,000-recipient edition as at the last (sent rows are never visited): paging by id, never by
+ * offset. FOR UPDATE SKIP LOCKED lets concurrent senders (other workers, other instances) take
+ * disjoint rows without waiting on one another; the CTE is MATERIALIZED so the LIMIT applies once.
+ *
+ * The UPDATE joins subscribers, so whoever unsubscribed or got suppressed after the digest was
+ * composed is turned into 'skipped' here, in the same statement, and never reaches the mailer.
+ * The lease is set on the database's clock (see above). $1 limit, $2 lease seconds.
  */
-function bulk(text: string, values: unknown[] = []): pg.QueryConfig {
-  return { text, values, query_timeout: 30 * 60_000 } as pg.QueryConfig;
-}
-
-export class DeliveryLedger {
-  constructor(private readonly deps: { pool: pg.Pool }) {}
-
-  /**
-   * Freezes the recipients of a digest: one INSERT ... SELECT inside the digest's own transaction,
-   * so the list exists exactly when the digest does and is never loaded into this process.
-   */
-  async recordRecipients(tx: Queryable, digestId: number, frequency: Frequency): Promise<number> {
-    await tx.query(`SET LOCAL statement_timeout = 0`);
-    const { rowCount } = await tx.query(
-      bulk(
-        `INSERT INTO deliveries (digest_id, subscriber_id)
-         SELECT $1, s.id FROM subscribers s
-          WHERE s.status = 'confirmed' AND s.frequency = $2::"Frequency" AND s.suppressed_at IS NULL`,
-        [digestId, frequency],
-      ),
-    );
-    return rowCount ?? 0;
-  }
-
-  /**
-   * After a fan-out the table grew by a whole list at once; without fresh statistics the planner
-   * believes a digest has a few dozen deliveries and sorts all of them on every claim.
-   */
-  async refreshStatistics(): Promise<void> {
-    const client = await this.deps.pool.connect();
-    try {
-      // A session setting, reset before the connection goes back to the pool (dropped on failure).
-      await client.query('SET statement_timeout = 0');
-      await client.query(bulk('ANALYZE deliveries'));
-      await client.query('RESET statement_timeout');
-      client.release();
-    } catch (err) {
-      client.release(err as Error);
-      throw err;
-    }
-  }
-
-  /**
-   * Claims up to `limit` deliveries for this sender: first rows whose lease ran out (their sender
-   * crashed), then pending ones that are due.
-   */
-  async claim(limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
-    const expired = await this.claimWhere(`d.status = 'sending' AND d.lease_until < now()`, "'sending'", limit, leaseSeconds);
-    if (expired.length >= limit) return expired;
-    const due = await this.claimWhere(
-      `d.status = 'pending' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now())`,
-      "'pending'",
-      limit - expired.length,
-      leaseSeconds,
-    );
-    return [...expired, ...due];
-  }
-
-  /**
-   * Shape: for each digest being sent, a LATERAL subquery walks the (digest_id, status,
-   * subscriber_id) index in subscriber order and stops after `limit` rows, so a claim costs the
-   * same at the first row of a 100,000-recipient edition as at the last (sent rows are never
-   * visited): paging by id, never by offset. FOR UPDATE SKIP LOCKED lets concurrent senders (other
-   * workers, other instances) take disjoint rows without waiting on one another; the CTE is
-   * MATERIALIZED so the LIMIT applies once.
-   *
-   * The UPDATE joins subscribers, so whoever unsubscribed or got suppressed after the digest was
-   * composed is turned into 'skipped' here, in the same statement, and never reaches the mailer.
-   */
-  private async claimWhere(condition: string, status: string, limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
-    const { rows } = await this.deps.pool.query<{
-      digest_id: number;
-      subscriber_id: number;
-      email: string;
-      attempts: number;
-      status: string;
-    }>(
-      `WITH claimable AS MATERIALIZED (
+function claimStatement(status: DeliveryStatus, condition: string): string {
+  return `WITH claimable AS MATERIALIZED (
          SELECT c.digest_id, c.subscriber_id
            FROM digests g
           CROSS JOIN LATERAL (
                 SELECT d.digest_id, d.subscriber_id
                   FROM deliveries d
-                 WHERE d.digest_id = g.id AND d.status = ${status} AND ${condition}
+                 WHERE d.digest_id = g.id AND d.status = '${status}' AND ${condition}
                  ORDER BY d.subscriber_id
                  LIMIT $1
                    FOR UPDATE OF d SKIP LOCKED
@@ -128,9 +68,165 @@ export class DeliveryLedger {
          FROM subscribers s
         WHERE s.id = d.subscriber_id
           AND (d.digest_id, d.subscriber_id) IN (SELECT digest_id, subscriber_id FROM claimable)
-       RETURNING d.digest_id, d.subscriber_id, s.email, d.attempts, d.status::text AS status`,
-      [limit, leaseSeconds],
-    );
+       RETURNING d.digest_id, d.subscriber_id, s.email, d.attempts, d.status`;
+}
+
+/** The ledger's statements, named; each comment says why the statement has its shape. */
+const SQL = {
+  /**
+   * Freezes the recipients of a digest: one INSERT ... SELECT inside the digest's own transaction,
+   * so the list exists exactly when the digest does and is never loaded into this process.
+   * $1 digest, $2 frequency.
+   */
+  recordRecipients: `INSERT INTO deliveries (digest_id, subscriber_id)
+         SELECT $1, s.id FROM subscribers s
+          WHERE s.status = 'confirmed' AND s.frequency = $2::"Frequency" AND s.suppressed_at IS NULL`,
+
+  /** Rows whose sender died: their lease ran out on the database's clock. */
+  claimExpired: claimStatement('sending', `d.lease_until < now()`),
+
+  /** Pending rows that are due by the injected clock ($3), which also wrote next_attempt_at. */
+  claimDue: claimStatement('pending', `(d.next_attempt_at IS NULL OR d.next_attempt_at <= $3::timestamptz)`),
+
+  /**
+   * Keeps claims alive while they wait their turn (slow sends, rate limits): one statement for all
+   * held keys (unnest of two arrays), and only rows still 'sending', so a row another sender took
+   * over is left alone. $1 digests, $2 subscribers, $3 lease seconds.
+   */
+  renewLeases: `UPDATE deliveries d SET lease_until = now() + make_interval(secs => $3)
+         FROM unnest($1::int[], $2::int[]) AS k(digest_id, subscriber_id)
+        WHERE d.digest_id = k.digest_id AND d.subscriber_id = k.subscriber_id AND d.status = 'sending'`,
+
+  /**
+   * Many accepted messages per statement (the sender groups them while one write is in flight);
+   * the same statement ends a run of hard bounces for those addresses, touching only subscribers
+   * that had one (most rows need no write). $1 digests, $2 subscribers, $3 message ids, $4 now.
+   */
+  markSent: `WITH done AS (
+         UPDATE deliveries d
+            SET status = 'sent', sent_at = $4::timestamptz, message_id = k.message_id, lease_until = NULL, last_error = NULL
+           FROM unnest($1::int[], $2::int[], $3::text[]) AS k(digest_id, subscriber_id, message_id)
+          WHERE d.digest_id = k.digest_id AND d.subscriber_id = k.subscriber_id
+          RETURNING d.subscriber_id
+       )
+       UPDATE subscribers SET hard_bounces = 0
+        WHERE id IN (SELECT subscriber_id FROM done) AND hard_bounces > 0`,
+
+  /**
+   * A 4xx answer: back to pending with a retry time, or failed once the attempts (counted at claim)
+   * are spent, in one statement. $1 digest, $2 subscriber, $3 error, $4 max attempts, $5 delay
+   * seconds, $6 now.
+   */
+  markTransientFailure: `UPDATE deliveries
+          SET status = CASE WHEN attempts >= $4 THEN 'failed'::"DeliveryStatus" ELSE 'pending'::"DeliveryStatus" END,
+              next_attempt_at = $6::timestamptz + make_interval(secs => $5),
+              lease_until = NULL, last_error = left($3, 1000)
+        WHERE digest_id = $1 AND subscriber_id = $2`,
+
+  /**
+   * A 5xx answer: final for this delivery, and one more hard bounce in a row for the address, which
+   * is suppressed (first time only: coalesce) when the run reaches the limit. One statement, so the
+   * count and the delivery's state never disagree. $1 digest, $2 subscriber, $3 error, $4 hard
+   * bounce limit, $5 now.
+   */
+  markPermanentFailure: `WITH failed AS (
+         UPDATE deliveries SET status = 'failed', lease_until = NULL, last_error = left($3, 1000)
+          WHERE digest_id = $1 AND subscriber_id = $2
+          RETURNING subscriber_id
+       )
+       UPDATE subscribers
+          SET hard_bounces = hard_bounces + 1,
+              suppressed_at = CASE WHEN hard_bounces + 1 >= $4 THEN coalesce(suppressed_at, $5::timestamptz) ELSE suppressed_at END
+        WHERE id IN (SELECT subscriber_id FROM failed)`,
+
+  /**
+   * Claims given back unsent: pending again, the attempt taken at claim time is undone, and only
+   * rows still 'sending' (one whose lease lapsed and another sender took is not ours to give).
+   * $1 digests, $2 subscribers, $3 error or null (keeps the previous one).
+   */
+  release: `UPDATE deliveries d
+          SET status = 'pending', lease_until = NULL, attempts = greatest(d.attempts - 1, 0),
+              last_error = coalesce(left($3, 1000), d.last_error)
+         FROM unnest($1::int[], $2::int[]) AS k(digest_id, subscriber_id)
+        WHERE d.digest_id = k.digest_id AND d.subscriber_id = k.subscriber_id AND d.status = 'sending'`,
+
+  /** One pass over a digest's rows (its index prefix) counting every state. $1 digest, $2 now. */
+  progress: `SELECT count(*) FILTER (WHERE status = 'sending' OR (status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= $2::timestamptz)))::int AS due,
+              count(*) FILTER (WHERE status = 'pending' AND next_attempt_at > $2::timestamptz)::int AS later,
+              count(*) FILTER (WHERE status = 'sent')::int AS sent,
+              count(*) FILTER (WHERE status = 'failed')::int AS failed,
+              count(*) FILTER (WHERE status = 'skipped')::int AS skipped
+         FROM deliveries WHERE digest_id = $1`,
+
+  /**
+   * Digests with nothing pending or in flight are done. NOT EXISTS probes the (digest_id, status)
+   * index prefix once per sending digest, so it stays cheap however many rows were sent. $1 now.
+   */
+  completeFinishedDigests: `UPDATE digests g SET status = 'done', completed_at = $1::timestamptz
+        WHERE g.status = 'sending'
+          AND NOT EXISTS (SELECT 1 FROM deliveries d
+                           WHERE d.digest_id = g.id AND d.status IN ('pending', 'sending'))`,
+
+  /** Admin retry, with reopenDigest in one transaction: the attempts start again from zero. $1 digest. */
+  requeueFailed: `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = NULL, lease_until = NULL
+          WHERE digest_id = $1 AND status = 'failed'`,
+
+  /** A done digest goes back to 'sending', so the senders' claims see it again. $1 digest. */
+  reopenDigest: `UPDATE digests SET status = 'sending', completed_at = NULL WHERE id = $1`,
+} as const;
+
+interface ClaimedRow {
+  digest_id: number;
+  subscriber_id: number;
+  email: string;
+  attempts: number;
+  status: DeliveryStatus;
+}
+
+/**
+ * An edition's fan-out and the ANALYZE after it can run for minutes on a large list: they are
+ * exempt from DATABASE_QUERY_TIMEOUT_MS, which is meant for statements a reader waits on.
+ * (`query_timeout` is pg's per-query client limit; its types do not declare it.)
+ */
+function bulk(text: string, values: unknown[] = []): pg.QueryConfig {
+  return { text, values, query_timeout: 30 * 60_000 } as pg.QueryConfig;
+}
+
+export class DeliveryLedger {
+  constructor(private readonly deps: { pool: pg.Pool; clock: Clock }) {}
+
+  /** Runs inside the digest's own transaction (`tx`), so the list exists exactly when the digest does. */
+  async recordRecipients(tx: pg.ClientBase, digestId: number, frequency: Frequency): Promise<number> {
+    await tx.query(`SET LOCAL statement_timeout = 0`);
+    const { rowCount } = await tx.query(bulk(SQL.recordRecipients, [digestId, frequency]));
+    return rowCount ?? 0;
+  }
+
+  /**
+   * After a fan-out the table grew by a whole list at once; without fresh statistics the planner
+   * believes a digest has a few dozen deliveries and sorts all of them on every claim. In a
+   * transaction so the lifted timeout (SET LOCAL) ends with it.
+   */
+  async refreshStatistics(): Promise<void> {
+    await withTransaction(this.deps.pool, async (tx) => {
+      await tx.query('SET LOCAL statement_timeout = 0');
+      await tx.query(bulk('ANALYZE deliveries'));
+    });
+  }
+
+  /**
+   * Claims up to `limit` deliveries for this sender: first rows whose lease ran out (their sender
+   * crashed), then pending ones that are due.
+   */
+  async claim(limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
+    const expired = await this.claimWith(SQL.claimExpired, [limit, leaseSeconds]);
+    if (expired.length >= limit) return expired;
+    const due = await this.claimWith(SQL.claimDue, [limit - expired.length, leaseSeconds, this.now()]);
+    return [...expired, ...due];
+  }
+
+  private async claimWith(statement: string, values: unknown[]): Promise<ClaimedDelivery[]> {
+    const { rows } = await this.deps.pool.query<ClaimedRow>(statement, values);
     return rows
       .filter((r) => r.status === 'sending')
       .sort((a, b) => a.digest_id - b.digest_id || a.subscriber_id - b.subscriber_id)
@@ -140,63 +236,23 @@ export class DeliveryLedger {
   /** Keeps claims alive while they wait their turn (slow sends, rate limits). */
   async renewLeases(keys: DeliveryKey[], leaseSeconds: number): Promise<void> {
     if (!keys.length) return;
-    await this.deps.pool.query(
-      `UPDATE deliveries d SET lease_until = now() + make_interval(secs => $3)
-         FROM unnest($1::int[], $2::int[]) AS k(digest_id, subscriber_id)
-        WHERE d.digest_id = k.digest_id AND d.subscriber_id = k.subscriber_id AND d.status = 'sending'`,
-      [keys.map((k) => k.digestId), keys.map((k) => k.subscriberId), leaseSeconds],
-    );
+    await this.deps.pool.query(SQL.renewLeases, [digestIds(keys), subscriberIds(keys), leaseSeconds]);
   }
 
-  /**
-   * Records accepted messages, many per statement (the sender groups them while one write is in
-   * flight). A successful send also ends a run of hard bounces for that address.
-   */
+  /** Records accepted messages; a successful send also ends a run of hard bounces for that address. */
   async markSent(sent: Array<DeliveryKey & { messageId: string }>): Promise<void> {
     if (!sent.length) return;
-    await this.deps.pool.query(
-      `WITH done AS (
-         UPDATE deliveries d
-            SET status = 'sent', sent_at = now(), message_id = k.message_id, lease_until = NULL, last_error = NULL
-           FROM unnest($1::int[], $2::int[], $3::text[]) AS k(digest_id, subscriber_id, message_id)
-          WHERE d.digest_id = k.digest_id AND d.subscriber_id = k.subscriber_id
-          RETURNING d.subscriber_id
-       )
-       UPDATE subscribers SET hard_bounces = 0
-        WHERE id IN (SELECT subscriber_id FROM done) AND hard_bounces > 0`,
-      [sent.map((s) => s.digestId), sent.map((s) => s.subscriberId), sent.map((s) => s.messageId)],
-    );
+    await this.deps.pool.query(SQL.markSent, [digestIds(sent), subscriberIds(sent), sent.map((s) => s.messageId), this.now()]);
   }
 
   /** A 4xx answer: try again after `delaySeconds`, or give up once the attempts are spent. */
   async markTransientFailure(key: DeliveryKey, error: string, delaySeconds: number, maxAttempts: number): Promise<void> {
-    await this.deps.pool.query(
-      `UPDATE deliveries
-          SET status = CASE WHEN attempts >= $4 THEN 'failed'::"DeliveryStatus" ELSE 'pending'::"DeliveryStatus" END,
-              next_attempt_at = now() + make_interval(secs => $5),
-              lease_until = NULL, last_error = left($3, 1000)
-        WHERE digest_id = $1 AND subscriber_id = $2`,
-      [key.digestId, key.subscriberId, error, maxAttempts, delaySeconds],
-    );
+    await this.deps.pool.query(SQL.markTransientFailure, [key.digestId, key.subscriberId, error, maxAttempts, delaySeconds, this.now()]);
   }
 
-  /**
-   * A 5xx answer: final for this delivery. Counts a hard bounce in a row for the address, and
-   * suppresses it (no more digests) when the run reaches `hardBounceLimit`.
-   */
+  /** A 5xx answer: final; suppresses the address when its run of hard bounces reaches `hardBounceLimit`. */
   async markPermanentFailure(key: DeliveryKey, error: string, hardBounceLimit: number): Promise<void> {
-    await this.deps.pool.query(
-      `WITH failed AS (
-         UPDATE deliveries SET status = 'failed', lease_until = NULL, last_error = left($3, 1000)
-          WHERE digest_id = $1 AND subscriber_id = $2
-          RETURNING subscriber_id
-       )
-       UPDATE subscribers
-          SET hard_bounces = hard_bounces + 1,
-              suppressed_at = CASE WHEN hard_bounces + 1 >= $4 THEN coalesce(suppressed_at, now()) ELSE suppressed_at END
-        WHERE id IN (SELECT subscriber_id FROM failed)`,
-      [key.digestId, key.subscriberId, error, hardBounceLimit],
-    );
+    await this.deps.pool.query(SQL.markPermanentFailure, [key.digestId, key.subscriberId, error, hardBounceLimit, this.now()]);
   }
 
   /**
@@ -205,58 +261,38 @@ export class DeliveryLedger {
    */
   async release(keys: DeliveryKey[], error?: string): Promise<void> {
     if (!keys.length) return;
-    await this.deps.pool.query(
-      `UPDATE deliveries d
-          SET status = 'pending', lease_until = NULL, attempts = greatest(d.attempts - 1, 0),
-              last_error = coalesce(left($3, 1000), d.last_error)
-         FROM unnest($1::int[], $2::int[]) AS k(digest_id, subscriber_id)
-        WHERE d.digest_id = k.digest_id AND d.subscriber_id = k.subscriber_id AND d.status = 'sending'`,
-      [keys.map((k) => k.digestId), keys.map((k) => k.subscriberId), error ?? null],
-    );
+    await this.deps.pool.query(SQL.release, [digestIds(keys), subscriberIds(keys), error ?? null]);
   }
 
   /** Where a digest's send stands; `due` counts deliveries claimable now or in flight. */
-  async progress(digestId: number): Promise<Record<'due' | 'later' | 'sent' | 'failed' | 'skipped', number>> {
-    const { rows } = await this.deps.pool.query(
-      `SELECT count(*) FILTER (WHERE status = 'sending' OR (status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= now())))::int AS due,
-              count(*) FILTER (WHERE status = 'pending' AND next_attempt_at > now())::int AS later,
-              count(*) FILTER (WHERE status = 'sent')::int AS sent,
-              count(*) FILTER (WHERE status = 'failed')::int AS failed,
-              count(*) FILTER (WHERE status = 'skipped')::int AS skipped
-         FROM deliveries WHERE digest_id = $1`,
-      [digestId],
-    );
-    return rows[0];
+  async progress(digestId: number): Promise<DeliveryProgress> {
+    const { rows } = await this.deps.pool.query<DeliveryProgress>(SQL.progress, [digestId, this.now()]);
+    return rows[0] as DeliveryProgress;
   }
 
   /** Digests with nothing left to send (nothing pending or in flight) are done. */
   async completeFinishedDigests(): Promise<void> {
-    await this.deps.pool.query(
-      `UPDATE digests g SET status = 'done', completed_at = now()
-        WHERE g.status = 'sending'
-          AND NOT EXISTS (SELECT 1 FROM deliveries d
-                           WHERE d.digest_id = g.id AND d.status IN ('pending', 'sending'))`,
-    );
+    await this.deps.pool.query(SQL.completeFinishedDigests, [this.now()]);
   }
 
   /** Puts a digest's failed deliveries back in the queue (admin action). Returns how many. */
   async retryFailed(digestId: number): Promise<number> {
-    const client = await this.deps.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const { rowCount } = await client.query(
-        `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = NULL, lease_until = NULL
-          WHERE digest_id = $1 AND status = 'failed'`,
-        [digestId],
-      );
-      if (rowCount) await client.query(`UPDATE digests SET status = 'sending', completed_at = NULL WHERE id = $1`, [digestId]);
-      await client.query('COMMIT');
+    return withTransaction(this.deps.pool, async (tx) => {
+      const { rowCount } = await tx.query(SQL.requeueFailed, [digestId]);
+      if (rowCount) await tx.query(SQL.reopenDigest, [digestId]);
       return rowCount ?? 0;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
+
+  private now(): Date {
+    return this.deps.clock.now();
+  }
+}
+
+function digestIds(keys: DeliveryKey[]): number[] {
+  return keys.map((k) => k.digestId);
+}
+
+function subscriberIds(keys: DeliveryKey[]): number[] {
+  return keys.map((k) => k.subscriberId);
 }

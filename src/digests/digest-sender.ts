@@ -1,5 +1,6 @@
 import { failureKind, type Mailer } from '../mail/mailer';
 import { PreparedDigestMime, type DigestMimeSettings } from '../mail/digest-mime';
+import type { WaitingClock } from '../shared/clock';
 import type { SignedLinks } from '../shared/signed-links';
 import type { Logger } from '../shared/logger';
 import type { ClaimedDelivery, DeliveryKey, DeliveryLedger } from './delivery-ledger';
@@ -25,6 +26,13 @@ export interface DigestSenderOptions {
   outagePauseMaxMs?: number;
 }
 
+/** What the sender needs of the ledger and the repository (fakes in unit tests). */
+export type SenderLedger = Pick<
+  DeliveryLedger,
+  'claim' | 'renewLeases' | 'markSent' | 'markTransientFailure' | 'markPermanentFailure' | 'release' | 'completeFinishedDigests'
+>;
+export type SenderDigests = Pick<DigestRepository, 'byId'>;
+
 /**
  * The sending loop: claim a batch from the ledger, send with bounded concurrency, mark each
  * delivery right after the SMTP server accepts it. Any number of these may run (processes,
@@ -44,27 +52,31 @@ export class DigestSender {
   private refilling: Promise<boolean> | undefined;
   private stopping = false;
   private running: Promise<void> | undefined;
-  private readonly sleepers = new Set<() => void>();
+  /** Sleeps that `wake()` and `stop()` cut short. */
+  private readonly sleepers = new Set<AbortController>();
   private pausedUntil = 0;
   private probing = false;
   private outagePauseMs: number;
 
   constructor(
     private readonly deps: {
-      ledger: DeliveryLedger;
-      repository: DigestRepository;
+      ledger: SenderLedger;
+      repository: SenderDigests;
       mailer: Mailer;
       links: SignedLinks;
       mime: DigestMimeSettings;
       logger: Logger;
+      /** Every pause, poll and lease renewal waits on it, so tests move time instead of waiting. */
+      clock: WaitingClock;
       options: DigestSenderOptions;
     },
   ) {
     this.o = { leaseSeconds: 120, pollIntervalMs: 2000, outagePauseMs: 500, outagePauseMaxMs: 30_000, ...deps.options };
     this.outagePauseMs = this.o.outagePauseMs;
-    this.limiter = new HourlyRateLimit(this.o.ratePerHour);
+    this.limiter = new HourlyRateLimit(this.o.ratePerHour, deps.clock);
     this.recorder = new SentRecorder({
       ledger: deps.ledger,
+      clock: deps.clock,
       onRetry: (err) => deps.logger.warn({ err: String(err) }, 'recording sent deliveries failed; retrying'),
       gatherUpTo: Math.ceil(this.o.concurrency / 2),
       lingerMs: 5,
@@ -77,7 +89,7 @@ export class DigestSender {
 
   /** New work is waiting (a digest was just composed here): stop idling. */
   wake(): void {
-    for (const wake of [...this.sleepers]) wake();
+    for (const sleeper of [...this.sleepers]) sleeper.abort();
   }
 
   /** Takes no new deliveries, lets in-flight sends finish and be recorded, gives unsent claims back. */
@@ -88,10 +100,11 @@ export class DigestSender {
   }
 
   private async loop(): Promise<void> {
-    const renewal = setInterval(() => void this.renewLeases(), (this.o.leaseSeconds * 1000) / 3);
+    const renewal = new AbortController();
+    const renewing = this.renewLeasesUntil(renewal.signal);
     try {
       while (!this.stopping) {
-        const pause = this.pausedUntil - Date.now();
+        const pause = this.pausedUntil - this.now();
         if (pause > 0) {
           await this.sleep(pause);
           continue;
@@ -108,7 +121,18 @@ export class DigestSender {
         }
       }
     } finally {
-      clearInterval(renewal);
+      renewal.abort();
+      await renewing;
+    }
+  }
+
+  /** Renews held claims every third of a lease, so one missed renewal does not lose them. */
+  private async renewLeasesUntil(stopped: AbortSignal): Promise<void> {
+    const every = (this.o.leaseSeconds * 1000) / 3;
+    for (;;) {
+      await this.deps.clock.sleep(every, stopped);
+      if (stopped.aborted) return;
+      await this.renewLeases();
     }
   }
 
@@ -128,7 +152,7 @@ export class DigestSender {
 
   private async lane(onClaim: () => void): Promise<void> {
     for (;;) {
-      if (this.stopping || this.pausedUntil > Date.now()) return;
+      if (this.stopping || this.pausedUntil > this.now()) return;
       const delivery = this.queue.shift();
       if (!delivery) {
         if (!(await this.refill())) return;
@@ -196,10 +220,10 @@ export class DigestSender {
   }
 
   private enterOutage(reason: string): void {
-    if (this.pausedUntil > Date.now()) return; // other lanes failing in the same outage
+    if (this.pausedUntil > this.now()) return; // other lanes failing in the same outage
     if (this.probing) this.outagePauseMs = Math.min(this.outagePauseMs * 2, this.o.outagePauseMaxMs);
     this.probing = true;
-    this.pausedUntil = Date.now() + this.outagePauseMs;
+    this.pausedUntil = this.now() + this.outagePauseMs;
     this.deps.logger.warn({ reason, pauseMs: this.outagePauseMs }, 'SMTP server unreachable; sending paused');
   }
 
@@ -224,17 +248,19 @@ export class DigestSender {
     });
   }
 
-  private sleep(ms: number): Promise<void> {
-    if (this.stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.sleepers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.sleepers.add(done);
-    });
+  private now(): number {
+    return this.deps.clock.now().getTime();
+  }
+
+  private async sleep(ms: number): Promise<void> {
+    if (this.stopping) return;
+    const sleeper = new AbortController();
+    this.sleepers.add(sleeper);
+    try {
+      await this.deps.clock.sleep(ms, sleeper.signal);
+    } finally {
+      this.sleepers.delete(sleeper);
+    }
   }
 }
 

@@ -1,3 +1,5 @@
+import type { Clock } from '../shared/clock';
+
 /**
  * SMTP_RATE_PER_HOUR as a token bucket (per process; SMTP_RATE_PER_SECOND is kept by the mailer's
  * connection pools). The bucket holds one minute's worth, so a burst never exceeds the hourly cap by
@@ -7,9 +9,13 @@ export class HourlyRateLimit {
   private tokens: number;
   private readonly capacity: number;
   private readonly perMs: number;
-  private last = Date.now();
+  private last: number;
 
-  constructor(private readonly perHour: number) {
+  constructor(
+    private readonly perHour: number,
+    private readonly clock: Clock,
+  ) {
+    this.last = clock.now().getTime();
     this.capacity = Math.max(1, Math.ceil(perHour / 60));
     this.tokens = this.capacity;
     this.perMs = perHour / 3_600_000;
@@ -18,7 +24,7 @@ export class HourlyRateLimit {
   /** Takes a token and returns 0, or returns how many ms to wait before asking again. */
   take(): number {
     if (this.perHour <= 0) return 0;
-    const now = Date.now();
+    const now = this.clock.now().getTime();
     this.tokens = Math.min(this.capacity, this.tokens + (now - this.last) * this.perMs);
     this.last = now;
     if (this.tokens >= 1) {

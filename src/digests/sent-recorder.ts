@@ -1,3 +1,4 @@
+import type { WaitingClock } from '../shared/clock';
 import type { DeliveryKey, DeliveryLedger } from './delivery-ledger';
 
 interface Waiting extends DeliveryKey {
@@ -21,11 +22,12 @@ export class SentRecorder {
   private flushing = false;
   private current: Waiting[] = [];
   /** Ends the current linger early, once enough marks wait. */
-  private gathered: (() => void) | undefined;
+  private gathered: AbortController | undefined;
 
   constructor(
     private readonly deps: {
-      ledger: DeliveryLedger;
+      ledger: Pick<DeliveryLedger, 'markSent'>;
+      clock: WaitingClock;
       onRetry: (err: unknown) => void;
       retryDelayMs?: number;
       /** Marks worth one statement without waiting (e.g. half of SEND_CONCURRENCY); 1 = never wait. */
@@ -37,7 +39,7 @@ export class SentRecorder {
   record(key: DeliveryKey, messageId: string): Promise<void> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ ...key, messageId, done: (err) => (err ? reject(err) : resolve()) });
-      if (this.gathered && this.waiting.length >= (this.deps.gatherUpTo ?? 1)) this.gathered();
+      if (this.gathered && this.waiting.length >= (this.deps.gatherUpTo ?? 1)) this.gathered.abort();
       if (!this.flushing) void this.flush();
     });
   }
@@ -65,7 +67,7 @@ export class SentRecorder {
           } catch (err) {
             error = err;
             this.deps.onRetry(err);
-            await new Promise((r) => setTimeout(r, this.deps.retryDelayMs ?? 1000));
+            await this.deps.clock.sleep(this.deps.retryDelayMs ?? 1000);
           }
         }
         this.current = [];
@@ -77,16 +79,14 @@ export class SentRecorder {
   }
 
   /** Waits up to lingerMs for more marks, unless enough are already there. */
-  private gather(): Promise<void> {
+  private async gather(): Promise<void> {
     const { gatherUpTo = 1, lingerMs = 0 } = this.deps;
-    if (this.waiting.length >= gatherUpTo || lingerMs <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => this.gathered?.(), lingerMs);
-      this.gathered = () => {
-        clearTimeout(timer);
-        this.gathered = undefined;
-        resolve();
-      };
-    });
+    if (this.waiting.length >= gatherUpTo || lingerMs <= 0) return;
+    this.gathered = new AbortController();
+    try {
+      await this.deps.clock.sleep(lingerMs, this.gathered.signal);
+    } finally {
+      this.gathered = undefined;
+    }
   }
 }

@@ -1,4 +1,5 @@
 import type { Request, RequestHandler } from 'express';
+import type { Clock } from '../shared/clock';
 import { AppError } from '../shared/errors';
 
 /**
@@ -10,12 +11,12 @@ export class FixedWindowRateLimiter {
   private lastSweep = 0;
 
   constructor(
-    private readonly opts: { limit: number; windowSeconds: number; now?: () => number },
+    private readonly opts: { limit: number; windowSeconds: number; clock: Clock },
   ) {}
 
   /** Counts one request for `key`; when over the limit, says how long until the window resets. */
   hit(key: string): { allowed: boolean; retryAfterSeconds: number } {
-    const now = this.opts.now?.() ?? Date.now();
+    const now = this.opts.clock.now().getTime();
     const windowMs = this.opts.windowSeconds * 1000;
     this.sweep(now, windowMs);
     let entry = this.windows.get(key);
@@ -50,15 +51,18 @@ export interface PublicRateLimits {
   perAddress: FixedWindowRateLimiter;
 }
 
-export function createPublicRateLimits(config: {
-  RATE_LIMIT_PER_IP: number;
-  RATE_LIMIT_PER_ADDRESS: number;
-  RATE_LIMIT_WINDOW_SECONDS: number;
-}): PublicRateLimits {
+export function createPublicRateLimits(
+  config: {
+    RATE_LIMIT_PER_IP: number;
+    RATE_LIMIT_PER_ADDRESS: number;
+    RATE_LIMIT_WINDOW_SECONDS: number;
+  },
+  clock: Clock,
+): PublicRateLimits {
   const windowSeconds = config.RATE_LIMIT_WINDOW_SECONDS;
   return {
-    perIp: new FixedWindowRateLimiter({ limit: config.RATE_LIMIT_PER_IP, windowSeconds }),
-    perAddress: new FixedWindowRateLimiter({ limit: config.RATE_LIMIT_PER_ADDRESS, windowSeconds }),
+    perIp: new FixedWindowRateLimiter({ limit: config.RATE_LIMIT_PER_IP, windowSeconds, clock }),
+    perAddress: new FixedWindowRateLimiter({ limit: config.RATE_LIMIT_PER_ADDRESS, windowSeconds, clock }),
   };
 }
 

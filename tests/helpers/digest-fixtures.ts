@@ -50,13 +50,18 @@ export class DigestFixtures {
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
 
-  /** Polls until the digest has nothing pending or in flight (or the deadline passes). */
-  async waitUntilSettled(digestId: number, timeoutMs = 20_000): Promise<Record<string, number>> {
+  /**
+   * Polls until the digest has nothing pending or in flight (or the deadline passes). `meanwhile`
+   * runs between polls: a test jumps the service's clock there, so retries scheduled for later and
+   * outage pauses come due at once instead of in real time.
+   */
+  async waitUntilSettled(digestId: number, timeoutMs = 20_000, meanwhile?: () => void): Promise<Record<string, number>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const counts = await this.deliveryCounts(digestId);
       if (!counts.pending && !counts.sending) return counts;
       if (Date.now() > deadline) throw new Error(`digest ${digestId} not settled: ${JSON.stringify(counts)}`);
+      meanwhile?.();
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -2,6 +2,7 @@ import net from 'node:net';
 import { loadConfig } from '../../src/config';
 import { startBulletin, type RunningBulletin } from '../../src/main';
 import { createLogger } from '../../src/shared/logger';
+import { SkippableClock } from './skippable-clock';
 import { SmtpCapture } from './smtp-capture';
 import { createTestDatabase, type TestDatabase } from './test-database';
 
@@ -12,6 +13,8 @@ export const TEST_POSTAL_ADDRESS = 'Bulletin Test Press, 1 Example Street, 12345
 export interface TestBulletin extends RunningBulletin {
   smtp: SmtpCapture;
   db: TestDatabase;
+  /** The service's clock: real time, which a test may jump forward instead of waiting. */
+  clock: SkippableClock;
 }
 
 /** The real service on a free port, with its own database and a real SMTP peer. */
@@ -32,11 +35,13 @@ export async function startTestBulletin(env: Record<string, string> = {}): Promi
     DATABASE_POOL_SIZE: '4',
     ...env,
   });
-  const bulletin = await startBulletin(config, createLogger(config.LOG_LEVEL));
+  const clock = new SkippableClock();
+  const bulletin = await startBulletin(config, createLogger(config.LOG_LEVEL), clock);
   return {
     ...bulletin,
     smtp,
     db,
+    clock,
     async stop() {
       await bulletin.stop();
       await smtp.stop();

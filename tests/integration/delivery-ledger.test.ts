@@ -1,0 +1,88 @@
+import { DeliveryLedger } from '../../src/digests/delivery-ledger';
+import { openDatabase, type Database } from '../../src/db/database';
+import { withTransaction } from '../../src/db/transaction';
+import { DigestFixtures } from '../helpers/digest-fixtures';
+import { ManualClock } from '../helpers/manual-clock';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
+
+/** The ledger against real PostgreSQL, on a clock the test moves: which times follow it and which do not. */
+describe('delivery ledger and the clock', () => {
+  let db: TestDatabase;
+  let database: Database;
+  let fx: DigestFixtures;
+  let clock: ManualClock;
+  let ledger: DeliveryLedger;
+  let digestId: number;
+  let readerId: number;
+
+  beforeEach(async () => {
+    db = await createTestDatabase();
+    database = openDatabase(db.url, 2, () => {});
+    fx = new DigestFixtures(db.url);
+    // Starts at real time: leases follow the database's own clock.
+    clock = new ManualClock(Date.now());
+    ledger = new DeliveryLedger({ pool: database.pool, clock });
+    readerId = (await fx.subscribers(1))[0]!.id;
+    const { rows } = await fx.pool.query<{ id: number }>(
+      `INSERT INTO digests (frequency, edition_at, window_start, window_end, public_id, subject, html, text, article_ids)
+       VALUES ('daily', now(), now() - interval '1 day', now(), 'ledger-test', 'Today', '', '', '{}') RETURNING id`,
+    );
+    digestId = rows[0]!.id;
+    await withTransaction(database.pool, (tx) => ledger.recordRecipients(tx, digestId, 'daily'));
+  });
+  afterEach(async () => {
+    await fx.close();
+    await database.close();
+    await db.drop();
+  });
+
+  const claimedIds = async () => (await ledger.claim(10, 60)).map((d) => d.subscriberId);
+
+  test('when a 4xx retry is scheduled, then the delivery is claimable once the injected clock reaches its time, and not before', async () => {
+    const [claimed] = await ledger.claim(10, 60);
+    await ledger.markTransientFailure(claimed!, '451 try later', 300, 5);
+    expect(await claimedIds()).toEqual([]);
+    expect(await ledger.progress(digestId)).toMatchObject({ due: 0, later: 1 });
+    await clock.advance(299_000);
+    expect(await claimedIds()).toEqual([]);
+    await clock.advance(1_000);
+    expect(await ledger.progress(digestId)).toMatchObject({ due: 1, later: 0 });
+    const [again] = await ledger.claim(10, 60);
+    expect(again).toMatchObject({ subscriberId: readerId, attempts: 2 });
+  });
+
+  test('when the app clock runs far ahead, then a live lease is not taken over: leases follow the database clock', async () => {
+    expect(await claimedIds()).toEqual([readerId]);
+    await clock.advance(24 * 3_600_000);
+    expect(await claimedIds()).toEqual([]);
+    // Its sender died: the lease runs out on the database's clock, and the row is taken over.
+    // (The column holds UTC, as the service's sessions write it; this pool's session zone may differ.)
+    await fx.pool.query(`UPDATE deliveries SET lease_until = (now() AT TIME ZONE 'UTC') - interval '1 second'`);
+    expect(await claimedIds()).toEqual([readerId]);
+  });
+
+  test('when a delivery is sent and its digest completes, then both are stamped with the injected clock\'s time', async () => {
+    await clock.advance(3_600_000);
+    const sentAt = clock.now();
+    const [claimed] = await ledger.claim(10, 60);
+    await ledger.markSent([{ ...claimed!, messageId: '<m1@test>' }]);
+    await clock.advance(5_000);
+    await ledger.completeFinishedDigests();
+    const { rows } = await fx.pool.query(
+      `SELECT d.sent_at, g.status::text AS status, g.completed_at FROM deliveries d JOIN digests g ON g.id = d.digest_id`,
+    );
+    expect(rows[0]).toEqual({ sent_at: sentAt, status: 'done', completed_at: clock.now() });
+  });
+
+  test('when failed deliveries are retried, then they are pending again and the done digest is sending again, together', async () => {
+    const [claimed] = await ledger.claim(10, 60);
+    await ledger.markPermanentFailure(claimed!, '550 no such user', 5);
+    await ledger.completeFinishedDigests();
+    expect(await ledger.retryFailed(digestId)).toBe(1);
+    const { rows } = await fx.pool.query(
+      `SELECT d.status::text AS delivery, d.attempts, g.status::text AS digest, g.completed_at FROM deliveries d JOIN digests g ON g.id = d.digest_id`,
+    );
+    expect(rows[0]).toEqual({ delivery: 'pending', attempts: 0, digest: 'sending', completed_at: null });
+    expect(await ledger.retryFailed(digestId)).toBe(0);
+  });
+});

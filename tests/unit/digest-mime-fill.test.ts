@@ -1,0 +1,88 @@
+import { escapeHtml, Placeholders } from '../../src/mail/personalize';
+import { PreparedDigestMime } from '../../src/mail/digest-mime';
+
+/**
+ * The base64 fill encodes the literal text once per digest (for each of the 3 ways it can sit
+ * against a 3-byte boundary) and only the bytes around each value per recipient. Whatever the
+ * lengths, the decoded body must be exactly the plain substitution.
+ */
+
+const settings = { from: 'The Courier <news@courier.test>', listId: 'daily.courier.test' };
+
+// Literal pieces: empty, shorter than a 3-byte group, multi-byte characters across group edges.
+const literals = ['', 'a', 'é', 'a€', 'Hello 😀 wörld, a longer line of text that runs past one base64 line of 76 characters.\n'];
+// Values of every length mod 3 (in bytes), multi-byte ones, and characters the HTML part escapes.
+const values = ['', 'u', 'ü', 'uv', '€', '😀x', 'https://news.test/unsubscribe?s=7.A&b="c"'];
+
+/**
+ * The two base64 bodies of a filled message (text, html), decoded; `malformed` names what breaks
+ * the format: a line over 76 characters or not ended by CRLF, padding before the end.
+ */
+function bodies(raw: Buffer): { text: string; html: string; malformed: string[] } {
+  const malformed: string[] = [];
+  const parts = raw.toString('latin1').split('Content-Transfer-Encoding: base64\r\n\r\n').slice(1);
+  if (parts.length !== 2) malformed.push(`${parts.length} base64 parts`);
+  const [text = '', html = ''] = parts.map((part) => {
+    const lines = part.slice(0, part.indexOf('--')).split('\r\n');
+    if (lines.pop() !== '') malformed.push('a line without CRLF');
+    if (lines.some((line) => line.length > 76)) malformed.push('a line over 76 characters');
+    const b64 = lines.join('');
+    // Padding only at the very end: the segments join into one well-formed base64 text.
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) malformed.push('not one base64 text');
+    return Buffer.from(b64, 'base64').toString('utf8');
+  });
+  return { text, html, malformed };
+}
+
+/** The one place this test calls the public fill: one recipient with both personal links. */
+function fill(mime: PreparedDigestMime, unsubscribeUrl: string, preferencesUrl: string): Buffer {
+  return mime.fill({ to: 'reader@example.test', values: { unsubscribeUrl, preferencesUrl }, listUnsubscribe: unsubscribeUrl }).raw;
+}
+
+describe('PreparedDigestMime.fill (base64 bodies)', () => {
+  test('when values of every length mod 3, multi-byte characters and empty values meet literals of every length, then each decoded body is exactly the plain substitution', () => {
+    let checked = 0;
+    for (const a of literals) {
+      for (const b of literals) {
+        for (const c of literals) {
+          const placeholders = Placeholders.create();
+          const template = `${a}${placeholders.token('unsubscribeUrl')}${b}${placeholders.token('preferencesUrl')}${c}`;
+          const mime = new PreparedDigestMime(settings, {
+            subject: 'Today',
+            text: placeholders.seal(template),
+            html: placeholders.seal(`<p>${template}</p>`),
+          });
+          for (const unsubscribeUrl of values) {
+            for (const preferencesUrl of values) {
+              const got = bodies(fill(mime, unsubscribeUrl, preferencesUrl));
+              const want = {
+                text: `${a}${unsubscribeUrl}${b}${preferencesUrl}${c}`,
+                html: `<p>${a}${escapeHtml(unsubscribeUrl)}${b}${escapeHtml(preferencesUrl)}${c}</p>`,
+                malformed: [],
+              };
+              // One comparison per case (thousands of cases); on a mismatch it shows the whole case.
+              if (got.text !== want.text || got.html !== want.html || got.malformed.length) expect(got).toEqual(want);
+              checked++;
+            }
+          }
+        }
+      }
+    }
+    expect(checked).toBe(literals.length ** 3 * values.length ** 2);
+  });
+
+  test('when a placeholder appears more than once or not at all, then each occurrence is filled and a body without any is unchanged', () => {
+    const placeholders = Placeholders.create();
+    const u = placeholders.token('unsubscribeUrl');
+    const mime = new PreparedDigestMime(settings, {
+      subject: 'Today',
+      text: placeholders.seal(`${u}|${u}|€${u}`),
+      html: placeholders.seal('<p>No links here: ünïcödé</p>'),
+    });
+    expect(bodies(fill(mime, 'x😀', 'p'))).toEqual({
+      text: 'x😀|x😀|€x😀',
+      html: '<p>No links here: ünïcödé</p>',
+      malformed: [],
+    });
+  });
+});
