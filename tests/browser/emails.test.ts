@@ -7,9 +7,10 @@ import { newsroomEnv, receiveEveryEmail, type EmailKind } from '../helpers/every
 import { Templates } from '../../src/mail/templates';
 import { DigestRenderer } from '../../src/digests/digest-renderer';
 import { compileStored, escapeHtml } from '../../src/mail/personalize';
+import { axeViolations, type DisabledRules } from '../helpers/axe';
+import { SHOTS } from '../helpers/screenshots';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = path.resolve(__dirname, '../../test-results');
 const widths = [375, 800] as const;
 const schemes = ['light', 'dark'] as const;
 const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -113,6 +114,20 @@ const PAINTED_CONTRAST = `async ({ png, boxes }) => {
   return failures;
 }`;
 
+/**
+ * axe-core rules that make no sense for an email's HTML, each with the reason. Webmail (Gmail,
+ * Outlook on the web) shows the email's body inline, inside its own page, which has its own <main>
+ * and landmarks; mail apps show it in their own window.
+ */
+const EMAIL_RULES_OFF: DisabledRules = {
+  // A <main> (or role="main") in the email would be a second main landmark in the webmail page
+  // around it; and several clients drop the element or its role anyway.
+  'landmark-one-main': 'the mail client supplies the main landmark; one in the email would duplicate it',
+  // The email's layout is tables with role="presentation" (so screen readers do not announce
+  // layout grids), and nothing outside landmarks is the normal state of an email body.
+  region: 'an email body has no landmarks by design: it sits inside the mail client\'s own',
+};
+
 describe('emails in a real browser, narrow and wide, light and dark', () => {
   let app: TestBulletin;
   let context: BrowserContext;
@@ -152,8 +167,9 @@ describe('emails in a real browser, narrow and wide, light and dark', () => {
     await page.setContent(html, { waitUntil: 'load' });
     await page.screenshot({ path: path.join(SHOTS, shot), fullPage: true });
     const seen = await readability(page);
+    const axe = await axeViolations(page, { disabledRules: EMAIL_RULES_OFF });
     await page.close();
-    return seen;
+    return { ...seen, axe };
   }
 
   for (const kind of ['confirmation', 'welcome', 'manage', 'digest'] as const) {
@@ -161,13 +177,21 @@ describe('emails in a real browser, narrow and wide, light and dark', () => {
       for (const width of widths) {
         for (const scheme of schemes) {
           const seen = await show(emails[kind].html, width, scheme, `email-${kind}-${width}-${scheme}.png`);
-          expect({ width, scheme, failures: seen.failures, overflow: Math.max(seen.overflow, 0) }).toEqual({ width, scheme, failures: [], overflow: 0 });
+          expect({ width, scheme, failures: seen.failures, overflow: Math.max(seen.overflow, 0), axe: seen.axe }).toEqual({ width, scheme, failures: [], overflow: 0, axe: [] });
           if (scheme === 'dark') expect(seen.pageBackground).toBeLessThan(0.05);
           else expect(seen.pageBackground).toBeGreaterThan(0.8);
         }
       }
     }, 60_000);
   }
+
+  test('when an email breaks a rule (an image without alt text), then the axe-core check names the rule and the element', async () => {
+    const page = await context.newPage();
+    await page.setContent(emails.welcome.html.replace('</h1>', '</h1><img id="no-alt" src="https://images.courier.example/x.jpg" width="40">'), { waitUntil: 'load' });
+    const violations = await axeViolations(page, { disabledRules: EMAIL_RULES_OFF });
+    await page.close();
+    expect(violations).toEqual([expect.stringMatching(/^image-alt \(critical\): Images must have alternative text -> #no-alt$/)]);
+  }, 60_000);
 
   test('when a browser forces dark colours on every email (as some mail apps do), then every text stays readable', async () => {
     // Chromium's auto-dark: it recolours the page itself, whatever the email's own dark styles say.
@@ -205,7 +229,7 @@ describe('emails in a real browser, narrow and wide, light and dark', () => {
     const html = compileStored(rendered.html, escapeHtml)({ unsubscribeUrl: 'https://courier.example/u', preferencesUrl: 'https://courier.example/p' });
     for (const width of widths) {
       const seen = await show(html, width, 'light', `email-digest-logo-${width}.png`);
-      expect(seen.failures).toEqual([]);
+      expect({ width, failures: seen.failures, axe: seen.axe }).toEqual({ width, failures: [], axe: [] });
     }
   }, 60_000);
 });

@@ -1,12 +1,36 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
-import { linkIn, uniqueEmail, waitForMail } from '../integration/subscription-test-kit';
+import { expectNoAxeViolations } from '../helpers/axe';
+import { atEachWidth, PAGE_WIDTHS, screenshot, screenshots, SHOTS } from '../helpers/screenshots';
+import { linkIn, query, subscribeAndConfirm, uniqueEmail, waitForMail } from '../integration/subscription-test-kit';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = path.resolve(__dirname, '../../test-results');
+
+/** At a phone's width and a laptop's: a screenshot to look at, and axe-core finds no violation. */
+async function looksFinished(page: Page, name: string, label: string): Promise<void> {
+  await atEachWidth(page, PAGE_WIDTHS, async (width) => {
+    await screenshot(page, name, width);
+    await expectNoAxeViolations(page, `${label}, ${width} px`);
+  });
+}
+
+/**
+ * Opens a page whose script posts its own form at once (confirm, manage/open) and stops that POST
+ * before it leaves the browser, so the page stays as the reader sees it while it submits (button
+ * disabled, status updated) and its link stays unspent.
+ */
+async function openWithItsPostStopped(page: Page, url: string): Promise<void> {
+  const pathname = new URL(url).pathname;
+  const match = (u: URL) => u.pathname === pathname;
+  await page.route(match, (route) => (route.request().method() === 'POST' ? route.abort('aborted') : route.continue()));
+  const stopped = page.waitForEvent('requestfailed', (r) => r.method() === 'POST' && match(new URL(r.url())));
+  await page.goto(url, { waitUntil: 'commit' });
+  await stopped;
+  await page.unroute(match);
+}
 
 describe('signup in a real browser', () => {
   let app: TestBulletin;
@@ -24,6 +48,8 @@ describe('signup in a real browser', () => {
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 900, height: 900 },
+      // axe-core arrives as an inline script, which the pages' CSP rightly blocks.
+      bypassCSP: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
   }, 60_000);
@@ -39,7 +65,7 @@ describe('signup in a real browser', () => {
     const email = uniqueEmail('browser');
 
     await page.goto(`${app.url}/`);
-    await page.screenshot({ path: path.join(SHOTS, '1-signup.png'), fullPage: true });
+    await looksFinished(page, '1-signup', 'signup form');
     // Keyboard only: the label names the field, Tab reaches the button.
     await page.getByLabel('Email address').fill(email);
     await page.getByLabel('First name (optional)').fill('Ada');
@@ -47,7 +73,7 @@ describe('signup in a real browser', () => {
     await page.getByRole('button', { name: 'Subscribe' }).focus();
     await Promise.all([page.waitForURL(`${app.url}/subscribe`), page.keyboard.press('Enter')]);
     await page.getByRole('heading', { name: 'Check your inbox' }).waitFor();
-    await page.screenshot({ path: path.join(SHOTS, '2-check-inbox.png'), fullPage: true });
+    await looksFinished(page, '2-check-inbox', 'check your inbox');
 
     const mail = await waitForMail(app, email, /confirm/i);
     const confirmPage = await context.newPage();
@@ -55,21 +81,25 @@ describe('signup in a real browser', () => {
     await confirmPage.screenshot({ path: path.join(SHOTS, '3-confirmation-email.png'), fullPage: true });
     await confirmPage.close();
 
+    // The page as its script submits it: stopped there once, to be looked at.
+    await openWithItsPostStopped(page, linkIn(mail, '/confirm'));
+    expect(await page.getByRole('button', { name: 'Confirm my subscription' }).isDisabled()).toBe(true);
+    await looksFinished(page, '4-confirming', 'confirm page, its script submitting');
     // The script served from /assets submits the confirm form by itself: no second click.
     await page.goto(linkIn(mail, '/confirm'));
     await page.getByRole('heading', { name: 'Welcome aboard!' }).waitFor();
-    await page.screenshot({ path: path.join(SHOTS, '4-confirmed.png'), fullPage: true });
+    await looksFinished(page, '4-confirmed', 'confirmed');
 
     const welcome = await waitForMail(app, email, /welcome/i);
     expect(welcome.parsed.text).toContain('weekly');
 
     await page.getByRole('button', { name: 'Unsubscribe' }).click();
     await page.getByRole('heading', { name: 'You will not hear from us again' }).waitFor();
-    await page.screenshot({ path: path.join(SHOTS, '5-unsubscribed.png'), fullPage: true });
+    await looksFinished(page, '5-unsubscribed', 'unsubscribed');
     expect(await page.getByRole('button', { name: 'Resubscribe' }).isVisible()).toBe(true);
 
     await page.goto(linkIn(welcome, '/preferences'));
-    await page.screenshot({ path: path.join(SHOTS, '6-preferences.png'), fullPage: true });
+    await looksFinished(page, '6-preferences-unsubscribed', 'preferences of an unsubscribed reader');
   }, 60_000);
 
   test('when scripts are off, then the confirm page shows a button that confirms', async () => {
@@ -88,11 +118,82 @@ describe('signup in a real browser', () => {
       await page.getByRole('heading', { name: 'Check your inbox' }).waitFor();
       const mail = await waitForMail(app, email, /confirm/i);
       await page.goto(linkIn(mail, '/confirm'));
-      await page.screenshot({ path: path.join(SHOTS, '7-confirm-without-script.png'), fullPage: true });
+      await screenshots(page, '7-confirm-without-script');
+      // axe-core needs scripts; the same page with its own script blocked is what this reader sees.
+      const checked = await context.newPage();
+      await checked.route('**/assets/confirm.js', (route) => route.abort());
+      await checked.goto(linkIn(mail, '/confirm'));
+      await atEachWidth(checked, PAGE_WIDTHS, (width) => expectNoAxeViolations(checked, `confirm page without script, ${width} px`));
+      await checked.close();
       await page.getByRole('button', { name: 'Confirm my subscription' }).click();
       await page.getByRole('heading', { name: 'Welcome aboard!' }).waitFor();
     } finally {
       await noScript.close();
     }
   }, 60_000);
+
+  test('when a reader meets every other public page (errors, spent and expired links, manage, 404), then each looks finished and axe-core finds no violation', async () => {
+    const page = await context.newPage();
+
+    await page.goto(`${app.url}/`);
+    await page.getByLabel('Email address').fill('not-an-address');
+    await page.getByRole('button', { name: 'Subscribe' }).click();
+    await page.getByRole('alert').waitFor();
+    await looksFinished(page, '8-signup-errors', 'signup form with validation errors');
+
+    await page.goto(`${app.url}/confirm?token=not-a-token`);
+    await page.getByRole('heading', { name: 'This link is not valid' }).waitFor();
+    await looksFinished(page, '9-link-invalid', 'invalid confirmation link');
+    await page.getByRole('button', { name: 'Send me a new link' }).click();
+    await page.getByRole('heading', { name: 'This link is not valid' }).waitFor();
+    await looksFinished(page, '9-link-invalid-errors', 'invalid confirmation link, no address given');
+
+    const late = uniqueEmail('late');
+    await page.goto(`${app.url}/`);
+    await page.getByLabel('Email address').fill(late);
+    await page.getByRole('button', { name: 'Subscribe' }).click();
+    const lateMail = await waitForMail(app, late, /confirm/i);
+    await query(app, `UPDATE tokens SET expires_at = now() - interval '1 minute' WHERE subscriber_id = (SELECT id FROM subscribers WHERE email = $1)`, [late]);
+    await page.goto(linkIn(lateMail, '/confirm'));
+    await page.getByRole('heading', { name: 'This link has expired' }).waitFor();
+    await looksFinished(page, '10-link-expired', 'expired confirmation link');
+
+    const reader = uniqueEmail('reader');
+    const { confirmMail, welcome } = await subscribeAndConfirm(app, reader);
+    await page.goto(linkIn(confirmMail, '/confirm'));
+    await page.getByRole('heading', { name: 'You are already subscribed' }).waitFor();
+    await looksFinished(page, '11-already-confirmed', 'confirmation link used again');
+
+    await page.goto(linkIn(welcome, '/unsubscribe'));
+    await page.getByRole('heading', { name: /^Stop receiving/ }).waitFor();
+    await looksFinished(page, '12-unsubscribe', 'unsubscribe');
+
+    await page.goto(linkIn(welcome, '/preferences'));
+    await page.getByLabel('Weekly digest').check();
+    await page.getByRole('button', { name: 'Save preferences' }).click();
+    await page.getByRole('status').waitFor();
+    await looksFinished(page, '13-preferences-saved', 'preferences, saved');
+
+    await page.goto(`${app.url}/manage`);
+    await looksFinished(page, '14-manage', 'manage: ask for a link');
+    await page.getByRole('button', { name: 'Email me a link' }).click();
+    await page.getByRole('heading', { name: 'Lost your emails?' }).waitFor();
+    await looksFinished(page, '14-manage-errors', 'manage, no address given');
+    await page.getByLabel('Email address').fill(reader);
+    await page.getByRole('button', { name: 'Email me a link' }).click();
+    await page.getByRole('heading', { name: 'Check your inbox' }).waitFor();
+    const manageMail = await waitForMail(app, reader, /manage/i);
+    await openWithItsPostStopped(page, linkIn(manageMail, '/manage/open'));
+    expect(await page.getByRole('button', { name: 'Open my preferences' }).isDisabled()).toBe(true);
+    await looksFinished(page, '15-manage-open', 'manage link page, its script submitting');
+    await page.goto(linkIn(manageMail, '/manage/open'));
+    await page.getByRole('heading', { name: 'Preferences' }).waitFor();
+    await page.goto(linkIn(manageMail, '/manage/open'));
+    await page.getByRole('heading', { name: 'This link has expired' }).waitFor();
+    await looksFinished(page, '16-manage-expired', 'manage link used again');
+
+    await page.goto(`${app.url}/no-such-page`);
+    await looksFinished(page, '17-not-found', '404 page');
+    await page.close();
+  }, 90_000);
 });

@@ -1,0 +1,51 @@
+import axe from 'axe-core';
+import type { Page } from 'playwright-core';
+
+/** What the project's standard asks of pages and emails: WCAG 2.0 and 2.1, levels A and AA, and axe's best practices. */
+export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
+
+/** Rules switched off for one kind of document, each with the reason it does not apply there. */
+export type DisabledRules = Record<string, string>;
+
+export interface AxeCheck {
+  disabledRules?: DisabledRules;
+  /**
+   * Whether axe also looks inside frames. The pages that show an email in a frame check only their
+   * own markup: the email is checked as its own document in emails.test.ts, with the email rules,
+   * and its sandbox (no scripts) would not run axe anyway.
+   */
+  iframes?: boolean;
+}
+
+const AXE_LOADED = 'typeof window.axe === "object"';
+
+interface Violation {
+  id: string;
+  impact: string | null;
+  help: string;
+  targets: string[];
+}
+
+/**
+ * Runs axe-core in the page as it is now and returns one readable line per violation: rule,
+ * impact, what it asks for, and the elements (CSS selectors) that break it. The page's context must
+ * be created with `bypassCSP: true`: the pages' Content-Security-Policy blocks inline scripts, as it
+ * should, and axe arrives as one.
+ */
+export async function axeViolations(page: Page, check: AxeCheck = {}): Promise<string[]> {
+  if (!(await page.evaluate(AXE_LOADED))) await page.addScriptTag({ content: axe.source });
+  // axe runs on timers, which a page without scripts never fires.
+  if (!(await page.evaluate(AXE_LOADED))) throw new Error('axe-core did not load: is JavaScript off in this page? Check the same page with scripts on.');
+  const rules = Object.fromEntries(Object.keys(check.disabledRules ?? {}).map((id) => [id, { enabled: false }]));
+  const options = { runOnly: { type: 'tag', values: AXE_TAGS }, rules, iframes: check.iframes ?? false, resultTypes: ['violations'] };
+  // A string, as the project compiles without DOM types.
+  const violations = await page.evaluate<Violation[]>(`axe.run(document, ${JSON.stringify(options)}).then((r) =>
+    r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) })))`);
+  return violations.map((v) => `${v.id} (${v.impact ?? 'no impact'}): ${v.help} -> ${v.targets.join(' | ')}`);
+}
+
+/** Fails the test with the list of violations, named by `label` (the page or email checked). */
+export async function expectNoAxeViolations(page: Page, label: string, check: AxeCheck = {}): Promise<void> {
+  const violations = await axeViolations(page, check);
+  expect({ label, violations }).toEqual({ label, violations: [] });
+}
