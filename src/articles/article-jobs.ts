@@ -1,4 +1,4 @@
-import type { PgBoss } from '../jobs/job-queue';
+import { ensureQueue, type PgBoss } from '../jobs/job-queue';
 import type { Logger } from '../shared/logger';
 import type { FeedPoller } from './feed-poller';
 
@@ -16,7 +16,7 @@ export async function registerArticleJobs(deps: {
   logger: Logger;
 }): Promise<void> {
   const { boss, poller, feedUrls } = deps;
-  await boss.createQueue(POLL_FEEDS_QUEUE, {
+  await ensureQueue(boss, POLL_FEEDS_QUEUE, {
     // A poll is safe to repeat; a missed one is made up by the next slot.
     retryLimit: 1,
     // Feeds are fetched with a timeout, so a poll taking longer than this is stuck.

@@ -1,5 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
-import type { PgBoss } from '../jobs/job-queue';
+import { ensureQueue, type PgBoss } from '../jobs/job-queue';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Frequency } from './delivery-ledger';
@@ -34,7 +34,7 @@ export class DigestScheduler {
     const { boss, crons, timeZone } = this.deps;
     for (const frequency of ['daily', 'weekly'] as const) {
       const queue = DIGEST_QUEUES[frequency];
-      await boss.createQueue(queue, { retryLimit: 3, retryDelay: 60, retryBackoff: true });
+      await ensureQueue(boss, queue, { retryLimit: 3, retryDelay: 60, retryBackoff: true });
       await boss.schedule(queue, crons[frequency], { frequency }, { tz: timeZone });
       await boss.work(queue, async () => {
         const slot = this.mostRecentSlot(frequency, new Date(this.deps.clock.now().getTime() + CLOCK_SKEW_MS));
