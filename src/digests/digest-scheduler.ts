@@ -44,8 +44,9 @@ export class DigestScheduler {
     await this.catchUp();
   }
 
+  /** Takes no more scheduled jobs; one running finishes with the job queue's graceful stop. */
   async stop(): Promise<void> {
-    for (const queue of Object.values(DIGEST_QUEUES)) await this.deps.boss.offWork(queue).catch(() => {});
+    for (const queue of Object.values(DIGEST_QUEUES)) await this.deps.boss.offWork(queue, { wait: false }).catch(() => {});
   }
 
   /** Composes the latest past slot of each schedule unless it (or a later edition) exists. */
