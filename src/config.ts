@@ -1,3 +1,4 @@
+import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 
 /**
@@ -14,6 +15,26 @@ const url = z.url({ protocol: /^https?$/ });
 /** Example values (docker-compose.yml's, "change-me"...) must never sign real links or guard the admin API. */
 const notPlaceholder = (v: string) => !/change[-_ ]?me|replace[-_ ]?me|placeholder|example|your[-_ ]?(secret|token|key)/i.test(v);
 const placeholderMessage = 'is a placeholder: make a random one with `openssl rand -hex 32`';
+/**
+ * Read as pg-boss's schedule() reads it (cron-parser, not strict, checked against UTC), and as the
+ * digest catch-up does: a bad one stops start-up here instead of failing later inside a job.
+ */
+const cron = z.string().superRefine((v, ctx) => {
+  try {
+    CronExpressionParser.parse(v, { tz: 'UTC', strict: false });
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `is not a cron expression (minute hour day month weekday, e.g. "0 7 * * *"): ${(err as Error).message}` });
+  }
+});
+/** An IANA zone the schedules can use: Intl throws a RangeError for any other name. */
+const timeZone = z.string().refine((v) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: v });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'is not a time zone (an IANA name such as "Europe/Berlin", or "UTC")');
 
 export const configSchema = z.object({
   PORT: int(0, 65535).default(3000).describe('HTTP port to listen on (0 picks a free port)'),
@@ -111,9 +132,9 @@ export const configSchema = z.object({
   RATE_LIMIT_PER_ADDRESS: int(1, 1000).default(5).describe('Signups per email address per window'),
   RATE_LIMIT_WINDOW_SECONDS: int(1, 86400).default(600).describe('Rate limit window'),
 
-  DIGEST_DAILY_CRON: z.string().default('0 7 * * *').describe('When the daily edition goes out (cron)'),
-  DIGEST_WEEKLY_CRON: z.string().default('0 7 * * 1').describe('When the weekly edition goes out (cron)'),
-  DIGEST_TIMEZONE: z.string().default('UTC').describe('Time zone of the digest schedules'),
+  DIGEST_DAILY_CRON: cron.default('0 7 * * *').describe('When the daily edition goes out (cron)'),
+  DIGEST_WEEKLY_CRON: cron.default('0 7 * * 1').describe('When the weekly edition goes out (cron)'),
+  DIGEST_TIMEZONE: timeZone.default('UTC').describe('Time zone of the digest schedules'),
   DIGEST_MAX_ARTICLES: int(1, 100).default(20).describe('Most articles in one edition'),
   SEND_BATCH_SIZE: int(1, 10000).default(200).describe('Deliveries a sender claims at a time'),
   SEND_CONCURRENCY: int(1, 500).default(20).describe('Messages in flight per sending process'),
@@ -123,7 +144,7 @@ export const configSchema = z.object({
     .describe('Wait before retrying a 4xx-refused delivery; doubles per attempt (max 1 h)'),
   HARD_BOUNCE_LIMIT: int(1, 100).default(3).describe('Permanent failures in a row that suppress an address'),
   FEED_URLS: list.default([]).describe('RSS/Atom feed URLs to poll for articles'),
-  FEED_POLL_CRON: z.string().default('*/15 * * * *').describe('When feeds are polled (cron)'),
+  FEED_POLL_CRON: cron.default('*/15 * * * *').describe('When feeds are polled (cron)'),
 
   RUN_JOBS: bool.default(true).describe('Run background jobs (sending, schedules) in this process'),
 });
@@ -137,26 +158,74 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses the environment once; throws a ConfigError naming each bad variable and why. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  // Empty strings (e.g. `SMTP_URL=` in .env) mean "not set", as users expect.
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = configSchema.safeParse(present);
+type ConfigKey = keyof typeof configSchema.shape;
+type Environment = Record<string, string | undefined>;
+
+/**
+ * Checks between settings, each run only when all its variables are loaded (a command that loads
+ * only the database settings is not asked for SECRET_KEY).
+ */
+const crossChecks: Array<{ keys: ConfigKey[]; problem: (c: z.infer<typeof configSchema>) => string | undefined }> = [
+  {
+    keys: ['DATABASE_URL', 'SECRET_KEY'],
+    problem: (c) =>
+      c.DATABASE_URL && !c.SECRET_KEY ? 'SECRET_KEY: required when DATABASE_URL is set (links in emails are signed with it)' : undefined,
+  },
+  {
+    keys: ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY'],
+    problem: (c) => {
+      const dkim = [c.DKIM_DOMAIN, c.DKIM_SELECTOR, c.DKIM_PRIVATE_KEY].filter(Boolean).length;
+      return dkim !== 0 && dkim !== 3 ? 'DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY: set all three or none' : undefined;
+    },
+  },
+  {
+    keys: ['SMTP_URL', 'MAIL_POSTAL_ADDRESS'],
+    problem: (c) =>
+      c.SMTP_URL && !c.MAIL_POSTAL_ADDRESS
+        ? "MAIL_POSTAL_ADDRESS: required when SMTP_URL is set (bulk email must carry the sender's postal address)"
+        : undefined,
+  },
+];
+
+/** Empty strings (e.g. `SMTP_URL=` in .env) mean "not set", as users expect. */
+function presentVariables(env: Environment): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
+}
+
+function parse(keys: readonly ConfigKey[] | undefined, env: Environment): object {
+  const schema: z.ZodType<object> = keys
+    ? configSchema.pick(Object.fromEntries(keys.map((k) => [k, true])) as Record<ConfigKey, true>)
+    : configSchema;
+  const parsed = schema.safeParse(presentVariables(env));
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
-  const config = parsed.data;
-  const problems: string[] = [];
-  if (config.DATABASE_URL && !config.SECRET_KEY) {
-    problems.push('SECRET_KEY: required when DATABASE_URL is set (links in emails are signed with it)');
-  }
-  const dkim = [config.DKIM_DOMAIN, config.DKIM_SELECTOR, config.DKIM_PRIVATE_KEY].filter(Boolean).length;
-  if (dkim !== 0 && dkim !== 3) {
-    problems.push('DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY: set all three or none');
-  }
-  if (config.SMTP_URL && !config.MAIL_POSTAL_ADDRESS) {
-    problems.push("MAIL_POSTAL_ADDRESS: required when SMTP_URL is set (bulk email must carry the sender's postal address)");
-  }
+  const loaded = keys ?? (Object.keys(configSchema.shape) as ConfigKey[]);
+  const problems = crossChecks
+    .filter((check) => check.keys.every((k) => loaded.includes(k)))
+    .map((check) => check.problem(parsed.data as z.infer<typeof configSchema>))
+    .filter((p): p is string => p !== undefined);
   if (problems.length) throw new ConfigError(problems);
-  return Object.freeze(config);
+  return Object.freeze(parsed.data);
+}
+
+/** Parses the environment once; throws a ConfigError naming each bad variable and why. */
+export function loadConfig(env: Environment = process.env): Config {
+  return parse(undefined, env) as Config;
+}
+
+/**
+ * Only the named settings, by the same rules, for the commands that need no more (an article import
+ * needs no SECRET_KEY or mail settings, so it does not refuse to run without them).
+ */
+export function loadSettings<K extends ConfigKey>(keys: readonly K[], env: Environment = process.env): Readonly<Pick<Config, K>> {
+  return parse(keys, env) as unknown as Readonly<Pick<Config, K>>;
+}
+
+/**
+ * The environment of the commands in src/cli (`npm run digest:now`...): their stdout is the report,
+ * so unless LOG_LEVEL says otherwise they log warnings only (on stderr, see src/wiring.ts).
+ */
+export function commandEnvironment(env: Environment = process.env): Environment {
+  return { LOG_LEVEL: 'warn', ...presentVariables(env) };
 }

@@ -1,17 +1,11 @@
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import http, { type Server } from 'node:http';
 import { loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './shared/logger';
-import { openConfiguredDatabase } from './db/connect';
-import { createOutboxMailer, createSmtpMailer, type MailSettings } from './mail/nodemailer-mailer';
-import { Templates, type EmailBrand } from './mail/templates';
 import { startJobQueue } from './jobs/job-queue';
 import { createApp } from './http/app';
 import { Pages } from './http/pages';
-import { SignedLinks } from './shared/signed-links';
 import { createSubscriptions } from './subscriptions/create-subscriptions';
 import { createPublicRateLimits } from './http/rate-limit';
 import { subscriptionsRouter } from './http/routes/subscriptions';
@@ -26,15 +20,13 @@ import { createDigests } from './digests/create-digests';
 import { adminDigestsRouter } from './http/routes/admin-digests';
 import { digestPagesRouter } from './http/routes/digest-pages';
 import { isLoopback, listeningUrl } from './shared/network-address';
-
-export const projectRoot = path.resolve(__dirname, '..');
-const templatesDir = path.join(projectRoot, 'templates');
-const migrationsDir = path.join(projectRoot, 'prisma', 'migrations');
+import { Shutdown } from './shared/shutdown';
+import { openDatabase, openMailer, openTemplates, signedLinks, templatesDir, withPublicUrl, type LinkedConfig } from './wiring';
 
 export interface RunningBulletin {
   url: string;
   /** PUBLIC_URL resolved: the configured one, or the address the server listens on. */
-  config: Config & { PUBLIC_URL: string };
+  config: LinkedConfig;
   stop(): Promise<void>;
 }
 
@@ -48,50 +40,49 @@ export async function startBulletin(
   /** Tests pass one they can move forward. */
   clock: WaitingClock = systemClock,
 ): Promise<RunningBulletin> {
-  const cleanup: Array<() => Promise<unknown>> = [];
+  const shutdown = new Shutdown(logger);
   // Bound before anything is built, so links can name the port really taken (PORT=0 picks one).
   const { server, attach } = await listenNotReady(config.PORT, config.HOST);
-  const url = listeningUrl(config.HOST, (server.address() as AddressInfo).port);
-  const publicUrl = config.PUBLIC_URL ?? url;
-  const linkedConfig = Object.freeze({ ...config, PUBLIC_URL: publicUrl });
+  shutdown.add('drain HTTP', 'server', () => closeServer(server));
+  const port = (server.address() as AddressInfo).port;
+  const url = listeningUrl(config.HOST, port);
+  const linkedConfig = withPublicUrl(config, port);
+  const publicUrl = linkedConfig.PUBLIC_URL;
   try {
-    const database = await openConfiguredDatabase(config, logger, migrationsDir);
-    cleanup.unshift(() => database.stop());
+    const database = await openDatabase(config, logger);
+    shutdown.add('close pools', 'database pool', () => database.closePool());
+    shutdown.add('stop embedded database', 'database', () => database.stop());
     const { db, url: databaseUrl } = database;
-    const secretKey = config.SECRET_KEY ?? developmentSecret(config.DATA_DIR);
 
-    const mailer = config.SMTP_URL
-      ? createSmtpMailer(
-          { url: config.SMTP_URL, maxConnections: config.SMTP_MAX_CONNECTIONS, ratePerSecond: config.SMTP_RATE_PER_SECOND },
-          mailSettings(config),
-          logger,
-        )
-      : createOutboxMailer(config.OUTBOX_DIR, mailSettings(config));
-    cleanup.unshift(() => mailer.close());
+    const mailer = openMailer(config, logger);
+    shutdown.add('close pools', 'mailer', () => mailer.close());
 
-    const templates = new Templates(templatesDir, emailBrand(config));
+    const templates = openTemplates(config);
     const boss = await startJobQueue({ connectionString: databaseUrl, logger, schedule: config.RUN_JOBS });
-    // Stopping the queue first lets running jobs finish before the mailer and database close.
-    cleanup.unshift(() => boss.stop({ graceful: true, timeout: 20_000 }));
-    const links = new SignedLinks(secretKey, publicUrl, config.SECRET_KEY_PREVIOUS);
+    // Running jobs (emails, a composition, a feed poll) finish before the mailer and database close.
+    shutdown.add('finish in-flight', 'job queue', () => boss.stop({ graceful: true, timeout: 20_000 }));
+    const links = signedLinks(config, publicUrl);
     const subscriptions = createSubscriptions({ prisma: db.prisma, pool: db.pool, boss, mailer, templates, links, clock, logger, config: linkedConfig });
     await subscriptions.registerJobs();
-    // Every instance relays the mail requests its own requests wrote; it stops before the queue.
+    // Every instance relays the mail requests its own requests wrote: after HTTP drained, the last
+    // ones go into the job queue before it stops.
     subscriptions.mailRequests.start();
-    cleanup.unshift(() => subscriptions.mailRequests.stop());
+    shutdown.add('finish in-flight', 'mail request relay', () => subscriptions.mailRequests.stop());
     const publicLimits = createPublicRateLimits(config, clock);
 
     const articles = new ArticleService({ repository: new ArticleRepository({ db }), clock });
     if (config.RUN_JOBS) {
       const poller = new FeedPoller({ articles, logger });
-      await registerArticleJobs({ boss, poller, feedUrls: config.FEED_URLS, cron: config.FEED_POLL_CRON, logger });
+      const stopPolling = await registerArticleJobs({ boss, poller, feedUrls: config.FEED_URLS, cron: config.FEED_POLL_CRON, logger });
+      shutdown.add('stop claiming', 'feed polling', stopPolling);
     }
 
     const digests = createDigests({ pool: db.pool, mailer, templates, links, clock, logger, config: linkedConfig });
     if (config.RUN_JOBS) {
-      // Registered after the queue, so it runs before it: in-flight sends finish and are recorded
-      // before the job queue, the mailer and the database close.
-      cleanup.unshift(await digests.startJobs(boss));
+      const digestJobs = await digests.startJobs(boss);
+      shutdown.add('stop claiming', 'digest schedules and sender', () => digestJobs.stopClaiming());
+      // Stop claiming before HTTP drains; the sends in flight are recorded before the pools close.
+      shutdown.add('finish in-flight', 'digest sends', () => digestJobs.finishInFlight());
     }
 
     const outboxDir = config.SMTP_URL ? undefined : path.resolve(config.OUTBOX_DIR);
@@ -128,55 +119,20 @@ export async function startBulletin(
       ],
     });
     attach(app);
-    cleanup.unshift(() => closeServer(server));
     if (outboxDir && !outboxViewer) {
       logger.warn({ outboxDir, host: config.HOST }, 'outbox viewer not served: HOST is not a loopback address; emails are .eml files in outboxDir');
     }
     logger.info({ url, publicUrl, outboxDir, database: config.DATABASE_URL ? 'external' : 'embedded', mail: config.SMTP_URL ? 'smtp' : 'outbox' }, 'Bulletin is running');
 
-    let stopping: Promise<void> | undefined;
     return {
       url,
       config: linkedConfig,
-      stop: () => (stopping ??= runAll(cleanup)),
+      stop: () => shutdown.run(),
     };
   } catch (err) {
-    await runAll(cleanup).catch(() => {});
-    await closeServer(server);
+    await shutdown.runQuietly().catch(() => {});
     throw err;
   }
-}
-
-/** Runs shutdown steps in order (newest first: HTTP, jobs, mailer, database, embedded server). */
-async function runAll(steps: Array<() => Promise<unknown>>): Promise<void> {
-  for (const step of steps) await step();
-}
-
-export function mailSettings(config: Config): MailSettings {
-  return {
-    from: config.MAIL_FROM,
-    listId: config.LIST_ID,
-    unsubscribeMailto: config.UNSUBSCRIBE_MAILTO,
-    replyTo: config.MAIL_REPLY_TO,
-    dkim:
-      config.DKIM_DOMAIN && config.DKIM_SELECTOR && config.DKIM_PRIVATE_KEY
-        ? { domainName: config.DKIM_DOMAIN, keySelector: config.DKIM_SELECTOR, privateKey: config.DKIM_PRIVATE_KEY }
-        : undefined,
-  };
-}
-
-export function emailBrand(config: Config): EmailBrand {
-  return { postalAddress: config.MAIL_POSTAL_ADDRESS, logoUrl: config.MAIL_LOGO_URL, replyTo: config.MAIL_REPLY_TO };
-}
-
-/** Without DATABASE_URL (local use), a random key is made once and kept beside the embedded data. */
-export function developmentSecret(dataDir: string): string {
-  const file = path.join(dataDir, 'secret-key');
-  if (!fs.existsSync(file)) {
-    fs.mkdirSync(dataDir, { recursive: true });
-    fs.writeFileSync(file, crypto.randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
-  }
-  return fs.readFileSync(file, 'utf8').trim();
 }
 
 /** Listens at once and answers 503 until `attach` hands the requests to the app. */

@@ -1,4 +1,4 @@
-import type { PgBoss } from '../jobs/job-queue';
+import { ensureQueue, type PgBoss } from '../jobs/job-queue';
 import type { Logger } from '../shared/logger';
 import type { FeedPoller } from './feed-poller';
 
@@ -7,6 +7,7 @@ export const POLL_FEEDS_QUEUE = 'articles-poll-feeds';
 /**
  * Feed polling as a pg-boss cron: each slot fires once across all instances, whichever instance
  * picks the job does the work. Without FEED_URLS the schedule is removed, so an old one stops.
+ * Resolves to the step that stops this process polling (its current poll finishes with the queue).
  */
 export async function registerArticleJobs(deps: {
   boss: PgBoss;
@@ -14,9 +15,9 @@ export async function registerArticleJobs(deps: {
   feedUrls: readonly string[];
   cron: string;
   logger: Logger;
-}): Promise<void> {
+}): Promise<() => Promise<void>> {
   const { boss, poller, feedUrls } = deps;
-  await boss.createQueue(POLL_FEEDS_QUEUE, {
+  await ensureQueue(boss, POLL_FEEDS_QUEUE, {
     // A poll is safe to repeat; a missed one is made up by the next slot.
     retryLimit: 1,
     // Feeds are fetched with a timeout, so a poll taking longer than this is stuck.
@@ -24,7 +25,7 @@ export async function registerArticleJobs(deps: {
   });
   if (feedUrls.length === 0) {
     await boss.unschedule(POLL_FEEDS_QUEUE);
-    return;
+    return async () => {};
   }
   await boss.schedule(POLL_FEEDS_QUEUE, deps.cron, null, { tz: 'UTC' });
   await boss.work(POLL_FEEDS_QUEUE, async () => {
@@ -32,4 +33,5 @@ export async function registerArticleJobs(deps: {
     const failed = results.filter((r) => !r.ok).length;
     deps.logger.info({ feeds: results.length, failed }, 'feeds polled');
   });
+  return () => boss.offWork(POLL_FEEDS_QUEUE, { wait: false });
 }

@@ -1,12 +1,10 @@
 // `npm run articles:import -- <file>`: imports articles from a JSON array (the admin API's shape)
 // or an RSS/Atom file, into DATABASE_URL or, without it, the embedded database of `npm start`.
 import fs from 'node:fs/promises';
-import pino from 'pino';
-import { configSchema } from '../config';
-import { openConfiguredDatabase } from '../db/connect';
+import { commandEnvironment, loadSettings } from '../config';
 import type { Database } from '../db/database';
-import { createLogger, type Logger } from '../shared/logger';
 import { systemClock } from '../shared/clock';
+import { commandLogger, openDatabase } from '../wiring';
 import { ArticleRepository } from '../articles/article-repository';
 import { ArticleService, type ImportReport } from '../articles/article-service';
 import { FeedParseError, parseFeed } from '../articles/feed-parser';
@@ -53,23 +51,15 @@ export function formatReport(report: ImportReport): string {
 }
 
 /** Opens the configured database (migrating it), runs `work` with the article service, closes. */
-export async function withArticleService<T>(work: (articles: ArticleService, db: Database) => Promise<T>, logger: Logger): Promise<T> {
+export async function withArticleService<T>(work: (articles: ArticleService, db: Database) => Promise<T>): Promise<T> {
   // Only the database settings: an import needs no SECRET_KEY or mail settings.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined && v !== ''));
-  const config = configSchema
-    .pick({ DATABASE_URL: true, DATABASE_POOL_SIZE: true, DATA_DIR: true, EMBEDDED_DB_PORT: true })
-    .parse(env);
-  const database = await openConfiguredDatabase({ ...config, DATABASE_POOL_SIZE: 2 }, logger);
+  const settings = loadSettings(['DATABASE_URL', 'DATABASE_POOL_SIZE', 'DATA_DIR', 'EMBEDDED_DB_PORT', 'LOG_LEVEL'], commandEnvironment());
+  const database = await openDatabase({ ...settings, DATABASE_POOL_SIZE: 2 }, commandLogger(settings));
   try {
     return await work(new ArticleService({ repository: new ArticleRepository({ db: database.db }), clock: systemClock }), database.db);
   } finally {
     await database.stop();
   }
-}
-
-/** Logs go to stderr, so stdout carries only the report. */
-export function cliLogger(): Logger {
-  return createLogger(process.env.LOG_LEVEL || 'warn', pino.destination(2));
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -80,7 +70,7 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     const items = await readArticleFile(file);
-    const report = await withArticleService((articles) => articles.importMany(items), cliLogger());
+    const report = await withArticleService((articles) => articles.importMany(items));
     console.log(formatReport(report));
     return 0;
   } catch (err) {

@@ -4,8 +4,9 @@
 // server and dropped afterwards, so that role needs CREATEDB.
 import fs from 'node:fs';
 import path from 'node:path';
+import { commandEnvironment, loadSettings } from '../config';
 import { openSchemaEngine } from '../db/schema-engine';
-import { defaultMigrationsDir } from './migrate';
+import { migrationsDir } from '../wiring';
 
 export interface MakeMigrationOptions {
   databaseUrl: string;
@@ -48,16 +49,21 @@ export async function makeMigration(opts: MakeMigrationOptions): Promise<string 
 
 async function main(argv: string[]): Promise<number> {
   const name = argv[0];
-  const databaseUrl = process.env.DATABASE_URL;
   if (!name || argv.length > 1) {
     console.error('usage: npm run db:make-migration -- <name>');
+    return 2;
+  }
+  let databaseUrl: string | undefined;
+  try {
+    databaseUrl = loadSettings(['DATABASE_URL'], commandEnvironment()).DATABASE_URL;
+  } catch (err) {
+    console.error(`db:make-migration: ${(err as Error).message}`);
     return 2;
   }
   if (!databaseUrl) {
     console.error('db:make-migration: DATABASE_URL is not set (a server where a shadow database can be created)');
     return 2;
   }
-  const migrationsDir = defaultMigrationsDir();
   try {
     const dir = await makeMigration({
       databaseUrl,

@@ -3,7 +3,7 @@
 // to run again: the samples are updated in place and dated anew.
 import path from 'node:path';
 import { DigestRepository } from '../digests/digest-repository';
-import { cliLogger, formatReport, readArticleFile, withArticleService } from './import-articles';
+import { formatReport, readArticleFile, withArticleService } from './import-articles';
 
 const SAMPLES = path.resolve(__dirname, '..', '..', 'samples', 'articles.json');
 const SPAN_MS = 20 * 60 * 60 * 1000;
@@ -31,7 +31,7 @@ async function main(): Promise<number> {
     const report = await withArticleService(async (articles, db) => {
       const latestEditionEnd = await new DigestRepository({ pool: db.pool }).latestWindowEnd();
       return articles.importMany(datedRecently(samples, new Date(), latestEditionEnd));
-    }, cliLogger());
+    });
     console.log(formatReport(report));
     console.log('Sample articles are in, dated within the last 20 hours and after the latest edition.');
     return 0;

@@ -2,18 +2,12 @@
 // mailer (the outbox folder by default), then reports. Works beside a running `npm start`: both
 // share the delivery ledger, so nobody is mailed twice.
 import path from 'node:path';
-import pino from 'pino';
-import { loadConfig } from '../config';
-import { openConfiguredDatabase } from '../db/connect';
-import { createOutboxMailer, createSmtpMailer } from '../mail/nodemailer-mailer';
-import { Templates } from '../mail/templates';
+import { commandEnvironment, loadConfig } from '../config';
 import { createDigests } from '../digests/create-digests';
-import { createLogger } from '../shared/logger';
-import { SignedLinks } from '../shared/signed-links';
 import { systemClock } from '../shared/clock';
 import { isFrequency } from '../shared/frequency';
-import { developmentSecret, emailBrand, mailSettings, projectRoot } from '../main';
-import { isLoopback, listeningUrl } from '../shared/network-address';
+import { isLoopback } from '../shared/network-address';
+import { commandLogger, openDatabase, openMailer, openTemplates, signedLinks, withPublicUrl } from '../wiring';
 
 async function main(argv: string[]): Promise<number> {
   const frequency = argv[0];
@@ -21,7 +15,7 @@ async function main(argv: string[]): Promise<number> {
     console.error('usage: npm run digest:now -- daily|weekly');
     return 2;
   }
-  const loaded = loadConfig();
+  const loaded = loadConfig(commandEnvironment());
   if (!loaded.PUBLIC_URL && loaded.PORT === 0) {
     console.error(
       'digest:now: with PORT=0 and no PUBLIC_URL the links in this edition would name no port. ' +
@@ -30,23 +24,17 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   // The same base as the running server's links (see startBulletin).
-  const config = { ...loaded, PUBLIC_URL: loaded.PUBLIC_URL ?? listeningUrl(loaded.HOST, loaded.PORT) };
+  const config = withPublicUrl(loaded, loaded.PORT);
   const again = `npm run digest:now -- ${frequency}`;
-  const logger = createLogger(process.env.LOG_LEVEL || 'warn', pino.destination(2));
-  const database = await openConfiguredDatabase({ ...config, DATABASE_POOL_SIZE: 4 }, logger);
-  const mailer = config.SMTP_URL
-    ? createSmtpMailer(
-        { url: config.SMTP_URL, maxConnections: config.SMTP_MAX_CONNECTIONS, ratePerSecond: config.SMTP_RATE_PER_SECOND },
-        mailSettings(config),
-        logger,
-      )
-    : createOutboxMailer(config.OUTBOX_DIR, mailSettings(config));
+  const logger = commandLogger(config);
+  const database = await openDatabase({ ...config, DATABASE_POOL_SIZE: 4 }, logger);
+  const mailer = openMailer(config, logger);
   const digests = createDigests({
     pool: database.db.pool,
     mailer,
-    templates: new Templates(path.join(projectRoot, 'templates'), emailBrand(config)),
+    templates: openTemplates(config),
     // The same key as the server, or the unsubscribe links in these emails would not verify.
-    links: new SignedLinks(config.SECRET_KEY ?? developmentSecret(config.DATA_DIR), config.PUBLIC_URL),
+    links: signedLinks(config, config.PUBLIC_URL),
     clock: systemClock,
     logger,
     config,

@@ -12,6 +12,8 @@ export type DatabaseConfig = Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_SIZE' 
 export interface ConfiguredDatabase {
   db: Database;
   url: string;
+  /** Closes the pool (once, however often called). */
+  closePool(): Promise<void>;
   /** Closes the pool, then the embedded server if this call started it. */
   stop(): Promise<void>;
 }
@@ -53,13 +55,16 @@ export async function openConfiguredDatabase(
         queryMs: config.DATABASE_QUERY_TIMEOUT_MS ?? DEFAULT_DATABASE_TIMEOUTS.queryMs,
       },
     );
+    let closing: Promise<void> | undefined;
     let stopping: Promise<void> | undefined;
+    const closePool = () => (closing ??= db.close());
     return {
       db,
       url,
+      closePool,
       stop: () =>
         (stopping ??= (async () => {
-          await db.close();
+          await closePool();
           await stopServer();
         })()),
     };

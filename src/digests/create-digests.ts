@@ -13,7 +13,26 @@ import { DigestRepository } from './digest-repository';
 import { EditionComposer } from './edition-composer';
 import { DigestSender, type DigestSenderOptions } from './digest-sender';
 import { DigestScheduler } from './digest-scheduler';
-import { startDigestJobs } from './digest-jobs';
+import { startDigestJobs, type DigestJobsStop } from './digest-jobs';
+
+/** The settings the digests read. */
+export type DigestConfig = Pick<
+  Config,
+  | 'MAIL_FROM'
+  | 'LIST_ID'
+  | 'UNSUBSCRIBE_MAILTO'
+  | 'MAIL_REPLY_TO'
+  | 'DIGEST_TIMEZONE'
+  | 'DIGEST_DAILY_CRON'
+  | 'DIGEST_WEEKLY_CRON'
+  | 'DIGEST_MAX_ARTICLES'
+  | 'SEND_CONCURRENCY'
+  | 'SEND_BATCH_SIZE'
+  | 'SEND_MAX_ATTEMPTS'
+  | 'SEND_RETRY_DELAY_SECONDS'
+  | 'HARD_BOUNCE_LIMIT'
+  | 'SMTP_RATE_PER_HOUR'
+> & { PUBLIC_URL: string };
 
 export interface DigestDeps {
   pool: pg.Pool;
@@ -23,7 +42,7 @@ export interface DigestDeps {
   clock: WaitingClock;
   logger: Logger;
   /** PUBLIC_URL resolved: the configured one or the address the server listens on. */
-  config: Config & { PUBLIC_URL: string };
+  config: DigestConfig;
   /** Overrides of the sender's timings (tests and helper scripts). */
   senderOptions?: Partial<DigestSenderOptions>;
 }
@@ -72,8 +91,8 @@ export function createDigests(deps: DigestDeps) {
     ledger,
     composer,
     sender,
-    /** Schedules, catch-up and the sending loop; resolves to the shutdown step. */
-    startJobs(boss: PgBoss): Promise<() => Promise<void>> {
+    /** Schedules, catch-up and the sending loop; resolves to how they stop. */
+    startJobs(boss: PgBoss): Promise<DigestJobsStop> {
       const scheduler = new DigestScheduler({
         boss,
         composer,

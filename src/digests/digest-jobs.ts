@@ -1,12 +1,19 @@
 import type { DigestScheduler } from './digest-scheduler';
 import type { DigestSender } from './digest-sender';
 
+/** How the digests' background work stops, in two of the process's shutdown phases. */
+export interface DigestJobsStop {
+  /** No more scheduled editions, no more deliveries claimed; sends in flight go on. */
+  stopClaiming(): Promise<void>;
+  /** The sends in flight finish and are recorded; unsent claims go back to the ledger. */
+  finishInFlight(): Promise<void>;
+}
+
 /**
  * Background work of the digests in this process (only when RUN_JOBS): the schedules with their
- * catch-up, and the sending loop. Returns the shutdown step: stop taking scheduled work, then let
- * the sender finish its in-flight messages and give back what it had claimed.
+ * catch-up, and the sending loop.
  */
-export async function startDigestJobs(deps: { scheduler: DigestScheduler; sender: DigestSender }): Promise<() => Promise<void>> {
+export async function startDigestJobs(deps: { scheduler: DigestScheduler; sender: DigestSender }): Promise<DigestJobsStop> {
   deps.sender.start();
   try {
     await deps.scheduler.start();
@@ -14,8 +21,11 @@ export async function startDigestJobs(deps: { scheduler: DigestScheduler; sender
     await deps.sender.stop();
     throw err;
   }
-  return async () => {
-    await deps.scheduler.stop();
-    await deps.sender.stop();
+  return {
+    async stopClaiming() {
+      deps.sender.stopClaiming();
+      await deps.scheduler.stop();
+    },
+    finishInFlight: () => deps.sender.stop(),
   };
 }

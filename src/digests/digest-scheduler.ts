@@ -1,5 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
-import type { PgBoss } from '../jobs/job-queue';
+import { ensureQueue, type PgBoss } from '../jobs/job-queue';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import { FREQUENCIES, type Frequency } from '../shared/frequency';
@@ -34,7 +34,7 @@ export class DigestScheduler {
     const { boss, crons, timeZone } = this.deps;
     for (const frequency of FREQUENCIES) {
       const queue = DIGEST_QUEUES[frequency];
-      await boss.createQueue(queue, { retryLimit: 3, retryDelay: 60, retryBackoff: true });
+      await ensureQueue(boss, queue, { retryLimit: 3, retryDelay: 60, retryBackoff: true });
       await boss.schedule(queue, crons[frequency], { frequency }, { tz: timeZone });
       await boss.work(queue, async () => {
         const slot = this.mostRecentSlot(frequency, new Date(this.deps.clock.now().getTime() + CLOCK_SKEW_MS));
@@ -44,8 +44,9 @@ export class DigestScheduler {
     await this.catchUp();
   }
 
+  /** Takes no more scheduled jobs; one running finishes with the job queue's graceful stop. */
   async stop(): Promise<void> {
-    for (const queue of Object.values(DIGEST_QUEUES)) await this.deps.boss.offWork(queue).catch(() => {});
+    for (const queue of Object.values(DIGEST_QUEUES)) await this.deps.boss.offWork(queue, { wait: false }).catch(() => {});
   }
 
   /** Composes the latest past slot of each schedule unless it (or a later edition) exists. */

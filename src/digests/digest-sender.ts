@@ -92,10 +92,15 @@ export class DigestSender {
     for (const sleeper of [...this.sleepers]) sleeper.abort();
   }
 
-  /** Takes no new deliveries, lets in-flight sends finish and be recorded, gives unsent claims back. */
-  async stop(): Promise<void> {
+  /** Takes no new deliveries from now on; the sends in flight go on (the first step of stopping). */
+  stopClaiming(): void {
     this.stopping = true;
     this.wake();
+  }
+
+  /** Takes no new deliveries, lets in-flight sends finish and be recorded, gives unsent claims back. */
+  async stop(): Promise<void> {
+    this.stopClaiming();
     await this.running;
   }
 

@@ -1,4 +1,4 @@
-import { PgBoss } from 'pg-boss';
+import { PgBoss, type Queue } from 'pg-boss';
 import type { Logger } from '../shared/logger';
 
 export type { JobResult, PgBoss } from 'pg-boss';
@@ -26,4 +26,25 @@ export async function startJobQueue(opts: {
   boss.on('warning', (warning: unknown) => opts.logger.warn({ warning }, 'job queue warning'));
   await boss.start();
   return boss;
+}
+
+/** What a queue is made with; all of it can change later (policy and partitioning cannot, so are not offered). */
+export type QueueOptions = Omit<Queue, 'name' | 'policy' | 'partition'>;
+
+/**
+ * Every queue is made through here. pg-boss's createQueue does nothing when the queue exists, so
+ * options changed in the code would never reach a database made by an earlier version: an existing
+ * queue whose stored options differ from these is updated. An option left out keeps its stored value.
+ */
+export async function ensureQueue(boss: PgBoss, name: string, options: QueueOptions): Promise<void> {
+  const existing = await boss.getQueue(name);
+  if (!existing) {
+    // Another instance starting at the same moment may create it first: then this one does nothing
+    // (ON CONFLICT DO NOTHING), and its options are compared on that instance's next start.
+    await boss.createQueue(name, options);
+    return;
+  }
+  const stored = existing as unknown as Record<string, unknown>;
+  const changed = Object.entries(options).some(([key, value]) => value !== undefined && stored[key] !== value);
+  if (changed) await boss.updateQueue(name, options);
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { Config } from '../config';
 import type { PrismaClient } from '../generated/prisma/client';
 import type { PgBoss } from '../jobs/job-queue';
 import type { Mailer } from '../mail/mailer';
@@ -21,6 +22,12 @@ import { UnsubscribeService } from './unsubscribe-service';
 /** How long a "manage my subscription" link works. */
 const MANAGE_LINK_TTL_MINUTES = 60;
 
+/** The settings the subscription area reads; PUBLIC_URL resolved (the configured one or the listening address). */
+export type SubscriptionConfig = Pick<
+  Config,
+  'MAIL_FROM' | 'CONFIRMATION_TTL_HOURS' | 'CONFIRMATION_RESEND_MINUTES' | 'PENDING_PURGE_DAYS' | 'RUN_JOBS'
+> & { PUBLIC_URL: string };
+
 /** Builds the subscription area from real dependencies; called by main.ts, the wiring place. */
 export function createSubscriptions(deps: {
   prisma: PrismaClient;
@@ -31,14 +38,7 @@ export function createSubscriptions(deps: {
   links: SignedLinks;
   clock: Clock;
   logger: Logger;
-  config: {
-    PUBLIC_URL: string;
-    MAIL_FROM: string;
-    CONFIRMATION_TTL_HOURS: number;
-    CONFIRMATION_RESEND_MINUTES: number;
-    PENDING_PURGE_DAYS: number;
-    RUN_JOBS: boolean;
-  };
+  config: SubscriptionConfig;
 }) {
   const { config, clock } = deps;
   const repository = new SubscriberRepository({ prisma: deps.prisma, pool: deps.pool });

@@ -1,4 +1,4 @@
-import type { JobResult, PgBoss } from '../jobs/job-queue';
+import { ensureQueue, type JobResult, type PgBoss } from '../jobs/job-queue';
 import { failureKind } from '../mail/mailer';
 import type { Logger } from '../shared/logger';
 import type { PurgePendingSignups } from './purge-pending-signups';
@@ -97,22 +97,4 @@ export async function registerSubscriptionJobs(deps: {
     logger.info(result, 'pending signups purged');
   });
   await boss.schedule(QUEUES.purge, PURGE_CRON);
-}
-
-type QueueOptions = NonNullable<Parameters<PgBoss['createQueue']>[1]>;
-
-/** pg-boss's createQueue fails when the queue exists: create once, update the options afterwards. */
-async function ensureQueue(boss: PgBoss, name: string, options: QueueOptions): Promise<void> {
-  if (!(await boss.getQueue(name))) {
-    try {
-      await boss.createQueue(name, options);
-      return;
-    } catch (err) {
-      // Another instance starting at the same moment may have created it first.
-      if (!(await boss.getQueue(name))) throw err;
-    }
-  }
-  // retryDelayMax is fixed at creation in pg-boss 12; the other options follow the code.
-  const { retryDelayMax: _fixed, ...updatable } = options;
-  await boss.updateQueue(name, updatable);
 }

@@ -20,6 +20,11 @@ export class SmtpCapture {
   private waiters: Array<() => void> = [];
   /** Decides per recipient whether to refuse: return an SMTP code (e.g. 451, 550) or undefined. */
   reject: (recipient: string) => number | undefined = () => undefined;
+  /**
+   * While set, a slow server: each message is received (and listed in `messages`) but answered only
+   * when this promise resolves, so the sender keeps it in flight until then.
+   */
+  answerAfter: Promise<void> | undefined;
   port = 0;
 
   async start(port = 0): Promise<this> {
@@ -48,6 +53,7 @@ export class SmtpCapture {
               parsed.headerLines.filter((h) => h.key === name.toLowerCase()).map((h) => h.line.replace(/\r?\n[ \t]+/g, ' ').replace(/^[^:]+:\s*/, '')),
           });
           this.waiters.splice(0).forEach((w) => w());
+          await this.answerAfter;
           callback();
         });
       },

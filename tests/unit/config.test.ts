@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../src/config';
+import { ConfigError, commandEnvironment, loadConfig, loadSettings } from '../../src/config';
 
 describe('config', () => {
   test('when nothing is set, then defaults describe the embedded development setup', () => {
@@ -58,5 +58,44 @@ describe('config', () => {
       'https://a.example',
       'https://b.example',
     ]);
+  });
+
+  test('when a schedule is not a cron expression, then start-up is refused naming the variable', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+    };
+    expect(problems({ DIGEST_DAILY_CRON: '61 7 * * *' })).toEqual([expect.stringMatching(/^DIGEST_DAILY_CRON: is not a cron expression .*61/)]);
+    expect(problems({ DIGEST_WEEKLY_CRON: 'every monday' })).toEqual([expect.stringMatching(/^DIGEST_WEEKLY_CRON: is not a cron expression/)]);
+    expect(problems({ FEED_POLL_CRON: '*/15 * * * * * *' })).toEqual([expect.stringMatching(/^FEED_POLL_CRON: is not a cron expression/)]);
+    // What pg-boss schedules: five fields, a seconds field in front, or a nickname.
+    expect(loadConfig({ DIGEST_DAILY_CRON: '30 6 * * 1-5', DIGEST_WEEKLY_CRON: '0 0 7 * * 1', FEED_POLL_CRON: '@hourly' }).FEED_POLL_CRON).toBe('@hourly');
+  });
+
+  test('when the time zone is unknown, then start-up is refused naming the variable', () => {
+    expect(() => loadConfig({ DIGEST_TIMEZONE: 'Europe/Nowhere' })).toThrow(
+      /DIGEST_TIMEZONE: is not a time zone \(an IANA name such as "Europe\/Berlin", or "UTC"\)/,
+    );
+    expect(loadConfig({ DIGEST_TIMEZONE: 'America/New_York' }).DIGEST_TIMEZONE).toBe('America/New_York');
+  });
+
+  test('when a command loads only some settings, then the same rules apply to those and the others are not asked for', () => {
+    // DATABASE_URL without SECRET_KEY is refused for the service, not for an article import.
+    const settings = loadSettings(['DATABASE_URL', 'DATABASE_POOL_SIZE', 'DATA_DIR'], { DATABASE_URL: 'postgresql://db/x', DATA_DIR: '', SMTP_URL: 'nonsense' });
+    expect(settings).toEqual({ DATABASE_URL: 'postgresql://db/x', DATABASE_POOL_SIZE: 10, DATA_DIR: '.data' });
+    expect(Object.isFrozen(settings)).toBe(true);
+    expect(() => loadSettings(['DATABASE_URL'], { DATABASE_URL: 'mysql://db/x' })).toThrow(/^Invalid configuration:\n {2}- DATABASE_URL: /);
+    expect(() => loadSettings(['DATABASE_URL', 'SECRET_KEY'], { DATABASE_URL: 'postgresql://db/x' })).toThrow(/SECRET_KEY: required/);
+  });
+
+  test('when a command runs, then it logs warnings only unless LOG_LEVEL is set (an empty one counts as unset)', () => {
+    expect(loadConfig(commandEnvironment({})).LOG_LEVEL).toBe('warn');
+    expect(loadConfig(commandEnvironment({ LOG_LEVEL: '' })).LOG_LEVEL).toBe('warn');
+    expect(loadSettings(['LOG_LEVEL'], commandEnvironment({ LOG_LEVEL: 'debug' })).LOG_LEVEL).toBe('debug');
+    expect(loadConfig({}).LOG_LEVEL).toBe('info');
   });
 });
