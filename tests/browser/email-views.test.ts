@@ -9,8 +9,8 @@ import { startTestBulletin, TEST_ADMIN_TOKEN, type TestBulletin } from '../helpe
 import { DigestFixtures } from '../helpers/digest-fixtures';
 import { expectNoAxeViolations } from '../helpers/axe';
 import { SHOTS } from '../helpers/screenshots';
+import { CHROMIUM, LAUNCH_ARGS, requireChromium } from '../helpers/chromium';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTICLES = 6;
 
 /** The news site's pictures: a plain HTTP server, as in local development (sites use https too). */
@@ -80,9 +80,7 @@ describe('the web version and the outbox viewer in a real browser', () => {
   let webUrl: string;
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) {
-      throw new Error(`Chromium not found at ${CHROMIUM}: install it with "apt-get update && apt-get install -y chromium" (or set CHROMIUM_PATH)`);
-    }
+    requireChromium();
     fs.mkdirSync(SHOTS, { recursive: true });
     images = await startImageServer();
     outboxDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulletin-browser-outbox-'));
@@ -116,7 +114,7 @@ describe('the web version and the outbox viewer in a real browser', () => {
       headless: true,
       // axe-core arrives as an inline script, which the pages' CSP rightly blocks.
       bypassCSP: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: LAUNCH_ARGS,
     });
   }, 60_000);
 

@@ -9,11 +9,10 @@ import { DigestRenderer } from '../../src/digests/digest-renderer';
 import { compileStored, escapeHtml } from '../../src/mail/personalize';
 import { axeViolations, type DisabledRules } from '../helpers/axe';
 import { SHOTS } from '../helpers/screenshots';
+import { CHROMIUM, LAUNCH_ARGS, requireChromium } from '../helpers/chromium';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const widths = [375, 800] as const;
 const schemes = ['light', 'dark'] as const;
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** Stands in for the news site's images (the test has no network): a picture of the right shape. */
 function svg(width: number, height: number, label: string): string {
@@ -135,9 +134,7 @@ describe('emails in a real browser, narrow and wide, light and dark', () => {
   let emails: Record<EmailKind, { html: string }>;
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) {
-      throw new Error(`Chromium not found at ${CHROMIUM}: install it with "apt-get update && apt-get install -y chromium" (or set CHROMIUM_PATH)`);
-    }
+    requireChromium();
     fs.mkdirSync(SHOTS, { recursive: true });
     app = await startTestBulletin(newsroomEnv);
     const received = await receiveEveryEmail(app);

@@ -5,9 +5,9 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
 import { expectNoAxeViolations } from '../helpers/axe';
 import { atEachWidth, PAGE_WIDTHS, screenshot, screenshots, SHOTS } from '../helpers/screenshots';
+import { CHROMIUM, LAUNCH_ARGS, requireChromium } from '../helpers/chromium';
 import { linkIn, query, subscribeAndConfirm, uniqueEmail, waitForMail } from '../integration/subscription-test-kit';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** At a phone's width and a laptop's: a screenshot to look at, and axe-core finds no violation. */
 async function looksFinished(page: Page, name: string, label: string): Promise<void> {
@@ -38,9 +38,7 @@ describe('signup in a real browser', () => {
   let profile: string;
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) {
-      throw new Error(`Chromium not found at ${CHROMIUM}: install it with "apt-get update && apt-get install -y chromium" (or set CHROMIUM_PATH)`);
-    }
+    requireChromium();
     fs.mkdirSync(SHOTS, { recursive: true });
     app = await startTestBulletin({ RATE_LIMIT_PER_IP: '10000', MAIL_FROM: 'The Daily Courier <news@courier.example>' });
     profile = fs.mkdtempSync(path.join(os.tmpdir(), 'bulletin-chromium-'));
@@ -50,7 +48,7 @@ describe('signup in a real browser', () => {
       viewport: { width: 900, height: 900 },
       // axe-core arrives as an inline script, which the pages' CSP rightly blocks.
       bypassCSP: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: LAUNCH_ARGS,
     });
   }, 60_000);
 
@@ -106,7 +104,7 @@ describe('signup in a real browser', () => {
     const noScript = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: LAUNCH_ARGS,
     });
     try {
       const ctx = await noScript.newContext({ javaScriptEnabled: false });
