@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { MAX_ROW_ID } from './row-id';
 
 /**
  * Links that identify a subscriber without a login or a stored token: `<id>.<signature>`, where the
@@ -6,9 +7,6 @@ import crypto from 'node:crypto';
  * preferences links that every email carries, so a digest to 100,000 people needs no token rows.
  */
 export type LinkPurpose = 'unsubscribe' | 'preferences';
-
-/** Subscriber ids are PostgreSQL `integer`s: a larger number cannot be one of ours. */
-const MAX_SUBSCRIBER_ID = 2_147_483_647;
 
 export class SignedLinks {
   /**
@@ -36,7 +34,7 @@ export class SignedLinks {
     const match = /^([1-9]\d{0,9})\.([A-Za-z0-9_-]{43})$/.exec(token);
     if (!match) return undefined;
     const id = Number(match[1]);
-    if (id > MAX_SUBSCRIBER_ID) return undefined;
+    if (id > MAX_ROW_ID) return undefined;
     const given = Buffer.from(match[2] as string);
     // Every key is tried (no early exit), so the time taken does not tell which key matched.
     let valid = false;

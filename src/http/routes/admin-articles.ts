@@ -4,10 +4,9 @@ import type { Article } from '../../articles/article-repository';
 import type { ArticleService } from '../../articles/article-service';
 import { AppError, fieldErrors, validationError } from '../../shared/errors';
 import { requireAdmin } from '../admin-auth';
+import { MAX_ROW_ID } from '../../shared/row-id';
 
 const MAX_PAGE = 200;
-/** Article ids are PostgreSQL `integer`s. */
-const MAX_ID = 2_147_483_647;
 const NOT_A_CURSOR = 'must be a nextCursor from a previous page';
 
 /**
@@ -70,8 +69,8 @@ export function adminArticlesRouter(deps: { articles: ArticleService; adminToken
 
 function idParam(req: Request): number {
   const raw = String(req.params.id);
-  const id = /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(id) || id < 1) throw new AppError('NOT_FOUND', 'No such article');
+  const id = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
+  if (!(id >= 1 && id <= MAX_ROW_ID)) throw new AppError('NOT_FOUND', 'No such article');
   return id;
 }
 
@@ -95,7 +94,7 @@ function decodeCursor(cursor: string | undefined, order: 'published' | 'id'): { 
 
 function cursorId(digits: string | undefined): number {
   const id = Number(digits);
-  if (!Number.isSafeInteger(id) || id > MAX_ID) throw validationError({ cursor: NOT_A_CURSOR });
+  if (!Number.isSafeInteger(id) || id > MAX_ROW_ID) throw validationError({ cursor: NOT_A_CURSOR });
   return id;
 }
 

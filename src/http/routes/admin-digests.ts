@@ -4,12 +4,13 @@ import { requireAdmin } from '../admin-auth';
 import { AppError, fieldErrors, validationError } from '../../shared/errors';
 import type { Clock } from '../../shared/clock';
 import { frequencySchema } from '../../shared/frequency';
+import { MAX_ROW_ID } from '../../shared/row-id';
 import type { DeliveryLedger } from '../../digests/delivery-ledger';
 import type { DigestRepository } from '../../digests/digest-repository';
 import type { EditionComposer } from '../../digests/edition-composer';
 
 const frequencyQuery = z.object({ frequency: frequencySchema });
-const idSchema = z.coerce.number().int().positive().max(2_147_483_647);
+const idSchema = z.coerce.number().int().positive().max(MAX_ROW_ID);
 
 /** Admin API of the digests. Shows counts and subjects only: never an address or a token. */
 export function adminDigestsRouter(deps: {
