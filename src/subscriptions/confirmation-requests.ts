@@ -16,14 +16,19 @@ export class ConfirmationRequests {
     },
   ) {}
 
-  /** The least time between two emails a stranger can trigger for one address (also manage links). */
-  get resendAfterMs(): number {
-    return this.deps.resendMinutes * 60_000;
+  /**
+   * The per-address throttle of every email a stranger can trigger (confirmations, manage links):
+   * the time of this request, and the time at or before which the last such email must have been
+   * requested for another to go out.
+   */
+  throttle(): { now: Date; resendBefore: Date } {
+    const now = this.deps.clock.now();
+    return { now, resendBefore: new Date(now.getTime() - this.deps.resendMinutes * 60_000) };
   }
 
   async request(subscriberId: number): Promise<boolean> {
-    const now = this.deps.clock.now();
-    const queued = await this.deps.repository.requestConfirmation(subscriberId, now, this.resendAfterMs);
+    const { now, resendBefore } = this.throttle();
+    const queued = await this.deps.repository.requestConfirmation(subscriberId, now, resendBefore);
     if (queued) this.deps.mailRequests.wake();
     return queued;
   }

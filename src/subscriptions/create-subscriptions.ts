@@ -62,7 +62,7 @@ export function createSubscriptions(deps: {
   return {
     listName,
     mailRequests,
-    signup: new SignupService({ repository, confirmations, mailRequests, clock }),
+    signup: new SignupService({ repository, confirmations, mailRequests }),
     confirmation: new ConfirmationService({ repository, confirmations, mailRequests, clock }),
     unsubscribe: new UnsubscribeService({ repository, confirmations, clock }),
     preferences: new PreferencesService({ repository, confirmations, mailRequests, clock }),

@@ -35,8 +35,7 @@ export class PreferencesService {
    * pending address gets its confirmation email again instead; both are throttled per address.
    */
   async requestManageLink(email: string): Promise<void> {
-    const now = this.deps.clock.now();
-    const resendBefore = new Date(now.getTime() - this.deps.confirmations.resendAfterMs);
+    const { now, resendBefore } = this.deps.confirmations.throttle();
     if (await this.deps.repository.requestManageLink(email, now, resendBefore)) this.deps.mailRequests.wake();
   }
 

@@ -1,4 +1,3 @@
-import type { Clock } from '../shared/clock';
 import type { ConfirmationRequests } from './confirmation-requests';
 import type { MailRequestWake } from './mail-request-relay';
 import type { ConsentContext, SubscriberRepository } from './subscriber-repository';
@@ -19,12 +18,11 @@ export interface SignupInput {
  */
 export class SignupService {
   constructor(
-    private readonly deps: { repository: SubscriberRepository; confirmations: ConfirmationRequests; mailRequests: MailRequestWake; clock: Clock },
+    private readonly deps: { repository: SubscriberRepository; confirmations: ConfirmationRequests; mailRequests: MailRequestWake },
   ) {}
 
   async signup(input: SignupInput, consent: ConsentContext): Promise<void> {
-    const now = this.deps.clock.now();
-    const resendBefore = new Date(now.getTime() - this.deps.confirmations.resendAfterMs);
+    const { now, resendBefore } = this.deps.confirmations.throttle();
     if (await this.deps.repository.signup(input, consent, now, resendBefore)) this.deps.mailRequests.wake();
   }
 }

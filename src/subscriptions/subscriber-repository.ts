@@ -73,11 +73,11 @@ export class SubscriberRepository {
   }
 
   /**
-   * Queues a confirmation email for a pending subscriber unless one was queued less than
-   * `resendAfterMs` ago; true when queued. One statement, so concurrent requests cannot both win.
+   * Queues a confirmation email for a pending subscriber unless one was queued after
+   * `resendBefore`; true when queued. One statement, so concurrent requests cannot both win.
    */
-  async requestConfirmation(id: number, now: Date, resendAfterMs: number): Promise<boolean> {
-    const { rowCount } = await this.deps.pool.query(REQUEST_CONFIRMATION, [id, now, new Date(now.getTime() - resendAfterMs)]);
+  async requestConfirmation(id: number, now: Date, resendBefore: Date): Promise<boolean> {
+    const { rowCount } = await this.deps.pool.query(REQUEST_CONFIRMATION, [id, now, resendBefore]);
     return rowCount === 1;
   }
 
