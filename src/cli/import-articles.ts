@@ -53,7 +53,10 @@ export function formatReport(report: ImportReport): string {
 /** Opens the configured database (migrating it), runs `work` with the article service, closes. */
 export async function withArticleService<T>(work: (articles: ArticleService, db: Database) => Promise<T>): Promise<T> {
   // Only the database settings: an import needs no SECRET_KEY or mail settings.
-  const settings = loadSettings(['DATABASE_URL', 'DATABASE_POOL_SIZE', 'DATA_DIR', 'EMBEDDED_DB_PORT', 'LOG_LEVEL'], commandEnvironment());
+  const settings = loadSettings(
+    ['DATABASE_URL', 'DATABASE_POOL_SIZE', 'DATABASE_CONNECT_TIMEOUT_MS', 'DATABASE_QUERY_TIMEOUT_MS', 'DATA_DIR', 'EMBEDDED_DB_PORT', 'LOG_LEVEL'],
+    commandEnvironment(),
+  );
   const database = await openDatabase({ ...settings, DATABASE_POOL_SIZE: 2 }, commandLogger(settings));
   try {
     return await work(new ArticleService({ repository: new ArticleRepository({ db: database.db }), clock: systemClock }), database.db);

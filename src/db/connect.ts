@@ -1,13 +1,13 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Config } from '../config';
 import type { Logger } from '../shared/logger';
-import { DEFAULT_DATABASE_TIMEOUTS, openDatabase, type Database } from './database';
+import { openPool, type Database } from './database';
 import { applyMigrations } from './migrate';
 import type * as EmbeddedPostgresModule from './embedded-postgres';
 
-export type DatabaseConfig = Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_SIZE' | 'DATA_DIR' | 'EMBEDDED_DB_PORT'> &
-  Partial<Pick<Config, 'DATABASE_CONNECT_TIMEOUT_MS' | 'DATABASE_QUERY_TIMEOUT_MS'>>;
+export type DatabaseConfig = Pick<
+  Config,
+  'DATABASE_URL' | 'DATABASE_POOL_SIZE' | 'DATABASE_CONNECT_TIMEOUT_MS' | 'DATABASE_QUERY_TIMEOUT_MS' | 'DATA_DIR' | 'EMBEDDED_DB_PORT'
+>;
 
 export interface ConfiguredDatabase {
   db: Database;
@@ -18,15 +18,6 @@ export interface ConfiguredDatabase {
   stop(): Promise<void>;
 }
 
-/** prisma/migrations, found upward from this file (works from src/ and from dist/src/). */
-function findMigrationsDir(): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, 'prisma', 'migrations');
-    if (fs.existsSync(candidate)) return candidate;
-    if (path.dirname(dir) === dir) throw new Error(`prisma/migrations not found above ${__dirname}`);
-  }
-}
-
 /**
  * DATABASE_URL when set, else the embedded PostgreSQL in DATA_DIR; migrations applied either way.
  * Shared by `npm start` and the CLIs, so a command run beside a running service finds the same data.
@@ -34,7 +25,7 @@ function findMigrationsDir(): string {
 export async function openConfiguredDatabase(
   config: DatabaseConfig,
   logger: Logger,
-  migrationsDir: string = findMigrationsDir(),
+  migrationsDir: string,
 ): Promise<ConfiguredDatabase> {
   let url = config.DATABASE_URL;
   let stopServer: () => Promise<void> = async () => {};
@@ -46,15 +37,10 @@ export async function openConfiguredDatabase(
   try {
     const { applied } = await applyMigrations({ databaseUrl: url, migrationsDir, log: (msg) => logger.info(msg) });
     if (applied.length) logger.info({ applied }, 'migrations applied');
-    const db = openDatabase(
-      url,
-      config.DATABASE_POOL_SIZE,
-      (err) => logger.warn({ err: err.message }, 'database connection lost'),
-      {
-        connectMs: config.DATABASE_CONNECT_TIMEOUT_MS ?? DEFAULT_DATABASE_TIMEOUTS.connectMs,
-        queryMs: config.DATABASE_QUERY_TIMEOUT_MS ?? DEFAULT_DATABASE_TIMEOUTS.queryMs,
-      },
-    );
+    const db = openPool(url, config.DATABASE_POOL_SIZE, (err) => logger.warn({ err: err.message }, 'database connection lost'), {
+      connectMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+      queryMs: config.DATABASE_QUERY_TIMEOUT_MS,
+    });
     let closing: Promise<void> | undefined;
     let stopping: Promise<void> | undefined;
     const closePool = () => (closing ??= db.close());

@@ -29,8 +29,6 @@ export interface DatabaseTimeouts {
   queryMs: number;
 }
 
-export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = { connectMs: 1000, queryMs: 1000 };
-
 /**
  * Timestamps are kept without a time zone, in UTC (Prisma's convention). Left alone, pg would send
  * a Date in the process's local time (the column drops the offset) and read one back as local
@@ -40,11 +38,11 @@ export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = { connectMs: 1000, qu
 pg.defaults.parseInputDatesAsUTC = true;
 pg.types.setTypeParser(pg.types.builtins.TIMESTAMP, (value) => new Date(`${value.replace(' ', 'T')}Z`));
 
-export function openDatabase(
+export function openPool(
   url: string,
   poolSize: number,
   onPoolError: (err: Error) => void,
-  timeouts: DatabaseTimeouts = DEFAULT_DATABASE_TIMEOUTS,
+  timeouts: DatabaseTimeouts,
 ): Database {
   const pool = new pg.Pool({
     connectionString: url,

@@ -2,33 +2,26 @@
  * A digest sender as its own process, for crash and multi-worker tests:
  * `node --import tsx tests/helpers/digest-sender-process.ts` with DATABASE_URL, SMTP_URL and
  * SECRET_KEY set. Sends whatever the ledger holds until SIGTERM (graceful) or SIGKILL (crash).
+ * Built through src/wiring.ts, as the service and the commands are.
  */
-import path from 'node:path';
 import { loadConfig } from '../../src/config';
-import { openDatabase } from '../../src/db/database';
-import { createSmtpMailer } from '../../src/mail/nodemailer-mailer';
-import { Templates } from '../../src/mail/templates';
 import { createDigests } from '../../src/digests/create-digests';
 import { createLogger } from '../../src/shared/logger';
-import { SignedLinks } from '../../src/shared/signed-links';
 import { systemClock } from '../../src/shared/clock';
+import { openDatabase, openMailer, openTemplates, signedLinks } from '../../src/wiring';
 
 async function main(): Promise<void> {
   const loaded = loadConfig();
   // The test that starts this process sets PUBLIC_URL: links must match its server's.
   const config = { ...loaded, PUBLIC_URL: loaded.PUBLIC_URL! };
   const logger = createLogger(config.LOG_LEVEL);
-  const db = openDatabase(config.DATABASE_URL!, 4, () => {});
-  const mailer = createSmtpMailer(
-    { url: config.SMTP_URL!, maxConnections: config.SMTP_MAX_CONNECTIONS, ratePerSecond: config.SMTP_RATE_PER_SECOND },
-    { from: config.MAIL_FROM, listId: config.LIST_ID },
-    logger,
-  );
+  const database = await openDatabase({ ...config, DATABASE_POOL_SIZE: 4 }, logger);
+  const mailer = openMailer(config, logger);
   const digests = createDigests({
-    pool: db.pool,
+    pool: database.db.pool,
     mailer,
-    templates: new Templates(path.resolve(__dirname, '../../templates')),
-    links: new SignedLinks(config.SECRET_KEY!, config.PUBLIC_URL),
+    templates: openTemplates(config),
+    links: signedLinks(config, config.PUBLIC_URL),
     clock: systemClock,
     logger,
     config,
@@ -39,7 +32,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', async () => {
     await digests.sender.stop();
     await mailer.close();
-    await db.close();
+    await database.stop();
     process.exit(0);
   });
 }

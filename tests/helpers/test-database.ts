@@ -1,5 +1,7 @@
 import crypto from 'node:crypto';
 import pg from 'pg';
+import { loadSettings } from '../../src/config';
+import { openPool, type Database } from '../../src/db/database';
 
 /**
  * Every test file gets a database of its own, copied from a template that global setup migrated
@@ -52,4 +54,10 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     url: databaseUrl(name),
     drop: () => withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => {}),
   };
+}
+
+/** A pool on a test database, with the service's default timeouts (read from config.ts, not repeated). */
+export function openTestPool(url: string, size: number): Database {
+  const defaults = loadSettings(['DATABASE_CONNECT_TIMEOUT_MS', 'DATABASE_QUERY_TIMEOUT_MS'], {});
+  return openPool(url, size, () => {}, { connectMs: defaults.DATABASE_CONNECT_TIMEOUT_MS, queryMs: defaults.DATABASE_QUERY_TIMEOUT_MS });
 }

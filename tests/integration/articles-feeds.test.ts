@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import request from 'supertest';
-import { openDatabase, type Database } from '../../src/db/database';
+import type { Database } from '../../src/db/database';
+import { openTestPool } from '../helpers/test-database';
 import { ArticleRepository } from '../../src/articles/article-repository';
 import { ArticleService } from '../../src/articles/article-service';
 import { FeedPoller } from '../../src/articles/feed-poller';
@@ -53,7 +54,7 @@ describe('feed ingestion', () => {
       FEED_URLS: [feeds.url('/rss.xml'), feeds.url('/atom.xml')].join(','),
       FEED_POLL_CRON: '*/5 * * * *',
     });
-    db = openDatabase(app.db.url, 2, () => {});
+    db = openTestPool(app.db.url, 2);
     const articles = new ArticleService({ repository: new ArticleRepository({ db }), clock: systemClock });
     poller = new FeedPoller({ articles, logger: createLogger('silent'), timeoutMs: 2000, maxBytes: 64 * 1024 });
   });

@@ -1,9 +1,9 @@
 import { DeliveryLedger } from '../../src/digests/delivery-ledger';
-import { openDatabase, type Database } from '../../src/db/database';
+import type { Database } from '../../src/db/database';
 import { withTransaction } from '../../src/db/transaction';
 import { DigestFixtures } from '../helpers/digest-fixtures';
 import { ManualClock } from '../helpers/manual-clock';
-import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
+import { createTestDatabase, openTestPool, type TestDatabase } from '../helpers/test-database';
 
 /** The ledger against real PostgreSQL, on a clock the test moves: which times follow it and which do not. */
 describe('delivery ledger and the clock', () => {
@@ -17,7 +17,7 @@ describe('delivery ledger and the clock', () => {
 
   beforeEach(async () => {
     db = await createTestDatabase();
-    database = openDatabase(db.url, 2, () => {});
+    database = openTestPool(db.url, 2);
     fx = new DigestFixtures(db.url);
     // Starts at real time: leases follow the database's own clock.
     clock = new ManualClock(Date.now());

@@ -1,7 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { openDatabase, type Database } from '../../src/db/database';
+import type { Database } from '../../src/db/database';
+import { openTestPool } from '../helpers/test-database';
 import { ArticleRepository } from '../../src/articles/article-repository';
 import { ArticleService } from '../../src/articles/article-service';
 import { FeedPoller } from '../../src/articles/feed-poller';
@@ -89,7 +90,7 @@ describe('article text that looks like a placeholder', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     let db: Database | undefined;
     try {
-      db = openDatabase(app.db.url, 2, () => {});
+      db = openTestPool(app.db.url, 2);
       const poller = new FeedPoller({ articles: new ArticleService({ repository: new ArticleRepository({ db }), clock: systemClock }), logger: createLogger('silent') });
       await poller.pollAll([`http://127.0.0.1:${(server.address() as AddressInfo).port}/rss.xml`]);
     } finally {

@@ -1,5 +1,6 @@
 import { startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
-import { openDatabase, type Database } from '../../src/db/database';
+import type { Database } from '../../src/db/database';
+import { openTestPool } from '../helpers/test-database';
 import { startJobQueue, type PgBoss } from '../../src/jobs/job-queue';
 import { createLogger } from '../../src/shared/logger';
 import { MailRequestRelay } from '../../src/subscriptions/mail-request-relay';
@@ -57,7 +58,7 @@ describe('mail requests: a signup and its confirmation email commit together, an
     let dbs: Database[];
     let boss: PgBoss;
     beforeAll(async () => {
-      dbs = [openDatabase(app.db.url, 3, () => {}), openDatabase(app.db.url, 3, () => {})];
+      dbs = [openTestPool(app.db.url, 3), openTestPool(app.db.url, 3)];
       boss = await startJobQueue({ connectionString: app.db.url, logger: createLogger('silent'), schedule: false });
     });
     afterAll(async () => {

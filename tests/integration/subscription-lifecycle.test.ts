@@ -1,7 +1,8 @@
 import { startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
 import { SubscriberRepository } from '../../src/subscriptions/subscriber-repository';
 import { PurgePendingSignups } from '../../src/subscriptions/purge-pending-signups';
-import { openDatabase, type Database } from '../../src/db/database';
+import type { Database } from '../../src/db/database';
+import { openTestPool } from '../helpers/test-database';
 import { jobsIdle, linkIn, mailsTo, query, queryOne, subscribeAndConfirm, submitSignup, uniqueEmail, waitForMail } from './subscription-test-kit';
 
 describe('delivery through the outbox and pg-boss, and the purge of unconfirmed signups', () => {
@@ -9,7 +10,7 @@ describe('delivery through the outbox and pg-boss, and the purge of unconfirmed 
   let db: Database;
   beforeAll(async () => {
     app = await startTestBulletin({ RATE_LIMIT_PER_IP: '10000', PENDING_PURGE_DAYS: '30' });
-    db = openDatabase(app.db.url, 2, () => {});
+    db = openTestPool(app.db.url, 2);
   });
   afterAll(async () => {
     await db.close();

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { loadConfig } from '../../src/config';
-import { openDatabase } from '../../src/db/database';
+import { openTestPool } from '../helpers/test-database';
 import { startBulletin, type RunningBulletin } from '../../src/main';
 import { createLogger } from '../../src/shared/logger';
 import { PurgePendingSignups } from '../../src/subscriptions/purge-pending-signups';
@@ -121,7 +121,7 @@ describe('strangers and other people\'s addresses', () => {
     expect(await query(app, 'SELECT id FROM subscribers WHERE email = $1', [email])).toEqual([]);
 
     await query(app, `UPDATE manage_requests SET requested_at = now() - interval '31 days' WHERE address_hash IN (${hashOf})`, [email]);
-    const db = openDatabase(app.db.url, 2, () => {});
+    const db = openTestPool(app.db.url, 2);
     try {
       const repository = new SubscriberRepository({ prisma: db.prisma, pool: db.pool });
       await new PurgePendingSignups({ repository, clock: { now: () => new Date() }, pendingPurgeDays: 30 }).run();
