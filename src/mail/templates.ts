@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Eta } from 'eta';
 import juice from 'juice';
 
-/** What every email shows of the publisher, from the configuration (see main.ts emailBrand). */
+/** What every email shows of the publisher, from the configuration (see emailBrand in src/wiring.ts). */
 export interface EmailBrand {
   /** MAIL_POSTAL_ADDRESS, in every footer. */
   postalAddress?: string;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { startTestBulletin, TEST_ADMIN_TOKEN, type TestBulletin } from '../helpers/test-bulletin';
+import { startTestBulletin, TEST_ADMIN_TOKEN, type TestBulletin, QUIET_SCHEDULES } from '../helpers/test-bulletin';
 import { DigestFixtures } from '../helpers/digest-fixtures';
 import { expectNoAxeViolations } from '../helpers/axe';
 import { SHOTS } from '../helpers/screenshots';
@@ -89,8 +89,7 @@ describe('the web version and the outbox viewer in a real browser', () => {
       SMTP_URL: '',
       OUTBOX_DIR: outboxDir,
       MAIL_FROM: 'The Daily Courier <news@courier.example>',
-      DIGEST_DAILY_CRON: '0 0 1 1 *',
-      DIGEST_WEEKLY_CRON: '0 0 1 1 *',
+      ...QUIET_SCHEDULES,
     });
     fx = new DigestFixtures(app.db.url);
     await fx.subscribers(1);

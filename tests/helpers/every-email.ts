@@ -1,6 +1,6 @@
 import request from 'supertest';
 import type { CapturedMail } from './smtp-capture';
-import { TEST_ADMIN_TOKEN, type TestBulletin } from './test-bulletin';
+import { TEST_ADMIN_TOKEN, type TestBulletin, QUIET_SCHEDULES } from './test-bulletin';
 import { DigestFixtures } from './digest-fixtures';
 import { subscribeAndConfirm, uniqueEmail, waitForMail } from '../integration/subscription-test-kit';
 
@@ -11,8 +11,7 @@ export const newsroomEnv = {
   MAIL_FROM: 'The Daily Courier <news@courier.example>',
   MAIL_POSTAL_ADDRESS: 'The Daily Courier, 1 Harbour Street, Portsmouth PO1 2AB, United Kingdom',
   MAIL_REPLY_TO: 'Newsroom <letters@courier.example>',
-  DIGEST_DAILY_CRON: '0 0 1 1 *',
-  DIGEST_WEEKLY_CRON: '0 0 1 1 *',
+  ...QUIET_SCHEDULES,
 };
 
 /** Articles of a plausible morning edition; the first has an ampersand, to check both escapings. */

@@ -7,6 +7,10 @@ import { SmtpCapture } from './smtp-capture';
 import { createTestDatabase, type TestDatabase } from './test-database';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+/** The header of an admin API request with TEST_ADMIN_TOKEN. */
+export const adminAuth = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+/** Far-away schedules, for tests where only the admin API or a command makes editions. */
+export const QUIET_SCHEDULES = { DIGEST_DAILY_CRON: '0 0 1 1 *', DIGEST_WEEKLY_CRON: '0 0 1 1 *' };
 /** Required with SMTP_URL, like in production. */
 export const TEST_POSTAL_ADDRESS = 'Bulletin Test Press, 1 Example Street, 12345 Testville';
 

@@ -1,26 +1,15 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { runCommand, type CommandResult } from '../helpers/run-command';
 import { startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
 
 const root = path.resolve(__dirname, '..', '..');
 
 /** Runs a CLI as a user would (tsx, no build), against the test database. */
-function runCli(script: string, args: string[], databaseUrl: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, script), ...args], {
-      cwd: root,
-      env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function runCli(script: string, args: string[], databaseUrl: string): Promise<CommandResult> {
+  return runCommand(script, args, { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' });
 }
 
 describe('articles import CLI', () => {

@@ -3,17 +3,15 @@ import request from 'supertest';
 import { loadConfig } from '../../src/config';
 import { startBulletin } from '../../src/main';
 import { createLogger } from '../../src/shared/logger';
-import { freePort, startTestBulletin, TEST_ADMIN_TOKEN, type TestBulletin } from '../helpers/test-bulletin';
+import { freePort, startTestBulletin, type TestBulletin, adminAuth, QUIET_SCHEDULES } from '../helpers/test-bulletin';
 import { DigestFixtures } from '../helpers/digest-fixtures';
 
-const admin = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
-const quiet = { DIGEST_DAILY_CRON: '0 0 1 1 *', DIGEST_WEEKLY_CRON: '0 0 1 1 *' };
 
 describe('digest admin API', () => {
   let app: TestBulletin;
   let fx: DigestFixtures;
   beforeEach(async () => {
-    app = await startTestBulletin({ ...quiet, SEND_MAX_ATTEMPTS: '1' });
+    app = await startTestBulletin({ ...QUIET_SCHEDULES, SEND_MAX_ATTEMPTS: '1' });
     fx = new DigestFixtures(app.db.url);
   });
   afterEach(async () => {
@@ -34,7 +32,7 @@ describe('digest admin API', () => {
   });
 
   test('when the frequency is not known, then the answer is 400', async () => {
-    const res = await request(app.url).post('/api/admin/digests').set(admin).send({ frequency: 'hourly' });
+    const res = await request(app.url).post('/api/admin/digests').set(adminAuth).send({ frequency: 'hourly' });
     expect(res.status).toBe(400);
     expect(res.body.fields).toHaveProperty('frequency');
   });
@@ -42,12 +40,12 @@ describe('digest admin API', () => {
   test('when a preview is asked, then the HTML is shown and nothing is stored or sent', async () => {
     await fx.subscribers(1);
     await fx.article({ title: 'Preview headline' });
-    const res = await request(app.url).get('/api/admin/digests/preview?frequency=daily').set(admin);
+    const res = await request(app.url).get('/api/admin/digests/preview?frequency=daily').set(adminAuth);
     expect(res.status).toBe(200);
     expect(res.type).toBe('text/html');
     expect(res.text).toContain('Preview headline');
     expect(res.text).not.toContain('%%');
-    const list = await request(app.url).get('/api/admin/digests').set(admin);
+    const list = await request(app.url).get('/api/admin/digests').set(adminAuth);
     expect(list.body.digests).toEqual([]);
     expect(app.smtp.messages).toHaveLength(0);
   });
@@ -56,9 +54,9 @@ describe('digest admin API', () => {
     const [ok, bad] = await fx.subscribers(2);
     app.smtp.reject = (to) => (to === bad!.email ? 550 : undefined);
     await fx.article({ title: 'Counted story' });
-    const sent = await request(app.url).post('/api/admin/digests').set(admin).send({ frequency: 'daily' });
+    const sent = await request(app.url).post('/api/admin/digests').set(adminAuth).send({ frequency: 'daily' });
     await fx.waitUntilSettled(sent.body.digest.id);
-    const list = await request(app.url).get('/api/admin/digests').set(admin);
+    const list = await request(app.url).get('/api/admin/digests').set(adminAuth);
     expect(list.status).toBe(200);
     expect(list.body.digests).toHaveLength(1);
     expect(list.body.digests[0]).toMatchObject({
@@ -76,16 +74,16 @@ describe('digest admin API', () => {
     const [reader] = await fx.subscribers(1);
     app.smtp.reject = () => 451;
     await fx.article({ title: 'Second chance' });
-    const sent = await request(app.url).post('/api/admin/digests').set(admin).send({ frequency: 'daily' });
+    const sent = await request(app.url).post('/api/admin/digests').set(adminAuth).send({ frequency: 'daily' });
     const id = sent.body.digest.id;
     expect(await fx.waitUntilSettled(id)).toEqual({ failed: 1 });
     app.smtp.reject = () => undefined;
-    const retry = await request(app.url).post(`/api/admin/digests/${id}/retry-failed`).set(admin);
+    const retry = await request(app.url).post(`/api/admin/digests/${id}/retry-failed`).set(adminAuth);
     expect(retry.status).toBe(200);
     expect(retry.body).toEqual({ requeued: 1 });
     await app.smtp.waitFor((m) => m.to.includes(reader!.email));
     expect(await fx.waitUntilSettled(id)).toEqual({ sent: 1 });
-    const missing = await request(app.url).post('/api/admin/digests/999999/retry-failed').set(admin);
+    const missing = await request(app.url).post('/api/admin/digests/999999/retry-failed').set(adminAuth);
     expect(missing.status).toBe(404);
   });
 });

@@ -1,16 +1,13 @@
 import request from 'supertest';
-import { startTestBulletin, TEST_ADMIN_TOKEN, type TestBulletin } from '../helpers/test-bulletin';
+import { startTestBulletin, type TestBulletin, adminAuth, QUIET_SCHEDULES } from '../helpers/test-bulletin';
 import { DigestFixtures } from '../helpers/digest-fixtures';
 
-const admin = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
-// Far-away schedules: only the admin API makes editions in these tests.
-const quietSchedules = { DIGEST_DAILY_CRON: '0 0 1 1 *', DIGEST_WEEKLY_CRON: '0 0 1 1 *' };
 
 describe('digest composition', () => {
   let app: TestBulletin;
   let fx: DigestFixtures;
   beforeEach(async () => {
-    app = await startTestBulletin(quietSchedules);
+    app = await startTestBulletin(QUIET_SCHEDULES);
     fx = new DigestFixtures(app.db.url);
   });
   afterEach(async () => {
@@ -18,14 +15,14 @@ describe('digest composition', () => {
     await app.stop();
   });
 
-  const sendNow = (frequency: string) => request(app.url).post('/api/admin/digests').set(admin).send({ frequency });
+  const sendNow = (frequency: string) => request(app.url).post('/api/admin/digests').set(adminAuth).send({ frequency });
 
   test('when there are no articles, then no edition is recorded and nobody is mailed', async () => {
     await fx.subscribers(2);
     const res = await sendNow('daily');
     expect(res.status).toBe(200);
     expect(res.body.digest).toBeNull();
-    const list = await request(app.url).get('/api/admin/digests').set(admin);
+    const list = await request(app.url).get('/api/admin/digests').set(adminAuth);
     expect(list.body.digests).toEqual([]);
   });
 
@@ -34,7 +31,7 @@ describe('digest composition', () => {
     const early = await sendNow('daily');
     expect(early.status).toBe(200);
     expect(early.body).toEqual({ digest: null, message: 'No confirmed daily subscribers: nothing sent, the articles wait for the next edition' });
-    expect((await request(app.url).get('/api/admin/digests').set(admin)).body.digests).toEqual([]);
+    expect((await request(app.url).get('/api/admin/digests').set(adminAuth)).body.digests).toEqual([]);
 
     const [reader] = await fx.subscribers(1);
     const later = await sendNow('daily');
@@ -73,7 +70,7 @@ describe('digest composition', () => {
     const res = await sendNow('daily');
     expect(res.body.digest.recipients).toBe(1);
     await app.smtp.waitFor((m) => m.to.includes(daily!.email));
-    const list = await request(app.url).get('/api/admin/digests').set(admin);
+    const list = await request(app.url).get('/api/admin/digests').set(adminAuth);
     await fx.waitUntilSettled(list.body.digests[0].id);
     expect(app.smtp.to(weekly!.email)).toHaveLength(0);
   });

@@ -1,44 +1,29 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { startTestBulletin, type TestBulletin, TEST_POSTAL_ADDRESS } from '../helpers/test-bulletin';
+import { runCommand, type CommandResult } from '../helpers/run-command';
+import { startTestBulletin, type TestBulletin, TEST_POSTAL_ADDRESS, QUIET_SCHEDULES } from '../helpers/test-bulletin';
 import { query, subscribeAndConfirm, uniqueEmail } from './subscription-test-kit';
 
-const root = path.resolve(__dirname, '..', '..');
-// Far-away schedules: only the commands make editions here.
-const quietSchedules = { DIGEST_DAILY_CRON: '0 0 1 1 *', DIGEST_WEEKLY_CRON: '0 0 1 1 *' };
 
 describe('npm run digest:now, as a newcomer runs it', () => {
   let app: TestBulletin;
   beforeAll(async () => {
     // No PUBLIC_URL: the server and the command both derive it from HOST and PORT.
-    app = await startTestBulletin({ ...quietSchedules, PUBLIC_URL: '' });
+    app = await startTestBulletin({ ...QUIET_SCHEDULES, PUBLIC_URL: '' });
   });
   afterAll(async () => {
     await app.stop();
   });
 
   /** Runs a command the way `npm run` does (tsx, no build), with the server's settings. */
-  function run(script: string, args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, script), ...args], {
-        cwd: root,
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: process.env.HOME ?? '/tmp',
-          DATABASE_URL: app.db.url,
-          SMTP_URL: app.smtp.url,
-          MAIL_POSTAL_ADDRESS: TEST_POSTAL_ADDRESS,
-          SECRET_KEY: app.config.SECRET_KEY!,
-          PORT: String(app.config.PORT),
-          LOG_LEVEL: 'warn',
-        },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c) => (stdout += c));
-      child.stderr.on('data', (c) => (stderr += c));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
+  function run(script: string, args: string[] = []): Promise<CommandResult> {
+    return runCommand(script, args, {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      DATABASE_URL: app.db.url,
+      SMTP_URL: app.smtp.url,
+      MAIL_POSTAL_ADDRESS: TEST_POSTAL_ADDRESS,
+      SECRET_KEY: app.config.SECRET_KEY!,
+      PORT: String(app.config.PORT),
+      LOG_LEVEL: 'warn',
     });
   }
   const digestNow = () => run('src/cli/send-digest.ts', ['daily']);

@@ -8,13 +8,11 @@ import { ArticleService } from '../../src/articles/article-service';
 import { FeedPoller } from '../../src/articles/feed-poller';
 import { createLogger } from '../../src/shared/logger';
 import { systemClock } from '../../src/shared/clock';
-import { startTestBulletin, TEST_ADMIN_TOKEN, type TestBulletin } from '../helpers/test-bulletin';
+import { startTestBulletin, type TestBulletin, adminAuth, QUIET_SCHEDULES } from '../helpers/test-bulletin';
 import { DigestFixtures } from '../helpers/digest-fixtures';
 import type { CapturedMail } from '../helpers/smtp-capture';
 import { linkIn, relative } from './subscription-test-kit';
 
-const admin = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
-const quietSchedules = { DIGEST_DAILY_CRON: '0 0 1 1 *', DIGEST_WEEKLY_CRON: '0 0 1 1 *' };
 
 // Text an attacker can put into an article: the names of the per-reader links.
 const evilUrl = 'https://evil.test/c?u=%%preferencesUrl%%';
@@ -49,7 +47,7 @@ describe('article text that looks like a placeholder', () => {
   let app: TestBulletin;
   let fx: DigestFixtures;
   beforeEach(async () => {
-    app = await startTestBulletin(quietSchedules);
+    app = await startTestBulletin(QUIET_SCHEDULES);
     fx = new DigestFixtures(app.db.url);
   });
   afterEach(async () => {
@@ -58,7 +56,7 @@ describe('article text that looks like a placeholder', () => {
   });
 
   async function composeAndReceive(reader: { email: string }): Promise<CapturedMail> {
-    const res = await request(app.url).post('/api/admin/digests').set(admin).send({ frequency: 'daily' });
+    const res = await request(app.url).post('/api/admin/digests').set(adminAuth).send({ frequency: 'daily' });
     expect(res.status).toBe(201);
     return app.smtp.waitFor((m) => m.to.includes(reader.email));
   }
@@ -67,7 +65,7 @@ describe('article text that looks like a placeholder', () => {
     const [reader] = await fx.subscribers(1);
     const posted = await request(app.url)
       .post('/api/admin/articles')
-      .set(admin)
+      .set(adminAuth)
       .send({ title: evilTitle, url: evilUrl, summary: evilSummary, publishedAt: new Date(Date.now() - 60_000).toISOString() });
     expect(posted.status).toBe(201);
 

@@ -1,11 +1,9 @@
 import request from 'supertest';
-import { startTestBulletin, TEST_ADMIN_TOKEN, type TestBulletin } from '../helpers/test-bulletin';
+import { startTestBulletin, type TestBulletin, adminAuth, QUIET_SCHEDULES } from '../helpers/test-bulletin';
 import { DigestFixtures, duplicates, stopSmtpAbruptly } from '../helpers/digest-fixtures';
 
-const admin = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 const env = {
-  DIGEST_DAILY_CRON: '0 0 1 1 *',
-  DIGEST_WEEKLY_CRON: '0 0 1 1 *',
+  ...QUIET_SCHEDULES,
   SEND_RETRY_DELAY_SECONDS: '1',
   SEND_MAX_ATTEMPTS: '3',
   HARD_BOUNCE_LIMIT: '2',
@@ -27,7 +25,7 @@ describe('digest sending', () => {
   const skipAhead = () => app.clock.skip(1000);
 
   async function sendNow(): Promise<number> {
-    const res = await request(app.url).post('/api/admin/digests').set(admin).send({ frequency: 'daily' });
+    const res = await request(app.url).post('/api/admin/digests').set(adminAuth).send({ frequency: 'daily' });
     expect(res.status).toBe(201);
     return res.body.digest.id;
   }

@@ -1,13 +1,12 @@
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import request from 'supertest';
-import { startTestBulletin, TEST_ADMIN_TOKEN, type TestBulletin } from '../helpers/test-bulletin';
+import { startTestBulletin, type TestBulletin, adminAuth } from '../helpers/test-bulletin';
 import { DigestFixtures, duplicates } from '../helpers/digest-fixtures';
 
 const CONCURRENCY = 5;
 // Child processes start under tsx (a second or two each); generous under a loaded CI machine.
 jest.setTimeout(60_000);
-const admin = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 
 /** Sender processes only: the app itself runs no jobs here, so these are the only senders. */
 describe('digest senders in separate processes', () => {
@@ -51,7 +50,7 @@ describe('digest senders in separate processes', () => {
   async function composeFor(count: number): Promise<{ digestId: number; emails: string[] }> {
     const readers = await fx.subscribers(count);
     await fx.article({ title: 'Sent by many hands' });
-    const res = await request(app.url).post('/api/admin/digests').set(admin).send({ frequency: 'daily' });
+    const res = await request(app.url).post('/api/admin/digests').set(adminAuth).send({ frequency: 'daily' });
     expect(res.status).toBe(201);
     return { digestId: res.body.digest.id, emails: readers.map((r) => r.email) };
   }

@@ -6,7 +6,7 @@ import { startBulletin, type RunningBulletin } from '../../src/main';
 import { createLogger } from '../../src/shared/logger';
 import { DigestFixtures } from '../helpers/digest-fixtures';
 import { SmtpCapture } from '../helpers/smtp-capture';
-import { freePort, TEST_ADMIN_TOKEN, TEST_POSTAL_ADDRESS } from '../helpers/test-bulletin';
+import { freePort, TEST_ADMIN_TOKEN, TEST_POSTAL_ADDRESS, QUIET_SCHEDULES } from '../helpers/test-bulletin';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
 
 /** A signup whose body has not arrived yet: the server holds the request until `finish` sends it. */
@@ -73,8 +73,7 @@ describe('shutdown with an edition being sent', () => {
       PORT: String(port),
       LOG_LEVEL: 'silent',
       // Only the command below makes an edition; two messages in flight, claimed two at a time.
-      DIGEST_DAILY_CRON: '0 0 1 1 *',
-      DIGEST_WEEKLY_CRON: '0 0 1 1 *',
+      ...QUIET_SCHEDULES,
       SEND_CONCURRENCY: '2',
       SEND_BATCH_SIZE: '2',
     });
