@@ -48,7 +48,7 @@ export async function openEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promi
   removeStalePidFile(files.clusterDir);
   const server = await startServer(home, files, opts.port, password);
   try {
-    const adminUrl = `postgresql://${USER}:${encodeURIComponent(server.password)}@127.0.0.1:${opts.port}/postgres`;
+    const adminUrl = serverUrl(server.password, opts.port);
     await assertSameCluster(adminUrl, files.clusterDir, opts.port);
     await createDatabase(adminUrl, database);
     return { url: withDatabase(adminUrl, database), started: true, stop: server.stop };
@@ -65,16 +65,10 @@ export async function openEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promi
  */
 async function findRunningServer(home: string): Promise<string | undefined> {
   const clusterDir = path.join(home, 'postgres');
-  let lines: string[];
-  try {
-    lines = fs.readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n');
-  } catch {
-    return undefined;
-  }
-  const pid = Number(lines[0]);
-  const port = Number(lines[3]);
-  if (!isAlive(pid) || !Number.isInteger(port)) return undefined;
-  const url = `postgresql://${USER}:${encodeURIComponent(passwordOf(home, clusterDir))}@127.0.0.1:${port}/postgres`;
+  const pidFile = readPidFile(clusterDir);
+  if (!pidFile || !isAlive(pidFile.pid) || !Number.isInteger(pidFile.port)) return undefined;
+  const { port } = pidFile;
+  const url = serverUrl(passwordOf(home, clusterDir), port);
   await assertSameCluster(url, clusterDir, port);
   return url;
 }
@@ -204,7 +198,7 @@ async function startServer(home: string, files: ServerFiles, port: number, legac
 
   let password = legacyOrOwnPassword;
   try {
-    await waitUntilAccepting(`postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`, exited, () => readTail(logFile), port);
+    await waitUntilAccepting(serverUrl(password, port), exited, () => readTail(logFile), port);
     if (password === LEGACY_PASSWORD && !fs.existsSync(passwordFile(home))) password = await replaceLegacyPassword(home, port);
   } catch (err) {
     await stop();
@@ -244,7 +238,7 @@ function startFailure(log: string, port: number): EmbeddedPostgresError {
 }
 
 async function replaceLegacyPassword(home: string, port: number): Promise<string> {
-  const client = new pg.Client({ connectionString: `postgresql://${USER}:${LEGACY_PASSWORD}@127.0.0.1:${port}/postgres` });
+  const client = new pg.Client({ connectionString: serverUrl(LEGACY_PASSWORD, port) });
   await client.connect();
   try {
     const password = crypto.randomBytes(24).toString('hex');
@@ -278,12 +272,25 @@ function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
+/** The administrator's URL of the server on `port` (its `postgres` database). */
+function serverUrl(password: string, port: number): string {
+  return `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+}
+
+/** postmaster.pid: the server's process id on its first line, its port on the fourth. */
+function readPidFile(clusterDir: string): { pid: number; port: number } | undefined {
+  try {
+    const lines = fs.readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n');
+    return { pid: Number(lines[0]), port: Number(lines[3]) };
+  } catch {
+    return undefined;
+  }
+}
+
 /** After a crash, postmaster.pid names a dead process and PostgreSQL would refuse to start. */
 function removeStalePidFile(clusterDir: string): void {
-  const pidFile = path.join(clusterDir, 'postmaster.pid');
-  if (!fs.existsSync(pidFile)) return;
-  const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (!isAlive(pid)) fs.rmSync(pidFile);
+  const pidFile = readPidFile(clusterDir);
+  if (pidFile && !isAlive(pidFile.pid)) fs.rmSync(path.join(clusterDir, 'postmaster.pid'));
 }
 
 function isAlive(pid: number): boolean {
