@@ -4,12 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { startTestBulletin, TEST_ADMIN_TOKEN, type TestBulletin, QUIET_SCHEDULES } from '../helpers/test-bulletin';
 import { DigestFixtures } from '../helpers/digest-fixtures';
 import { expectNoAxeViolations } from '../helpers/axe';
 import { SHOTS } from '../helpers/screenshots';
-import { CHROMIUM, LAUNCH_ARGS, requireChromium } from '../helpers/chromium';
+import { launchBrowser, type TestBrowser } from '../helpers/chromium';
 
 const ARTICLES = 6;
 
@@ -75,12 +75,11 @@ describe('the web version and the outbox viewer in a real browser', () => {
   let fx: DigestFixtures;
   let images: { url: string; close: () => Promise<void> };
   let context: BrowserContext;
-  let profile: string;
+  let browser: TestBrowser;
   let outboxDir: string;
   let webUrl: string;
 
   beforeAll(async () => {
-    requireChromium();
     fs.mkdirSync(SHOTS, { recursive: true });
     images = await startImageServer();
     outboxDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulletin-browser-outbox-'));
@@ -107,19 +106,15 @@ describe('the web version and the outbox viewer in a real browser', () => {
     const deadline = Date.now() + 15_000;
     while (fs.readdirSync(outboxDir).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
 
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'bulletin-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
+    browser = await launchBrowser({
       // axe-core arrives as an inline script, which the pages' CSP rightly blocks.
       bypassCSP: true,
-      args: LAUNCH_ARGS,
     });
+    context = browser.context;
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close();
-    if (profile) fs.rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await fx?.close();
     await app?.stop();
     await images?.close();

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
@@ -9,7 +8,7 @@ import { DigestRenderer } from '../../src/digests/digest-renderer';
 import { compileStored, escapeHtml } from '../../src/mail/personalize';
 import { axeViolations, type DisabledRules } from '../helpers/axe';
 import { SHOTS } from '../helpers/screenshots';
-import { CHROMIUM, LAUNCH_ARGS, requireChromium } from '../helpers/chromium';
+import { launchBrowser, launchOptions, type TestBrowser } from '../helpers/chromium';
 
 const widths = [375, 800] as const;
 const schemes = ['light', 'dark'] as const;
@@ -130,21 +129,16 @@ const EMAIL_RULES_OFF: DisabledRules = {
 describe('emails in a real browser, narrow and wide, light and dark', () => {
   let app: TestBulletin;
   let context: BrowserContext;
-  let profile: string;
+  let browser: TestBrowser;
   let emails: Record<EmailKind, { html: string }>;
 
   beforeAll(async () => {
-    requireChromium();
     fs.mkdirSync(SHOTS, { recursive: true });
     app = await startTestBulletin(newsroomEnv);
     const received = await receiveEveryEmail(app);
     emails = Object.fromEntries(Object.entries(received).map(([kind, mail]) => [kind, { html: mail.parsed.html as string }])) as typeof emails;
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'bulletin-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: LAUNCH_ARGS,
-    });
+    browser = await launchBrowser();
+    context = browser.context;
     await context.route('https://**/*', (route) => {
       const logo = route.request().url().includes('logo');
       return route.fulfill({ contentType: 'image/svg+xml', body: logo ? svg(400, 80, 'COURIER') : svg(1072, 600, 'photo') });
@@ -152,8 +146,7 @@ describe('emails in a real browser, narrow and wide, light and dark', () => {
   }, 90_000);
 
   afterAll(async () => {
-    await context?.close();
-    if (profile) fs.rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await app?.stop();
   });
 
@@ -192,11 +185,7 @@ describe('emails in a real browser, narrow and wide, light and dark', () => {
 
   test('when a browser forces dark colours on every email (as some mail apps do), then every text stays readable', async () => {
     // Chromium's auto-dark: it recolours the page itself, whatever the email's own dark styles say.
-    const forced = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [...LAUNCH_ARGS, '--blink-settings=forceDarkModeEnabled=true'],
-    });
+    const forced = await chromium.launch(launchOptions(['--blink-settings=forceDarkModeEnabled=true']));
     try {
       const page = await forced.newPage({ viewport: { width: 375, height: 800 } });
       const decoder = await context.newPage();

@@ -1,11 +1,10 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
 import { expectNoAxeViolations } from '../helpers/axe';
 import { atEachWidth, PAGE_WIDTHS, screenshot, screenshots, SHOTS } from '../helpers/screenshots';
-import { CHROMIUM, LAUNCH_ARGS, requireChromium } from '../helpers/chromium';
+import { launchBrowser, launchOptions, type TestBrowser } from '../helpers/chromium';
 import { linkIn, query, subscribeAndConfirm, uniqueEmail, waitForMail } from '../integration/subscription-test-kit';
 
 
@@ -35,26 +34,21 @@ async function openWithItsPostStopped(page: Page, url: string): Promise<void> {
 describe('signup in a real browser', () => {
   let app: TestBulletin;
   let context: BrowserContext;
-  let profile: string;
+  let browser: TestBrowser;
 
   beforeAll(async () => {
-    requireChromium();
     fs.mkdirSync(SHOTS, { recursive: true });
     app = await startTestBulletin({ RATE_LIMIT_PER_IP: '10000', MAIL_FROM: 'The Daily Courier <news@courier.example>' });
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'bulletin-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
+    browser = await launchBrowser({
       viewport: { width: 900, height: 900 },
       // axe-core arrives as an inline script, which the pages' CSP rightly blocks.
       bypassCSP: true,
-      args: LAUNCH_ARGS,
     });
+    context = browser.context;
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close();
-    if (profile) fs.rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await app?.stop();
   });
 
@@ -101,11 +95,7 @@ describe('signup in a real browser', () => {
   }, 60_000);
 
   test('when scripts are off, then the confirm page shows a button that confirms', async () => {
-    const noScript = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: LAUNCH_ARGS,
-    });
+    const noScript = await chromium.launch(launchOptions());
     try {
       const ctx = await noScript.newContext({ javaScriptEnabled: false });
       const page = await ctx.newPage();
