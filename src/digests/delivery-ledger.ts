@@ -2,7 +2,6 @@ import type pg from 'pg';
 import { withTransaction } from '../db/transaction';
 import type { DeliveryStatus } from '../generated/prisma/enums';
 import type { Clock } from '../shared/clock';
-import type { Frequency } from '../shared/frequency';
 
 /**
  * The delivery ledger (table `deliveries`, one row per digest and recipient). Every statement is
@@ -74,13 +73,14 @@ function claimStatement(status: DeliveryStatus, condition: string): string {
 /** The ledger's statements, named; each comment says why the statement has its shape. */
 const SQL = {
   /**
-   * Freezes the recipients of a digest: one INSERT ... SELECT inside the digest's own transaction,
-   * so the list exists exactly when the digest does and is never loaded into this process.
-   * $1 digest, $2 frequency.
+   * Freezes the recipients of an edition: one INSERT ... SELECT inside the edition's own
+   * transaction, so the list exists exactly when the edition does and is never loaded into this
+   * process. The newsletter's subscriptions are walked by their (newsletter_id, subscriber_id)
+   * index, each subscriber by its primary key. $1 digest, $2 newsletter.
    */
   recordRecipients: `INSERT INTO deliveries (digest_id, subscriber_id)
-         SELECT $1, s.id FROM subscribers s
-          WHERE s.status = 'confirmed' AND s.frequency = $2::"Frequency" AND s.suppressed_at IS NULL`,
+         SELECT $1, s.id FROM subscriptions sub JOIN subscribers s ON s.id = sub.subscriber_id
+          WHERE sub.newsletter_id = $2 AND s.status = 'confirmed' AND s.suppressed_at IS NULL`,
 
   /** Rows whose sender died: their lease ran out on the database's clock. */
   claimExpired: claimStatement('sending', `d.lease_until < now()`),
@@ -196,9 +196,9 @@ export class DeliveryLedger {
   constructor(private readonly deps: { pool: pg.Pool; clock: Clock }) {}
 
   /** Runs inside the digest's own transaction (`tx`), so the list exists exactly when the digest does. */
-  async recordRecipients(tx: pg.ClientBase, digestId: number, frequency: Frequency): Promise<number> {
+  async recordRecipients(tx: pg.ClientBase, digestId: number, newsletterId: number): Promise<number> {
     await tx.query(`SET LOCAL statement_timeout = 0`);
-    const { rowCount } = await tx.query(bulk(SQL.recordRecipients, [digestId, frequency]));
+    const { rowCount } = await tx.query(bulk(SQL.recordRecipients, [digestId, newsletterId]));
     return rowCount ?? 0;
   }
 

@@ -65,13 +65,14 @@ export function windowArticleFromRow(r: WindowArticleRow): WindowArticle {
 }
 
 /**
- * Stores an edition unless its slot has one: the unique (frequency, edition_at) makes a second
- * compose of the slot (another instance, a retried job) insert nothing and return no row. Runs in
+ * Stores an edition unless its newsletter has one of that key (a digest's slot, an alert's
+ * article): the unique (newsletter_id, edition_key) makes a second compose of the slot or the
+ * article (another instance, a retried job, the article posted again) insert nothing and return no row. Runs in
  * the composer's transaction, before the fan-out that writes the edition's ledger.
  */
-export const INSERT_DIGEST_IF_ABSENT = `INSERT INTO digests (frequency, edition_at, window_start, window_end, public_id, subject, html, text, article_ids)
-       VALUES ($1::"Frequency", $2, $3, $4, $5, $6, $7, $8, $9)
-       ON CONFLICT (frequency, edition_at) DO NOTHING
+export const INSERT_DIGEST_IF_ABSENT = `INSERT INTO digests (newsletter_id, edition_key, edition_at, window_start, window_end, public_id, subject, html, text, article_ids)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (newsletter_id, edition_key) DO NOTHING
        RETURNING id`;
 
 /** One edition with what a sender or the web view needs; by id or by public id (both unique). */

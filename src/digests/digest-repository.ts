@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { Digest } from '../generated/prisma/client';
 import type { Queryable } from '../db/transaction';
 import type { Frequency } from '../shared/frequency';
 import type { DigestArticle } from './digest-renderer';
@@ -24,6 +25,12 @@ import {
 } from './digest-queries';
 
 export type { DigestSummary, StoredDigest } from './digest-queries';
+
+/** What an edition is stored with. */
+export type NewEdition = Pick<
+  Digest,
+  'newsletterId' | 'editionKey' | 'editionAt' | 'windowStart' | 'windowEnd' | 'publicId' | 'subject' | 'html' | 'text' | 'articleIds'
+>;
 
 /**
  * Reads and writes of digests and the articles they are made of: the named statements of
@@ -57,12 +64,10 @@ export class DigestRepository {
   }
 
   /** Inserts the digest unless its slot already has one (then undefined: someone else made it). */
-  async insertIfAbsent(
-    tx: Queryable,
-    d: Omit<StoredDigest, 'id' | 'status'> & { windowStart: Date; windowEnd: Date; articleIds: number[] },
-  ): Promise<number | undefined> {
+  async insertIfAbsent(tx: Queryable, d: NewEdition): Promise<number | undefined> {
     const { rows } = await tx.query<{ id: number }>(INSERT_DIGEST_IF_ABSENT, [
-      d.frequency,
+      d.newsletterId,
+      d.editionKey,
       d.editionAt,
       d.windowStart,
       d.windowEnd,
