@@ -132,10 +132,18 @@ export const configSchema = z.object({
   RATE_LIMIT_PER_ADDRESS: int(1, 1000).default(5).describe('Signups per email address per window'),
   RATE_LIMIT_WINDOW_SECONDS: int(1, 86400).default(600).describe('Rate limit window'),
 
-  DIGEST_DAILY_CRON: cron.default('0 7 * * *').describe('When the daily edition goes out (cron)'),
-  DIGEST_WEEKLY_CRON: cron.default('0 7 * * 1').describe('When the weekly edition goes out (cron)'),
-  DIGEST_TIMEZONE: timeZone.default('UTC').describe('Time zone of the digest schedules'),
-  DIGEST_MAX_ARTICLES: int(1, 100).default(20).describe('Most articles in one edition'),
+  DIGEST_DAILY_CRON: cron
+    .optional()
+    .describe('Legacy: when set, applied at start as the schedule (cron) of the `daily` newsletter'),
+  DIGEST_WEEKLY_CRON: cron
+    .optional()
+    .describe('Legacy: when set, applied at start as the schedule (cron) of the `weekly` newsletter'),
+  DIGEST_TIMEZONE: timeZone
+    .optional()
+    .describe('Legacy: when set, applied at start as the time zone of the `daily` and `weekly` newsletters'),
+  DIGEST_MAX_ARTICLES: int(1, 100)
+    .optional()
+    .describe('Legacy: when set, applied at start as the most articles of the `daily` and `weekly` newsletters'),
   SEND_BATCH_SIZE: int(1, 10000).default(200).describe('Deliveries a sender claims at a time'),
   SEND_CONCURRENCY: int(1, 500).default(20).describe('Messages in flight per sending process'),
   SEND_MAX_ATTEMPTS: int(1, 50).default(8).describe('Attempts before a transient failure is final'),

@@ -17,6 +17,7 @@ import { FeedPoller } from './articles/feed-poller';
 import { registerArticleJobs } from './articles/article-jobs';
 import { adminArticlesRouter } from './http/routes/admin-articles';
 import { createDigests } from './digests/create-digests';
+import { NewsletterRepository } from './newsletters/newsletter-repository';
 import { adminDigestsRouter } from './http/routes/admin-digests';
 import { digestPagesRouter } from './http/routes/digest-pages';
 import { isLoopback, listeningUrl } from './shared/network-address';
@@ -62,6 +63,7 @@ export async function startBulletin(
     // Running jobs (emails, a composition, a feed poll) finish before the mailer and database close.
     shutdown.add('finish in-flight', 'job queue', () => boss.stop({ graceful: true, timeout: 20_000 }));
     const links = signedLinks(config, publicUrl);
+    const newsletters = new NewsletterRepository({ prisma: db.prisma });
     const subscriptions = createSubscriptions({ prisma: db.prisma, pool: db.pool, boss, mailer, templates, links, clock, logger, config: linkedConfig });
     await subscriptions.registerJobs();
     // Every instance relays the mail requests its own requests wrote: after HTTP drained, the last
@@ -77,7 +79,8 @@ export async function startBulletin(
       shutdown.add('stop claiming', 'feed polling', stopPolling);
     }
 
-    const digests = createDigests({ pool: db.pool, mailer, templates, links, clock, logger, config: linkedConfig });
+    const digests = createDigests({ pool: db.pool, mailer, templates, links, clock, logger, newsletters, config: linkedConfig });
+    await digests.applyLegacySettings();
     if (config.RUN_JOBS) {
       const digestJobs = await digests.startJobs(boss);
       shutdown.add('stop claiming', 'digest schedules and sender', () => digestJobs.stopClaiming());

@@ -1,18 +1,19 @@
-// `npm run digest:now -- daily|weekly`: composes the edition now and sends it through the configured
+// `npm run digest:now -- <newsletter slug>` (daily, weekly or any digest newsletter): composes its edition now and sends it through the configured
 // mailer (the outbox folder by default), then reports. Works beside a running `npm start`: both
 // share the delivery ledger, so nobody is mailed twice.
 import path from 'node:path';
 import { commandEnvironment, loadConfig } from '../config';
 import { createDigests } from '../digests/create-digests';
 import { systemClock } from '../shared/clock';
-import { isFrequency } from '../shared/frequency';
+import { slugSchema } from '../newsletters/newsletter';
+import { NewsletterRepository } from '../newsletters/newsletter-repository';
 import { isLoopback } from '../shared/network-address';
 import { commandLogger, openDatabase, openMailer, openTemplates, signedLinks, withPublicUrl } from '../wiring';
 
 async function main(argv: string[]): Promise<number> {
-  const frequency = argv[0];
-  if (!isFrequency(frequency) || argv.length > 1) {
-    console.error('usage: npm run digest:now -- daily|weekly');
+  const slug = argv[0];
+  if (!slugSchema.safeParse(slug).success || argv.length > 1) {
+    console.error('usage: npm run digest:now -- <newsletter>   (its slug, e.g. daily or weekly)');
     return 2;
   }
   const loaded = loadConfig(commandEnvironment());
@@ -25,9 +26,18 @@ async function main(argv: string[]): Promise<number> {
   }
   // The same base as the running server's links (see startBulletin).
   const config = withPublicUrl(loaded, loaded.PORT);
-  const again = `npm run digest:now -- ${frequency}`;
+  const again = `npm run digest:now -- ${slug}`;
   const logger = commandLogger(config);
   const database = await openDatabase({ ...config, DATABASE_POOL_SIZE: 4 }, logger);
+  const newsletters = new NewsletterRepository({ prisma: database.db.prisma });
+  const newsletter = await newsletters.bySlug(slug as string);
+  if (!newsletter || newsletter.archivedAt || newsletter.kind !== 'digest') {
+    const known = (await newsletters.active()).filter((n) => n.kind === 'digest').map((n) => n.slug);
+    console.error(`digest:now: no active digest newsletter "${slug}". Digest newsletters: ${known.join(', ') || 'none'}.`);
+    await database.stop();
+    return 2;
+  }
+  const name = newsletter.slug;
   const mailer = openMailer(config, logger);
   const digests = createDigests({
     pool: database.db.pool,
@@ -37,30 +47,32 @@ async function main(argv: string[]): Promise<number> {
     links: signedLinks(config, config.PUBLIC_URL),
     clock: systemClock,
     logger,
+    newsletters,
     config,
     senderOptions: { pollIntervalMs: 200 },
   });
   try {
-    const result = await digests.composer.compose(frequency, new Date());
+    const result = await digests.composer.compose(newsletter, new Date());
     if (result.outcome === 'empty') {
       const since = result.previousEditionAt
-        ? `since the previous ${frequency} edition (${stamp(result.previousEditionAt)})`
-        : `in the last ${frequency === 'daily' ? 'day' : 'week'}`;
-      console.log(`No articles ${since}: nothing to send.`);
+        ? `since the previous ${name} edition (${stamp(result.previousEditionAt)})`
+        : `since the schedule's previous slot (${stamp(result.windowStart)})`;
+      const matching = newsletter.categories.length ? ` in ${newsletter.categories.join(', ')}` : '';
+      console.log(`No articles${matching} ${since}: nothing to send.`);
       console.log(`Next: npm run sample:articles (it dates the samples after the latest edition), then ${again}.`);
       return 0;
     }
     if (result.outcome === 'no-recipients') {
-      console.log(`No confirmed ${frequency} subscribers yet, so nothing was sent; the ${result.articles} articles wait for the next edition.`);
-      console.log(`Next: with npm start running, subscribe at ${config.PUBLIC_URL}/ (${frequency} digest), ${whereToConfirm(config)}, then ${again}.`);
+      console.log(`No confirmed ${name} subscribers yet, so nothing was sent; the ${result.articles} articles wait for the next edition.`);
+      console.log(`Next: with npm start running, subscribe at ${config.PUBLIC_URL}/ (${name} digest), ${whereToConfirm(config)}, then ${again}.`);
       return 0;
     }
     if (result.outcome === 'exists') {
-      console.log(`A ${frequency} edition for this moment already exists (the schedule or another run made it just now): nothing new to send.`);
+      console.log(`A ${name} edition for this moment already exists (the schedule or another run made it just now): nothing new to send.`);
       console.log(`Next: add articles (npm run sample:articles) and run ${again} again in a minute.`);
       return 0;
     }
-    console.log(`Composed ${frequency} edition #${result.digestId}: ${result.articles} articles, ${result.recipients} recipients.`);
+    console.log(`Composed ${name} edition #${result.digestId}: ${result.articles} articles, ${result.recipients} recipients.`);
     digests.sender.start();
     let progress = await digests.ledger.progress(result.digestId);
     while (progress.due > 0) {

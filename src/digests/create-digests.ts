@@ -12,7 +12,9 @@ import { DigestRenderer } from './digest-renderer';
 import { DigestRepository } from './digest-repository';
 import { EditionComposer } from './edition-composer';
 import { DigestSender, type DigestSenderOptions } from './digest-sender';
-import { DigestScheduler } from './digest-scheduler';
+import { NewsletterSchedules } from './newsletter-schedules';
+import { applyLegacyDigestSettings } from './legacy-digest-settings';
+import type { NewsletterRepository } from '../newsletters/newsletter-repository';
 import { startDigestJobs, type DigestJobsStop } from './digest-jobs';
 
 /** The settings the digests read. */
@@ -41,6 +43,7 @@ export interface DigestDeps {
   links: SignedLinks;
   clock: WaitingClock;
   logger: Logger;
+  newsletters: NewsletterRepository;
   /** PUBLIC_URL resolved: the configured one or the address the server listens on. */
   config: DigestConfig;
   /** Overrides of the sender's timings (tests and helper scripts). */
@@ -56,7 +59,6 @@ export function createDigests(deps: DigestDeps) {
     templates: deps.templates,
     publicUrl: config.PUBLIC_URL,
     listName: listNameFrom(config.MAIL_FROM),
-    timeZone: config.DIGEST_TIMEZONE,
   });
   const sender = new DigestSender({
     ledger,
@@ -81,27 +83,26 @@ export function createDigests(deps: DigestDeps) {
     repository,
     ledger,
     renderer,
-    maxArticles: config.DIGEST_MAX_ARTICLES,
     publicUrl: config.PUBLIC_URL,
     logger: deps.logger,
     onComposed: () => sender.wake(),
   });
+  let schedules: NewsletterSchedules | undefined;
+  /** The newsletters' schedules on this job queue (one per process; `sync()` after any change). */
+  const schedulesOn = (boss: PgBoss): NewsletterSchedules =>
+    (schedules ??= new NewsletterSchedules({ boss, composer, newsletters: deps.newsletters, clock: deps.clock, logger: deps.logger }));
   return {
     repository,
     ledger,
     composer,
     sender,
+    newsletters: deps.newsletters,
+    schedulesOn,
+    /** DIGEST_DAILY_CRON and friends, when set, onto the newsletters `daily` and `weekly` (at start). */
+    applyLegacySettings: () => applyLegacyDigestSettings(deps.pool, config, deps.logger),
     /** Schedules, catch-up and the sending loop; resolves to how they stop. */
     startJobs(boss: PgBoss): Promise<DigestJobsStop> {
-      const scheduler = new DigestScheduler({
-        boss,
-        composer,
-        crons: { daily: config.DIGEST_DAILY_CRON, weekly: config.DIGEST_WEEKLY_CRON },
-        timeZone: config.DIGEST_TIMEZONE,
-        clock: deps.clock,
-        logger: deps.logger,
-      });
-      return startDigestJobs({ scheduler, sender });
+      return startDigestJobs({ scheduler: schedulesOn(boss), sender });
     },
   };
 }

@@ -40,12 +40,15 @@ export type DeliveryProgress = Record<'due' | 'later' | 'sent' | 'failed' | 'ski
  * disjoint rows without waiting on one another; the CTE is MATERIALIZED so the LIMIT applies once.
  *
  * The UPDATE joins subscribers, so whoever unsubscribed or got suppressed after the digest was
- * composed is turned into 'skipped' here, in the same statement, and never reaches the mailer.
+ * composed, or left the edition's newsletter (their subscription row is gone), is turned into
+ * 'skipped' here, in the same statement, and never reaches the mailer. The newsletter comes with
+ * the digest row the claim already reads; the subscription is one probe of its primary key
+ * (subscriber_id, newsletter_id), answered from the index alone.
  * The lease is set on the database's clock (see above). $1 limit, $2 lease seconds.
  */
 function claimStatement(status: DeliveryStatus, condition: string): string {
   return `WITH claimable AS MATERIALIZED (
-         SELECT c.digest_id, c.subscriber_id
+         SELECT c.digest_id, c.subscriber_id, g.newsletter_id
            FROM digests g
           CROSS JOIN LATERAL (
                 SELECT d.digest_id, d.subscriber_id
@@ -60,14 +63,16 @@ function claimStatement(status: DeliveryStatus, condition: string): string {
           LIMIT $1
        )
        UPDATE deliveries d
-          SET status = CASE WHEN s.status = 'confirmed' AND s.suppressed_at IS NULL
-                            THEN 'sending'::"DeliveryStatus" ELSE 'skipped'::"DeliveryStatus" END,
+          SET status = CASE WHEN k.wanted THEN 'sending'::"DeliveryStatus" ELSE 'skipped'::"DeliveryStatus" END,
               lease_until = now() + make_interval(secs => $2),
-              attempts = d.attempts + CASE WHEN s.status = 'confirmed' AND s.suppressed_at IS NULL THEN 1 ELSE 0 END
-         FROM subscribers s
-        WHERE s.id = d.subscriber_id
-          AND (d.digest_id, d.subscriber_id) IN (SELECT digest_id, subscriber_id FROM claimable)
-       RETURNING d.digest_id, d.subscriber_id, s.email, d.attempts, d.status`;
+              attempts = d.attempts + CASE WHEN k.wanted THEN 1 ELSE 0 END
+         FROM (SELECT c.digest_id, c.subscriber_id, s.email,
+                      s.status = 'confirmed' AND s.suppressed_at IS NULL
+                        AND EXISTS (SELECT 1 FROM subscriptions sub
+                                     WHERE sub.subscriber_id = c.subscriber_id AND sub.newsletter_id = c.newsletter_id) AS wanted
+                 FROM claimable c JOIN subscribers s ON s.id = c.subscriber_id) k
+        WHERE d.digest_id = k.digest_id AND d.subscriber_id = k.subscriber_id
+       RETURNING d.digest_id, d.subscriber_id, k.email, d.attempts, d.status`;
 }
 
 /** The ledger's statements, named; each comment says why the statement has its shape. */

@@ -1,4 +1,4 @@
-import type { DigestScheduler } from './digest-scheduler';
+import type { NewsletterSchedules } from './newsletter-schedules';
 import type { DigestSender } from './digest-sender';
 
 /** How the digests' background work stops, in two of the process's shutdown phases. */
@@ -13,7 +13,7 @@ export interface DigestJobsStop {
  * Background work of the digests in this process (only when RUN_JOBS): the schedules with their
  * catch-up, and the sending loop.
  */
-export async function startDigestJobs(deps: { scheduler: DigestScheduler; sender: DigestSender }): Promise<DigestJobsStop> {
+export async function startDigestJobs(deps: { scheduler: NewsletterSchedules; sender: DigestSender }): Promise<DigestJobsStop> {
   deps.sender.start();
   try {
     await deps.scheduler.start();

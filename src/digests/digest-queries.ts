@@ -1,4 +1,4 @@
-import type { Article, Digest, DeliveryStatus } from '../generated/prisma/client';
+import type { Article, Digest, DeliveryStatus, Newsletter } from '../generated/prisma/client';
 
 /**
  * The digest area's SQL (tables `digests`, and `articles` as an edition reads them), one named
@@ -12,32 +12,36 @@ import type { Article, Digest, DeliveryStatus } from '../generated/prisma/client
  */
 
 /**
- * The newest edition of a frequency before a time: its window end starts the next window.
- * Walks the unique (frequency, edition_at) index backwards and stops at the first row.
+ * The newest edition of a newsletter before a time: its window end starts the next window.
+ * Walks the (newsletter_id, edition_at) index backwards and stops at the first row.
  */
-export const PREVIOUS_EDITION = `SELECT edition_at, window_end FROM digests WHERE frequency = $1::"Frequency" AND edition_at < $2
+export const PREVIOUS_EDITION = `SELECT edition_at, window_end FROM digests WHERE newsletter_id = $1 AND edition_at < $2
         ORDER BY edition_at DESC LIMIT 1`;
 export interface PreviousEditionRow {
   edition_at: Date;
   window_end: Date;
 }
 
-/** Where the newest window of any frequency ends (one aggregate; NULL before the first edition). */
+/** Where the newest window of any newsletter ends (one aggregate; NULL before the first edition). */
 export const LATEST_WINDOW_END = `SELECT max(window_end) AS end FROM digests`;
 export interface LatestWindowEndRow {
   end: Date | null;
 }
 
-/** Whether a slot, or a later one, has an edition: one index probe on (frequency, edition_at). */
-export const EDITION_AT_OR_AFTER = `SELECT 1 FROM digests WHERE frequency = $1::"Frequency" AND edition_at >= $2 LIMIT 1`;
+/** Whether a slot, or a later one, has an edition: one index probe on (newsletter_id, edition_at). */
+export const EDITION_AT_OR_AFTER = `SELECT 1 FROM digests WHERE newsletter_id = $1 AND edition_at >= $2 LIMIT 1`;
 
 /**
  * Articles published in (start, end], newest first: an edition's window. The bounds are those of
  * the window (an article published at an edition's time belongs to that edition, not the next);
  * (published_at) is indexed, and `id` breaks ties so the order is the same on every read.
+ * $4 is the newsletter's category filter, lower-cased: an empty one takes every article, else an
+ * article needs one category equal to one of them without regard to case (a window holds hours or
+ * days of articles, so the per-row check costs little next to the index range scan).
  */
 export const ARTICLES_IN_WINDOW = `SELECT id, title, url, summary, author, image_url, published_at, categories FROM articles
         WHERE published_at > $1 AND published_at <= $2
+          AND (cardinality($4::text[]) = 0 OR EXISTS (SELECT 1 FROM unnest(categories) c WHERE lower(c) = ANY ($4::text[])))
         ORDER BY published_at DESC, id DESC LIMIT $3`;
 export interface WindowArticleRow {
   id: number;
@@ -75,16 +79,28 @@ export const INSERT_DIGEST_IF_ABSENT = `INSERT INTO digests (newsletter_id, edit
        ON CONFLICT (newsletter_id, edition_key) DO NOTHING
        RETURNING id`;
 
-/** One edition with what a sender or the web view needs; by id or by public id (both unique). */
-const STORED_DIGEST_COLUMNS = `SELECT id, frequency::text AS frequency, edition_at, public_id, subject, html, text, status::text AS status
-         FROM digests`;
-export const DIGEST_BY_ID = `${STORED_DIGEST_COLUMNS} WHERE id = $1`;
-export const DIGEST_BY_PUBLIC_ID = `${STORED_DIGEST_COLUMNS} WHERE public_id = $1`;
+/**
+ * One edition with what a sender or the web view needs, and its newsletter's name and sender
+ * (the From, Reply-To and List-Id of its messages); by id or by public id (both unique).
+ */
+const STORED_DIGEST_COLUMNS = `SELECT g.id, g.newsletter_id, n.slug AS newsletter_slug, n.name AS newsletter_name, n.from_name, n.reply_to,
+              g.edition_at, g.public_id, g.subject, g.html, g.text, g.status::text AS status
+         FROM digests g JOIN newsletters n ON n.id = g.newsletter_id`;
+export const DIGEST_BY_ID = `${STORED_DIGEST_COLUMNS} WHERE g.id = $1`;
+export const DIGEST_BY_PUBLIC_ID = `${STORED_DIGEST_COLUMNS} WHERE g.public_id = $1`;
 
-export type StoredDigest = Pick<Digest, 'id' | 'frequency' | 'editionAt' | 'publicId' | 'subject' | 'html' | 'text' | 'status'>;
+export type StoredDigest = Pick<Digest, 'id' | 'newsletterId' | 'editionAt' | 'publicId' | 'subject' | 'html' | 'text' | 'status'> & {
+  newsletter: EditionNewsletter;
+};
+/** What an edition's messages and pages show of its newsletter. */
+export type EditionNewsletter = Pick<Newsletter, 'slug' | 'name' | 'fromName' | 'replyTo'>;
 export interface StoredDigestRow {
   id: number;
-  frequency: Digest['frequency'];
+  newsletter_id: number;
+  newsletter_slug: string;
+  newsletter_name: string;
+  from_name: string | null;
+  reply_to: string | null;
   edition_at: Date;
   public_id: string;
   subject: string;
@@ -96,7 +112,8 @@ export interface StoredDigestRow {
 export function storedDigestFromRow(r: StoredDigestRow): StoredDigest {
   return {
     id: r.id,
-    frequency: r.frequency,
+    newsletterId: r.newsletter_id,
+    newsletter: { slug: r.newsletter_slug, name: r.newsletter_name, fromName: r.from_name, replyTo: r.reply_to },
     editionAt: r.edition_at,
     publicId: r.public_id,
     subject: r.subject,
@@ -112,7 +129,7 @@ export function storedDigestFromRow(r: StoredDigestRow): StoredDigest {
  * (digest_id, status, subscriber_id) index: one grouped statement, no delivery row loaded, and
  * the cost grows with the editions listed, not with all the deliveries ever written.
  */
-export const LIST_DIGESTS_WITH_COUNTS = `SELECT g.id, g.public_id, g.frequency::text AS frequency, g.edition_at, g.window_start, g.window_end, g.subject,
+export const LIST_DIGESTS_WITH_COUNTS = `SELECT g.id, g.public_id, n.slug AS newsletter, g.edition_at, g.window_start, g.window_end, g.subject,
               cardinality(g.article_ids) AS article_count, g.status::text AS status, g.created_at, g.completed_at,
               coalesce(c.pending, 0) AS pending, coalesce(c.sending, 0) AS sending, coalesce(c.sent, 0) AS sent,
               coalesce(c.failed, 0) AS failed, coalesce(c.skipped, 0) AS skipped
@@ -124,12 +141,15 @@ export const LIST_DIGESTS_WITH_COUNTS = `SELECT g.id, g.public_id, g.frequency::
                   count(*) FILTER (WHERE status = 'failed')::int AS failed,
                   count(*) FILTER (WHERE status = 'skipped')::int AS skipped
              FROM deliveries WHERE digest_id = g.id) c ON true
+         JOIN newsletters n ON n.id = g.newsletter_id
         ORDER BY g.edition_at DESC, g.id DESC`;
 
 export type DigestSummary = Pick<
   Digest,
-  'id' | 'publicId' | 'frequency' | 'editionAt' | 'windowStart' | 'windowEnd' | 'subject' | 'status' | 'createdAt' | 'completedAt'
+  'id' | 'publicId' | 'editionAt' | 'windowStart' | 'windowEnd' | 'subject' | 'status' | 'createdAt' | 'completedAt'
 > & {
+  /** The slug of the edition's newsletter. */
+  newsletter: string;
   articleCount: number;
   /** Deliveries of the edition in each state of the ledger. */
   counts: Record<DeliveryStatus, number>;
@@ -137,7 +157,7 @@ export type DigestSummary = Pick<
 export type DigestSummaryRow = Record<DeliveryStatus, number> & {
   id: number;
   public_id: string;
-  frequency: Digest['frequency'];
+  newsletter: string;
   edition_at: Date;
   window_start: Date;
   window_end: Date;
@@ -152,7 +172,7 @@ export function digestSummaryFromRow(r: DigestSummaryRow): DigestSummary {
   return {
     id: r.id,
     publicId: r.public_id,
-    frequency: r.frequency,
+    newsletter: r.newsletter,
     editionAt: r.edition_at,
     windowStart: r.window_start,
     windowEnd: r.window_end,

@@ -2,7 +2,7 @@ import type { Templates } from '../mail/templates';
 import { Placeholders } from '../mail/personalize';
 import type { DigestRecipient } from '../mail/digest-mime';
 import type { LinkPurpose, SignedLinks } from '../shared/signed-links';
-import type { Frequency } from '../shared/frequency';
+import type { Newsletter } from '../newsletters/newsletter';
 import type { ArticleData } from '../articles/article-repository';
 import { truncate } from '../articles/plain-text';
 
@@ -32,10 +32,22 @@ export const PERSONAL_LINKS = { unsubscribeUrl: 'unsubscribe', preferencesUrl: '
 export type PersonalLink = keyof typeof PERSONAL_LINKS;
 const PERSONAL_LINK_NAMES = Object.keys(PERSONAL_LINKS) as PersonalLink[];
 
-/** One subscriber's copy of a digest: their signed links, the unsubscribe one also as List-Unsubscribe. */
-export function digestRecipient(to: string, subscriberId: number, links: SignedLinks): DigestRecipient {
+/**
+ * Links that stand for one newsletter: leaving it from an edition leaves that newsletter and no
+ * other. The others (preferences) stand for the whole address.
+ */
+const SCOPED_LINKS: ReadonlySet<PersonalLink> = new Set<PersonalLink>(['unsubscribeUrl']);
+
+/**
+ * One subscriber's copy of an edition of newsletter `newsletterId`: their signed links, the
+ * unsubscribe one (scoped to the newsletter) also as List-Unsubscribe, so a one-click POST leaves
+ * that newsletter only.
+ */
+export function digestRecipient(to: string, subscriberId: number, newsletterId: number, links: SignedLinks): DigestRecipient {
   const values = {} as Record<PersonalLink, string>;
-  for (const name of PERSONAL_LINK_NAMES) values[name] = links.url(PERSONAL_LINKS[name], subscriberId);
+  for (const name of PERSONAL_LINK_NAMES) {
+    values[name] = links.url(PERSONAL_LINKS[name], subscriberId, SCOPED_LINKS.has(name) ? newsletterId : undefined);
+  }
   return { to, values, listUnsubscribe: values.unsubscribeUrl };
 }
 
@@ -48,39 +60,37 @@ const SUMMARY_MAX = 320;
 /** What a phone shows of a subject line in the inbox list, roughly. */
 export const SUBJECT_MAX = 78;
 
+/** What an edition shows of its newsletter. */
+export type RenderedNewsletter = Pick<Newsletter, 'name' | 'timeZone' | 'replyTo'>;
+
 /**
  * Templates -> one prepared message per digest (templates/emails/digest.html.eta and .txt.eta).
  * Rendered and CSS-inlined once; recipients differ only in the placeholders. Article text goes
  * through eta's escaping in the HTML, so a title with `<script>` arrives as text.
  */
 export class DigestRenderer {
-  private readonly dateFormat: Intl.DateTimeFormat;
-  private readonly timeFormat: Intl.DateTimeFormat;
+  /** Formats per time zone, made once each (newsletters have their own zones). */
+  private readonly formats = new Map<string, { date: Intl.DateTimeFormat; time: Intl.DateTimeFormat }>();
 
-  constructor(
-    private readonly deps: { templates: Templates; publicUrl: string; listName: string; timeZone: string },
-  ) {
-    const timeZone = deps.timeZone;
-    this.dateFormat = new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone });
-    this.timeFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZone });
-  }
+  constructor(private readonly deps: { templates: Templates; publicUrl: string; listName: string }) {}
 
-  render(input: { frequency: Frequency; editionAt: Date; publicId: string; articles: DigestArticle[] }): RenderedDigest {
-    const dateLabel = this.dateFormat.format(input.editionAt);
-    const edition = input.frequency === 'daily' ? 'Daily' : 'Weekly';
-    const subject = subjectLine(oneLine(input.articles[0]?.title ?? dateLabel), oneLine(`${this.deps.listName} ${edition}`));
+  render(input: { newsletter: RenderedNewsletter; editionAt: Date; publicId: string; articles: DigestArticle[] }): RenderedDigest {
+    const { newsletter } = input;
+    const format = this.formatsIn(newsletter.timeZone);
+    const dateLabel = format.date.format(input.editionAt);
+    const newsletterName = oneLine(newsletter.name);
+    const subject = subjectLine(oneLine(input.articles[0]?.title ?? dateLabel), oneLine(`${this.deps.listName} ${newsletterName}`));
     // Made per render: article text cannot know them, so it is never filled (see personalize.ts).
     const placeholders = Placeholders.create();
     const { html, text } = this.deps.templates.email('digest', {
       subject,
       listName: this.deps.listName,
-      edition,
+      newsletterName,
       dateLabel,
       preheader: preheaderOf(input.articles),
-      intro:
-        input.frequency === 'daily'
-          ? `The ${plural(input.articles.length, 'story')} you should not miss today.`
-          : `The week in ${plural(input.articles.length, 'story')}.`,
+      intro: `${capitalize(plural(input.articles.length, 'story'))} in this edition of ${newsletterName}.`,
+      // Only a newsletter's own Reply-To replaces the configured one (the templates' brand).
+      ...(newsletter.replyTo ? { replyTo: newsletter.replyTo } : {}),
       articles: input.articles.map((a) => ({
         title: oneLine(a.title),
         url: a.url,
@@ -88,13 +98,25 @@ export class DigestRenderer {
         author: a.author ? oneLine(a.author) : '',
         imageUrl: a.imageUrl && /^https?:\/\//i.test(a.imageUrl) ? a.imageUrl : '',
         category: a.categories[0] ?? '',
-        timeLabel: this.timeFormat.format(a.publishedAt),
+        timeLabel: format.time.format(a.publishedAt),
       })),
       homeUrl: this.deps.publicUrl,
       webUrl: `${this.deps.publicUrl}/digests/${input.publicId}`,
       ...placeholders.tokens(PERSONAL_LINK_NAMES),
     });
     return { subject, html: placeholders.seal(html), text: placeholders.seal(text) };
+  }
+
+  private formatsIn(timeZone: string) {
+    let format = this.formats.get(timeZone);
+    if (!format) {
+      format = {
+        date: new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone }),
+        time: new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZone }),
+      };
+      this.formats.set(timeZone, format);
+    }
+    return format;
   }
 }
 
@@ -126,6 +148,10 @@ function preheaderOf(articles: DigestArticle[]): string {
 
 function oneLine(s: string): string {
   return s.replace(/\s+/g, ' ').trim();
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 function plural(n: number, word: string): string {

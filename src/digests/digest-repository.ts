@@ -1,7 +1,6 @@
 import type pg from 'pg';
 import type { Digest } from '../generated/prisma/client';
 import type { Queryable } from '../db/transaction';
-import type { Frequency } from '../shared/frequency';
 import type { DigestArticle } from './digest-renderer';
 import {
   ARTICLES_IN_WINDOW,
@@ -24,7 +23,7 @@ import {
   type WindowArticleRow,
 } from './digest-queries';
 
-export type { DigestSummary, StoredDigest } from './digest-queries';
+export type { DigestSummary, EditionNewsletter, StoredDigest } from './digest-queries';
 
 /** What an edition is stored with. */
 export type NewEdition = Pick<
@@ -39,31 +38,32 @@ export type NewEdition = Pick<
 export class DigestRepository {
   constructor(private readonly deps: { pool: pg.Pool }) {}
 
-  /** The newest edition of a frequency at or before `at` (its window end starts the next window). */
-  async previousEdition(frequency: Frequency, before: Date): Promise<{ editionAt: Date; windowEnd: Date } | undefined> {
-    const { rows } = await this.deps.pool.query<PreviousEditionRow>(PREVIOUS_EDITION, [frequency, before]);
+  /** The newest edition of a newsletter before `before` (its window end starts the next window). */
+  async previousEdition(newsletterId: number, before: Date): Promise<{ editionAt: Date; windowEnd: Date } | undefined> {
+    const { rows } = await this.deps.pool.query<PreviousEditionRow>(PREVIOUS_EDITION, [newsletterId, before]);
     const row = rows[0];
     return row && { editionAt: row.edition_at, windowEnd: row.window_end };
   }
 
-  /** Where the newest window of any frequency ends: articles after it are in every next edition. */
+  /** Where the newest window of any newsletter ends: articles after it are in every next edition. */
   async latestWindowEnd(): Promise<Date | undefined> {
     const { rows } = await this.deps.pool.query<LatestWindowEndRow>(LATEST_WINDOW_END);
     return rows[0]?.end ?? undefined;
   }
 
-  async hasEditionAtOrAfter(frequency: Frequency, at: Date): Promise<boolean> {
-    const { rowCount } = await this.deps.pool.query(EDITION_AT_OR_AFTER, [frequency, at]);
+  async hasEditionAtOrAfter(newsletterId: number, at: Date): Promise<boolean> {
+    const { rowCount } = await this.deps.pool.query(EDITION_AT_OR_AFTER, [newsletterId, at]);
     return (rowCount ?? 0) > 0;
   }
 
-  /** Articles published in (start, end], newest first. */
-  async articlesIn(start: Date, end: Date, limit: number): Promise<DigestArticle[]> {
-    const { rows } = await this.deps.pool.query<WindowArticleRow>(ARTICLES_IN_WINDOW, [start, end, limit]);
+  /** Articles published in (start, end], newest first, carrying one of `categories` (any case; none: all). */
+  async articlesIn(start: Date, end: Date, limit: number, categories: readonly string[] = []): Promise<DigestArticle[]> {
+    const wanted = categories.map((c) => c.trim().toLowerCase()).filter(Boolean);
+    const { rows } = await this.deps.pool.query<WindowArticleRow>(ARTICLES_IN_WINDOW, [start, end, limit, wanted]);
     return rows.map(windowArticleFromRow);
   }
 
-  /** Inserts the digest unless its slot already has one (then undefined: someone else made it). */
+  /** Inserts the edition unless its newsletter has one of its key (then undefined: someone else made it). */
   async insertIfAbsent(tx: Queryable, d: NewEdition): Promise<number | undefined> {
     const { rows } = await tx.query<{ id: number }>(INSERT_DIGEST_IF_ABSENT, [
       d.newsletterId,

@@ -1,5 +1,5 @@
 import { failureKind, type Mailer } from '../mail/mailer';
-import { PreparedDigestMime, type DigestMimeSettings } from '../mail/digest-mime';
+import { PreparedDigestMime, newsletterMimeSettings, type DigestMimeSettings } from '../mail/digest-mime';
 import type { WaitingClock } from '../shared/clock';
 import type { SignedLinks } from '../shared/signed-links';
 import type { Logger } from '../shared/logger';
@@ -46,7 +46,7 @@ export class DigestSender {
   private readonly o: Required<DigestSenderOptions>;
   private readonly limiter: HourlyRateLimit;
   private readonly recorder: SentRecorder;
-  private readonly prepared = new Map<number, Promise<PreparedDigestMime>>();
+  private readonly prepared = new Map<number, Promise<PreparedEdition>>();
   private queue: ClaimedDelivery[] = [];
   private readonly inFlight = new Set<ClaimedDelivery>();
   private refilling: Promise<boolean> | undefined;
@@ -201,7 +201,8 @@ export class DigestSender {
   /** Sends one delivery and settles it in the ledger; true when the SMTP server accepted it. */
   private async deliver(d: ClaimedDelivery): Promise<boolean> {
     const { ledger, links, mailer, logger } = this.deps;
-    const message = (await this.preparedFor(d.digestId)).fill(digestRecipient(d.email, d.subscriberId, links));
+    const edition = await this.preparedFor(d.digestId);
+    const message = edition.mime.fill(digestRecipient(d.email, d.subscriberId, edition.newsletterId, links));
     try {
       await mailer.sendRaw({ to: d.email, raw: message.raw });
     } catch (err) {
@@ -232,13 +233,17 @@ export class DigestSender {
     this.deps.logger.warn({ reason, pauseMs: this.outagePauseMs }, 'SMTP server unreachable; sending paused');
   }
 
-  private preparedFor(digestId: number): Promise<PreparedDigestMime> {
+  /** Any edition, digest or alert: prepared once with its newsletter's sender, List-Id and links. */
+  private preparedFor(digestId: number): Promise<PreparedEdition> {
     let prepared = this.prepared.get(digestId);
     if (!prepared) {
       if (this.prepared.size >= 16) this.prepared.clear();
       prepared = this.deps.repository.byId(digestId).then((digest) => {
         if (!digest) throw new Error(`digest ${digestId} not found`);
-        return new PreparedDigestMime(this.deps.mime, digest);
+        return {
+          newsletterId: digest.newsletterId,
+          mime: new PreparedDigestMime(newsletterMimeSettings(this.deps.mime, digest.newsletter), digest),
+        };
       });
       prepared.catch(() => this.prepared.delete(digestId));
       this.prepared.set(digestId, prepared);
@@ -267,6 +272,12 @@ export class DigestSender {
       this.sleepers.delete(sleeper);
     }
   }
+}
+
+/** An edition's message made once, and the newsletter its scoped links name. */
+interface PreparedEdition {
+  newsletterId: number;
+  mime: PreparedDigestMime;
 }
 
 function codeOf(err: unknown): string | number | undefined {

@@ -4,7 +4,8 @@ import { withTransaction } from '../db/transaction';
 import type { Logger } from '../shared/logger';
 import { compileStored, escapeHtml } from '../mail/personalize';
 import type { DeliveryLedger } from './delivery-ledger';
-import type { Frequency } from '../shared/frequency';
+import type { Newsletter } from '../newsletters/newsletter';
+import { editionKeyOfSlot, latestSlot, slotBefore } from './slots';
 import { genericLinks, type DigestRenderer } from './digest-renderer';
 import type { DigestRepository } from './digest-repository';
 
@@ -13,7 +14,7 @@ export type ComposeOutcome =
   /** The window had no articles: nothing is recorded and nobody is mailed. */
   | { outcome: 'empty'; windowStart: Date; previousEditionAt?: Date }
   /**
-   * Articles, but no confirmed subscriber of this frequency: nothing is recorded, so the articles
+   * Articles, but no confirmed subscriber of this newsletter: nothing is recorded, so the articles
    * stay in the window of the next edition instead of being used up on nobody.
    */
   | { outcome: 'no-recipients'; articles: number }
@@ -33,12 +34,18 @@ function rolledBack(err: unknown): NoEdition['outcome'] {
   throw err;
 }
 
-const PERIOD_MS: Record<Frequency, number> = { daily: 24 * 3600_000, weekly: 7 * 24 * 3600_000 };
+/** What composing reads of a digest newsletter. */
+export type ComposedNewsletter = Pick<Newsletter, 'id' | 'slug' | 'name' | 'cron' | 'timeZone' | 'maxArticles' | 'categories' | 'replyTo'>;
+
+/** Without a schedule (not expected of a digest), the first window looks back a day. */
+const UNSCHEDULED_FIRST_WINDOW_MS = 24 * 3600_000;
 
 /**
- * Makes one edition: window -> articles -> render once -> digest row + recipient ledger in ONE
- * transaction. The digest table's unique (frequency, edition_at) makes a second compose of the same
- * slot (another instance, a retried job, a catch-up) a no-op.
+ * Makes one edition of a digest newsletter: window -> its articles (its category filter, its most
+ * articles) -> render once -> digest row + recipient ledger in ONE transaction. The digest table's
+ * unique (newsletter_id, edition_key), the key being the slot, makes a second compose of the same
+ * slot (another instance, a retried job, a catch-up) a no-op; newsletters whose slots coincide
+ * each get their own edition.
  */
 export class EditionComposer {
   constructor(
@@ -47,7 +54,6 @@ export class EditionComposer {
       repository: DigestRepository;
       ledger: DeliveryLedger;
       renderer: DigestRenderer;
-      maxArticles: number;
       publicUrl: string;
       logger: Logger;
       /** Told after a digest is committed, so the local sender starts at once instead of polling. */
@@ -55,21 +61,23 @@ export class EditionComposer {
     },
   ) {}
 
-  async compose(frequency: Frequency, editionAt: Date): Promise<ComposeOutcome> {
+  async compose(newsletter: ComposedNewsletter, editionAt: Date): Promise<ComposeOutcome> {
     const { repository, ledger, renderer, logger } = this.deps;
+    const log = { newsletter: newsletter.slug, editionAt };
     // A later edition already covers this slot's articles (e.g. an admin sent one by hand).
-    if (await repository.hasEditionAtOrAfter(frequency, editionAt)) return { outcome: 'exists' };
-    const { windowStart, previous, articles } = await this.window(frequency, editionAt);
+    if (await repository.hasEditionAtOrAfter(newsletter.id, editionAt)) return { outcome: 'exists' };
+    const { windowStart, previous, articles } = await this.window(newsletter, editionAt);
     if (!articles.length) {
-      logger.info({ frequency, editionAt }, 'no articles in the window: no edition');
+      logger.info(log, 'no matching articles in the window: no edition');
       return { outcome: 'empty', windowStart, previousEditionAt: previous?.editionAt };
     }
     const publicId = crypto.randomBytes(16).toString('base64url');
-    const rendered = renderer.render({ frequency, editionAt, publicId, articles });
+    const rendered = renderer.render({ newsletter, editionAt, publicId, articles });
 
     const outcome = await withTransaction(this.deps.pool, async (tx) => {
       const digestId = await repository.insertIfAbsent(tx, {
-        frequency,
+        newsletterId: newsletter.id,
+        editionKey: editionKeyOfSlot(editionAt),
         editionAt,
         windowStart,
         windowEnd: editionAt,
@@ -78,28 +86,28 @@ export class EditionComposer {
         articleIds: articles.map((a) => a.id),
       });
       if (digestId === undefined) throw new NoEdition({ outcome: 'exists' });
-      const recipients = await ledger.recordRecipients(tx, digestId, frequency);
+      const recipients = await ledger.recordRecipients(tx, digestId, newsletter.id);
       // A digest row would start the next window after these articles, used up on nobody.
       if (recipients === 0) throw new NoEdition({ outcome: 'no-recipients', articles: articles.length });
       return { outcome: 'composed', digestId, publicId, recipients, articles: articles.length } as const;
     }).catch(rolledBack);
     if (outcome.outcome !== 'composed') {
       if (outcome.outcome === 'no-recipients') {
-        logger.info({ frequency, editionAt, articles: articles.length }, 'no confirmed subscribers: no edition, the window stays open');
+        logger.info({ ...log, articles: articles.length }, 'no confirmed subscribers: no edition, the window stays open');
       }
       return outcome;
     }
     await ledger.refreshStatistics();
     const { digestId, recipients } = outcome;
-    logger.info({ digestId, frequency, editionAt, recipients, articles: articles.length }, 'edition composed');
+    logger.info({ ...log, digestId, recipients, articles: articles.length }, 'edition composed');
     this.deps.onComposed?.();
     return outcome;
   }
 
   /** The HTML an edition made now would have, with generic links; nothing is stored. */
-  async preview(frequency: Frequency, now: Date): Promise<{ html: string; subject: string; articles: number }> {
-    const { articles } = await this.window(frequency, now);
-    const rendered = this.deps.renderer.render({ frequency, editionAt: now, publicId: 'preview', articles });
+  async preview(newsletter: ComposedNewsletter, now: Date): Promise<{ html: string; subject: string; articles: number }> {
+    const { articles } = await this.window(newsletter, now);
+    const rendered = this.deps.renderer.render({ newsletter, editionAt: now, publicId: 'preview', articles });
     return { html: this.fillGenericLinks(rendered.html), subject: rendered.subject, articles: articles.length };
   }
 
@@ -109,11 +117,21 @@ export class EditionComposer {
     return compileStored(html, escapeHtml)(genericLinks(`${this.deps.publicUrl}/manage`));
   }
 
-  /** Since the previous edition of this frequency; the first edition looks back one period. */
-  private async window(frequency: Frequency, editionAt: Date) {
-    const previous = await this.deps.repository.previousEdition(frequency, editionAt);
-    const windowStart = previous?.windowEnd ?? new Date(editionAt.getTime() - PERIOD_MS[frequency]);
-    const articles = await this.deps.repository.articlesIn(windowStart, editionAt, this.deps.maxArticles);
+  /**
+   * Since the newsletter's previous edition; the first edition since the slot before this one
+   * (one period of its schedule), so a new newsletter does not send the whole archive.
+   */
+  private async window(newsletter: ComposedNewsletter, editionAt: Date) {
+    const previous = await this.deps.repository.previousEdition(newsletter.id, editionAt);
+    const windowStart = previous?.windowEnd ?? firstWindowStart(newsletter, editionAt);
+    const articles = await this.deps.repository.articlesIn(windowStart, editionAt, newsletter.maxArticles, newsletter.categories);
     return { windowStart, previous, articles };
   }
+}
+
+/** The cron slot before the latest one at or before `editionAt` (for a scheduled slot: the previous slot). */
+function firstWindowStart(newsletter: Pick<Newsletter, 'cron' | 'timeZone'>, editionAt: Date): Date {
+  if (!newsletter.cron) return new Date(editionAt.getTime() - UNSCHEDULED_FIRST_WINDOW_MS);
+  const latest = latestSlot(newsletter.cron, newsletter.timeZone, editionAt);
+  return slotBefore(newsletter.cron, newsletter.timeZone, latest);
 }

@@ -18,9 +18,34 @@ import { smtpSafe } from './smtp-data';
 export interface DigestMimeSettings {
   from: string;
   listId: string;
+  /** The list's name in List-Id (`"<name>" <<id>>`), when it has one. */
+  listName?: string;
   unsubscribeMailto?: string;
   /** Where readers' replies go (MAIL_REPLY_TO). */
   replyTo?: string;
+}
+
+/** What the messages of one newsletter's editions take from it (null: the configuration's). */
+export interface NewsletterSender {
+  slug: string;
+  name: string;
+  fromName: string | null;
+  replyTo: string | null;
+}
+
+/**
+ * The settings of one newsletter's messages: its sender name on the configured address, its
+ * Reply-To, and a List-Id of its own (`"<name>" <<slug>.<LIST_ID>>`), so mail clients file and
+ * unsubscribe each newsletter apart.
+ */
+export function newsletterMimeSettings(base: DigestMimeSettings, newsletter: NewsletterSender): DigestMimeSettings {
+  return {
+    ...base,
+    from: newsletter.fromName ? mailbox(newsletter.fromName, addressOf(base.from)) : base.from,
+    replyTo: newsletter.replyTo ?? base.replyTo,
+    listId: `${newsletter.slug}.${base.listId}`,
+    listName: newsletter.name,
+  };
 }
 
 export interface DigestContent {
@@ -72,7 +97,7 @@ export class PreparedDigestMime {
       foldLines(`From: ${encodeAddress(settings.from)}`, 76),
       ...(settings.replyTo ? [foldLines(`Reply-To: ${encodeAddress(settings.replyTo)}`, 76)] : []),
       foldLines(`Subject: ${encodeWords(headerSafe(content.subject), 'Q', 52)}`, 76),
-      `List-Id: <${headerSafe(settings.listId)}>`,
+      foldLines(`List-Id: ${settings.listName ? `${phrase(settings.listName)} ` : ''}<${headerSafe(settings.listId)}>`, 76),
       'List-Unsubscribe-Post: List-Unsubscribe=One-Click',
       'MIME-Version: 1.0',
       `Content-Type: multipart/alternative; boundary="${boundary}"`,
@@ -177,8 +202,23 @@ function encodeAddress(from: string): string {
   if (!match) return headerSafe(from).trim();
   const [, name = '', address = ''] = match;
   if (!name) return `<${address}>`;
-  const encoded = /^[\x20-\x7e]*$/.test(name) ? `"${name.replace(/["\\]/g, '\\$&')}"` : encodeWords(name, 'Q', 52);
-  return `${encoded} <${address}>`;
+  return `${phrase(name)} <${address}>`;
+}
+
+/** The address of `Name <address>` or of a bare address. */
+function addressOf(from: string): string {
+  return (/<([^>]+)>/.exec(from)?.[1] ?? from).trim();
+}
+
+/** `"Name" <address>` (encodeAddress encodes the name when the header is written). */
+function mailbox(name: string, address: string): string {
+  return `"${headerSafe(name).replace(/["\\<>]/g, '')}" <${address}>`;
+}
+
+/** A display name as a header phrase: quoted, or encoded when it is not plain ASCII. */
+function phrase(name: string): string {
+  const safe = headerSafe(name);
+  return /^[\x20-\x7e]*$/.test(safe) ? `"${safe.replace(/["\\]/g, '\\$&')}"` : encodeWords(safe, 'Q', 52);
 }
 
 /** Base64 in lines of at most 76 characters, each ending with CRLF; empty input gives nothing. */

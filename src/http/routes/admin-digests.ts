@@ -3,13 +3,23 @@ import { z } from 'zod';
 import { requireAdmin } from '../admin-auth';
 import { AppError, fieldErrors, validationError } from '../../shared/errors';
 import type { Clock } from '../../shared/clock';
-import { frequencySchema } from '../../shared/frequency';
+import { LEGACY_FREQUENCIES, slugSchema, type Newsletter } from '../../newsletters/newsletter';
+import type { NewsletterRepository } from '../../newsletters/newsletter-repository';
 import { MAX_ROW_ID } from '../../shared/row-id';
 import type { DeliveryLedger } from '../../digests/delivery-ledger';
 import type { DigestRepository } from '../../digests/digest-repository';
 import type { EditionComposer } from '../../digests/edition-composer';
 
-const frequencyQuery = z.object({ frequency: frequencySchema });
+/** `newsletter: "<slug>"`, or the old clients' `frequency: "daily" | "weekly"` (the newsletter of that slug). */
+const editionQuery = z
+  .object({
+    newsletter: slugSchema.optional(),
+    frequency: z.enum(LEGACY_FREQUENCIES, { error: 'Choose daily or weekly' }).optional(),
+  })
+  .refine((q) => q.newsletter !== undefined || q.frequency !== undefined, {
+    path: ['newsletter'],
+    message: 'Name the newsletter, like "daily"',
+  });
 const idSchema = z.coerce.number().int().positive().max(MAX_ROW_ID);
 
 /** Admin API of the digests. Shows counts and subjects only: never an address or a token. */
@@ -17,6 +27,7 @@ export function adminDigestsRouter(deps: {
   adminToken: string | undefined;
   composer: EditionComposer;
   repository: DigestRepository;
+  newsletters: Pick<NewsletterRepository, 'bySlug'>;
   ledger: DeliveryLedger;
   clock: Clock;
   publicUrl: string;
@@ -32,29 +43,30 @@ export function adminDigestsRouter(deps: {
   });
 
   router.get('/api/admin/digests/preview', async (req, res) => {
-    const { frequency } = parse(frequencyQuery, req.query);
-    const preview = await deps.composer.preview(frequency, deps.clock.now());
+    const newsletter = await digestNewsletter(parse(editionQuery, req.query));
+    const preview = await deps.composer.preview(newsletter, deps.clock.now());
     if (!preview.articles) throw new AppError('NOT_FOUND', 'No articles since the previous edition: nothing would be sent');
     res.setHeader('X-Digest-Subject', encodeURIComponent(preview.subject));
     res.type('html').send(preview.html);
   });
 
   router.post('/api/admin/digests', async (req, res) => {
-    const { frequency } = parse(frequencyQuery, req.body ?? {});
-    const result = await deps.composer.compose(frequency, deps.clock.now());
+    const newsletter = await digestNewsletter(parse(editionQuery, req.body ?? {}));
+    const result = await deps.composer.compose(newsletter, deps.clock.now());
     if (result.outcome === 'exists') throw new AppError('CONFLICT', 'An edition for this time already exists');
     if (result.outcome === 'empty') {
-      res.json({ digest: null, message: 'No articles since the previous edition: nothing to send' });
+      res.json({ digest: null, message: 'No matching articles since the previous edition: nothing to send' });
       return;
     }
     if (result.outcome === 'no-recipients') {
-      res.json({ digest: null, message: `No confirmed ${frequency} subscribers: nothing sent, the articles wait for the next edition` });
+      res.json({ digest: null, message: `No confirmed subscribers of ${newsletter.name}: nothing sent, the articles wait for the next edition` });
       return;
     }
     deps.wakeSender();
     res.status(201).json({
       digest: {
         id: result.digestId,
+        newsletter: newsletter.slug,
         publicId: result.publicId,
         recipients: result.recipients,
         articles: result.articles,
@@ -62,6 +74,18 @@ export function adminDigestsRouter(deps: {
       },
     });
   });
+
+  /** The active digest newsletter named; anything else is a 400 naming the field it came in. */
+  async function digestNewsletter(query: z.infer<typeof editionQuery>): Promise<Newsletter> {
+    const field = query.newsletter !== undefined ? 'newsletter' : 'frequency';
+    const slug = (query.newsletter ?? query.frequency) as string;
+    const newsletter = await deps.newsletters.bySlug(slug);
+    if (!newsletter || newsletter.archivedAt) throw validationError({ [field]: `No active newsletter "${slug}"` });
+    if (newsletter.kind !== 'digest') {
+      throw validationError({ [field]: `"${slug}" is an alert newsletter: its editions are single breaking articles, not made here` });
+    }
+    return newsletter;
+  }
 
   router.post('/api/admin/digests/:id/retry-failed', async (req, res) => {
     const id = idSchema.safeParse(req.params.id);

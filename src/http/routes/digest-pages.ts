@@ -24,7 +24,7 @@ export function digestPagesRouter(deps: {
     allowEmailImages(res);
     deps.pages.send(res, 'digest', {
       subject: digest.subject,
-      frequency: digest.frequency,
+      newsletterName: digest.newsletter.name,
       editionAt: digest.editionAt,
       html: deps.composer.fillGenericLinks(digest.html),
     });
