@@ -11,16 +11,65 @@ export class DigestFixtures {
     this.pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   }
 
-  /** Confirmed subscribers in one statement; returns them in id order. */
-  async subscribers(count: number, opts: { frequency?: 'daily' | 'weekly'; prefix?: string } = {}) {
+  /**
+   * Confirmed subscribers in one statement, each subscribed to the newsletters named (slugs; by
+   * default `daily`, or `frequency`, the legacy name of the same thing); returns them in id order.
+   */
+  async subscribers(count: number, opts: { frequency?: 'daily' | 'weekly'; newsletters?: string[]; prefix?: string } = {}) {
     const prefix = opts.prefix ?? `reader${++this.seq}-`;
+    const slugs = opts.newsletters ?? [opts.frequency ?? 'daily'];
     const { rows } = await this.pool.query<{ id: number; email: string }>(
-      `INSERT INTO subscribers (email, status, frequency, confirmed_at, updated_at)
-       SELECT $1 || g || '@example.test', 'confirmed', $2::"Frequency", now(), now() FROM generate_series(1, $3) g
-       RETURNING id, email`,
-      [prefix, opts.frequency ?? 'daily', count],
+      `WITH made AS (
+         INSERT INTO subscribers (email, status, confirmed_at, updated_at)
+         SELECT $1 || g || '@example.test', 'confirmed', now(), now() FROM generate_series(1, $3) g
+         RETURNING id, email
+       ), subscribed AS (
+         INSERT INTO subscriptions (subscriber_id, newsletter_id)
+         SELECT m.id, n.id FROM made m CROSS JOIN newsletters n WHERE n.slug = ANY ($2::text[])
+       )
+       SELECT id, email FROM made`,
+      [prefix, slugs, count],
     );
     return rows.sort((a, b) => a.id - b.id);
+  }
+
+  /** A newsletter (a digest by default, on a far-away schedule); returns its id. */
+  async newsletter(n: {
+    slug: string;
+    name?: string;
+    kind?: 'digest' | 'alert';
+    cron?: string | null;
+    timeZone?: string;
+    maxArticles?: number;
+    categories?: string[];
+    fromName?: string;
+    replyTo?: string;
+    archived?: boolean;
+  }): Promise<number> {
+    const kind = n.kind ?? 'digest';
+    const { rows } = await this.pool.query<{ id: number }>(
+      `INSERT INTO newsletters (slug, name, kind, cron, time_zone, max_articles, categories, from_name, reply_to, archived_at, position, updated_at)
+       VALUES ($1, $2, $3::"NewsletterKind", $4, $5, $6, $7, $8, $9, CASE WHEN $10 THEN now() END, 10, now()) RETURNING id`,
+      [
+        n.slug,
+        n.name ?? n.slug,
+        kind,
+        n.cron === undefined ? (kind === 'digest' ? '0 0 1 1 *' : null) : n.cron,
+        n.timeZone ?? 'UTC',
+        n.maxArticles ?? 20,
+        n.categories ?? [],
+        n.fromName ?? null,
+        n.replyTo ?? null,
+        n.archived ?? false,
+      ],
+    );
+    return rows[0]!.id;
+  }
+
+  /** The newsletter's id by slug. */
+  async newsletterId(slug: string): Promise<number> {
+    const { rows } = await this.pool.query<{ id: number }>(`SELECT id FROM newsletters WHERE slug = $1`, [slug]);
+    return rows[0]!.id;
   }
 
   async article(a: { title: string; publishedAt?: Date; summary?: string; author?: string; imageUrl?: string; categories?: string[] }) {

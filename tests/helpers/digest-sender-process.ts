@@ -6,6 +6,7 @@
  */
 import { loadConfig } from '../../src/config';
 import { createDigests } from '../../src/digests/create-digests';
+import { NewsletterRepository } from '../../src/newsletters/newsletter-repository';
 import { createLogger } from '../../src/shared/logger';
 import { systemClock } from '../../src/shared/clock';
 import { openDatabase, openMailer, openTemplates, signedLinks } from '../../src/wiring';
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
     links: signedLinks(config, config.PUBLIC_URL),
     clock: systemClock,
     logger,
+    newsletters: new NewsletterRepository({ prisma: database.db.prisma }),
     config,
     senderOptions: { leaseSeconds: Number(process.env.SENDER_LEASE_SECONDS ?? 3), pollIntervalMs: 200 },
   });

@@ -58,7 +58,7 @@ export async function receiveEveryEmail(app: TestBulletin): Promise<Record<Email
   const sent = await request(app.url)
     .post('/api/admin/digests')
     .set({ Authorization: `Bearer ${TEST_ADMIN_TOKEN}` })
-    .send({ frequency: 'daily' });
+    .send({ newsletter: 'daily' });
   if (sent.status !== 201) throw new Error(`send now answered ${sent.status}`);
   const digest = await app.smtp.waitFor((m) => m.to.includes(email) && (m.parsed.text ?? '').includes(morningArticles[0]!.title));
   return { confirmation: confirmMail, welcome, manage, digest };

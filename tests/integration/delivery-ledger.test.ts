@@ -14,6 +14,7 @@ describe('delivery ledger and the clock', () => {
   let ledger: DeliveryLedger;
   let digestId: number;
   let readerId: number;
+  let dailyId: number;
 
   beforeEach(async () => {
     db = await createTestDatabase();
@@ -23,18 +24,24 @@ describe('delivery ledger and the clock', () => {
     clock = new ManualClock(Date.now());
     ledger = new DeliveryLedger({ pool: database.pool, clock });
     readerId = (await fx.subscribers(1))[0]!.id;
-    const { rows } = await fx.pool.query<{ id: number }>(
-      `INSERT INTO digests (frequency, edition_at, window_start, window_end, public_id, subject, html, text, article_ids)
-       VALUES ('daily', now(), now() - interval '1 day', now(), 'ledger-test', 'Today', '', '', '{}') RETURNING id`,
-    );
-    digestId = rows[0]!.id;
-    await withTransaction(database.pool, (tx) => ledger.recordRecipients(tx, digestId, 'daily'));
+    dailyId = await fx.newsletterId('daily');
+    digestId = await edition(dailyId, 'ledger-test');
+    await withTransaction(database.pool, (tx) => ledger.recordRecipients(tx, digestId, dailyId));
   });
   afterEach(async () => {
     await fx.close();
     await database.close();
     await db.drop();
   });
+
+  async function edition(newsletterId: number, publicId: string): Promise<number> {
+    const { rows } = await fx.pool.query<{ id: number }>(
+      `INSERT INTO digests (newsletter_id, edition_key, edition_at, window_start, window_end, public_id, subject, html, text, article_ids)
+       VALUES ($1, 'slot:' || $2, now(), now() - interval '1 day', now(), $2, 'Today', '', '', '{}') RETURNING id`,
+      [newsletterId, publicId],
+    );
+    return rows[0]!.id;
+  }
 
   const claimedIds = async () => (await ledger.claim(10, 60)).map((d) => d.subscriberId);
 
@@ -84,5 +91,22 @@ describe('delivery ledger and the clock', () => {
     );
     expect(rows[0]).toEqual({ delivery: 'pending', attempts: 0, digest: 'sending', completed_at: null });
     expect(await ledger.retryFailed(digestId)).toBe(0);
+  });
+
+  test('when a recipient leaves the newsletter after the edition was composed, then their delivery is skipped at claim and the others go out', async () => {
+    const weeklyId = await fx.newsletterId('weekly');
+    const [staying, leaving, elsewhere] = await fx.subscribers(3, { newsletters: ['daily', 'weekly'] });
+    const other = await edition(dailyId, 'ledger-test-2');
+    expect(await withTransaction(database.pool, (tx) => ledger.recordRecipients(tx, other, dailyId))).toBe(4);
+    await fx.pool.query(`DELETE FROM subscriptions WHERE subscriber_id = $1 AND newsletter_id = $2`, [leaving!.id, dailyId]);
+    // Still subscribed to weekly, not to this edition's newsletter: skipped too.
+    await fx.pool.query(`DELETE FROM subscriptions WHERE subscriber_id = $1 AND newsletter_id = $2`, [elsewhere!.id, dailyId]);
+    await fx.pool.query(`DELETE FROM subscriptions WHERE subscriber_id = $1 AND newsletter_id = $2`, [staying!.id, weeklyId]);
+
+    const claimed = await ledger.claim(10, 60);
+    expect(claimed.filter((d) => d.digestId === other).map((d) => d.subscriberId)).toEqual([readerId, staying!.id]);
+    expect(await fx.deliveryCounts(other)).toEqual({ sending: 2, skipped: 2 });
+    const { rows } = await fx.pool.query(`SELECT attempts FROM deliveries WHERE digest_id = $1 AND status = 'skipped'`, [other]);
+    expect(rows).toEqual([{ attempts: 0 }, { attempts: 0 }]);
   });
 });

@@ -40,23 +40,26 @@ describe('digest composition', () => {
     expect(mail.parsed.text).toContain('Story before anyone subscribed');
   });
 
-  test('when the first edition is made, then it holds the last 24 hours and the next one only what came after', async () => {
-    const [reader] = await fx.subscribers(1);
+  test('when the first edition is made, then it holds the articles since the slot before the latest one, and the next one only what came after', async () => {
+    // Every day at 07:00: the window starts 24 to 48 hours ago, whatever the time now.
+    await fx.newsletter({ slug: 'morning', cron: '0 7 * * *' });
+    const [reader] = await fx.subscribers(1, { newsletters: ['morning'] });
     await fx.article({ title: 'Fresh story', publishedAt: new Date(Date.now() - 2 * 3600_000) });
-    await fx.article({ title: 'Stale story', publishedAt: new Date(Date.now() - 30 * 3600_000) });
+    await fx.article({ title: 'Stale story', publishedAt: new Date(Date.now() - 49 * 3600_000) });
+    const sendNow = (newsletter: string) => request(app.url).post('/api/admin/digests').set(adminAuth).send({ newsletter });
 
-    const first = await sendNow('daily');
+    const first = await sendNow('morning');
     expect(first.status).toBe(201);
     expect(first.body.digest).toMatchObject({ recipients: 1, articles: 1 });
     const mail = await app.smtp.waitFor((m) => m.to.includes(reader!.email));
     expect(mail.parsed.text).toContain('Fresh story');
     expect(mail.parsed.text).not.toContain('Stale story');
 
-    const empty = await sendNow('daily');
+    const empty = await sendNow('morning');
     expect(empty.body.digest).toBeNull();
 
     await fx.article({ title: 'Later story', publishedAt: new Date() });
-    const second = await sendNow('daily');
+    const second = await sendNow('morning');
     expect(second.status).toBe(201);
     expect(second.body.digest.articles).toBe(1);
     const next = await app.smtp.waitFor((m) => m.parsed.subject?.includes('Later story') ?? false);
@@ -105,20 +108,24 @@ describe('digest composition', () => {
     await sendNow('daily');
     const ma = await app.smtp.waitFor((m) => m.to.includes(a!.email));
     const mb = await app.smtp.waitFor((m) => m.to.includes(b!.email));
+    const daily = await fx.newsletterId('daily');
     const unsubscribe = ma.header('List-Unsubscribe');
     expect(unsubscribe).toHaveLength(1);
-    expect(unsubscribe[0]).toMatch(new RegExp(`^<${app.config.PUBLIC_URL}/unsubscribe\\?s=${a!.id}\\.[\\w-]{43}>$`));
+    // Scoped to the newsletter: a one-click POST leaves Daily and nothing else.
+    expect(unsubscribe[0]).toMatch(new RegExp(`^<${app.config.PUBLIC_URL}/unsubscribe\\?s=${a!.id}-${daily}\\.[\\w-]{43}>$`));
     expect(ma.header('List-Unsubscribe-Post')).toEqual(['List-Unsubscribe=One-Click']);
-    expect(ma.header('List-Id')).toEqual([`<${app.config.LIST_ID}>`]);
+    expect(ma.header('List-Id')).toEqual([`"Daily" <daily.${app.config.LIST_ID}>`]);
     expect(ma.header('Date')).toHaveLength(1);
     expect(ma.header('Message-ID')[0]).toMatch(/^<[\w-]+@[\w.-]+>$/);
     expect(ma.header('Message-ID')[0]).not.toBe(mb.header('Message-ID')[0]);
     expect(ma.parsed.html).toBeTruthy();
     expect(ma.parsed.text).toBeTruthy();
-    expect(String(ma.parsed.html)).toContain(`/unsubscribe?s=${a!.id}.`);
+    expect(String(ma.parsed.html)).toContain(`/unsubscribe?s=${a!.id}-${daily}.`);
+    // Managing newsletters is for the whole address.
     expect(String(ma.parsed.html)).toContain(`/preferences?s=${a!.id}.`);
-    expect(ma.parsed.text).toContain(`/unsubscribe?s=${a!.id}.`);
-    expect(String(mb.parsed.html)).toContain(`/unsubscribe?s=${b!.id}.`);
+    expect(ma.parsed.text).toContain(`Unsubscribe from Daily: ${app.config.PUBLIC_URL}/unsubscribe?s=${a!.id}-${daily}.`);
+    expect(ma.parsed.text).toContain(`Manage your newsletters: ${app.config.PUBLIC_URL}/preferences?s=${a!.id}.`);
+    expect(String(mb.parsed.html)).toContain(`/unsubscribe?s=${b!.id}-${daily}.`);
   });
 
   test('when the web view is opened, then it shows the edition with generic links only', async () => {
@@ -132,6 +139,7 @@ describe('digest composition', () => {
     const page = await request(webUrl).get('').set('Accept', 'text/html');
     expect(page.status).toBe(200);
     expect(page.text).toContain('Web view &amp;lt;story&amp;gt;'); // escaped in the email, again in srcdoc
+    expect(page.text).toContain('Daily &middot; web version');
     expect(page.text).not.toContain('%%');
     expect(page.text).not.toMatch(/\?s=\d+\./);
     // Nobody's signed link on a shared page: unsubscribe and preferences lead to "email me a link".

@@ -2,7 +2,7 @@ import { ensureQueue, startJobQueue, type PgBoss } from '../../src/jobs/job-queu
 import { createLogger } from '../../src/shared/logger';
 import { loadConfig } from '../../src/config';
 import { startBulletin } from '../../src/main';
-import { DIGEST_QUEUES } from '../../src/digests/digest-scheduler';
+import { EDITIONS_QUEUE } from '../../src/digests/newsletter-schedules';
 import { POLL_FEEDS_QUEUE } from '../../src/articles/article-jobs';
 import { QUEUES } from '../../src/subscriptions/subscription-jobs';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
@@ -47,7 +47,7 @@ describe('queues made by ensureQueue', () => {
 describe('the queues of the service', () => {
   test('when the service starts on a database whose queues an earlier version made with other options, then every queue takes the options of the code', async () => {
     const db = await createTestDatabase();
-    const names = [...Object.values(QUEUES), ...Object.values(DIGEST_QUEUES), POLL_FEEDS_QUEUE];
+    const names = [...Object.values(QUEUES), EDITIONS_QUEUE, POLL_FEEDS_QUEUE];
     const earlier = await startJobQueue({ connectionString: db.url, logger: createLogger('silent'), schedule: false });
     for (const name of names) await earlier.createQueue(name, { retryLimit: 0, expireInSeconds: 1 });
     await earlier.stop({ graceful: false });
@@ -64,8 +64,7 @@ describe('the queues of the service', () => {
         [QUEUES.welcome]: 25,
         [QUEUES.manageLink]: 25,
         [QUEUES.purge]: 3,
-        [DIGEST_QUEUES.daily]: 3,
-        [DIGEST_QUEUES.weekly]: 3,
+        [EDITIONS_QUEUE]: 3,
         [POLL_FEEDS_QUEUE]: 1,
       });
     } finally {

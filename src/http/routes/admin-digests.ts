@@ -55,11 +55,11 @@ export function adminDigestsRouter(deps: {
     const result = await deps.composer.compose(newsletter, deps.clock.now());
     if (result.outcome === 'exists') throw new AppError('CONFLICT', 'An edition for this time already exists');
     if (result.outcome === 'empty') {
-      res.json({ digest: null, message: 'No matching articles since the previous edition: nothing to send' });
+      res.json({ digest: null, message: 'No articles since the previous edition: nothing to send' });
       return;
     }
     if (result.outcome === 'no-recipients') {
-      res.json({ digest: null, message: `No confirmed subscribers of ${newsletter.name}: nothing sent, the articles wait for the next edition` });
+      res.json({ digest: null, message: `No confirmed ${newsletter.slug} subscribers: nothing sent, the articles wait for the next edition` });
       return;
     }
     deps.wakeSender();
