@@ -206,8 +206,8 @@ describe('emails in a real browser, narrow and wide, light and dark', () => {
       logoUrl: 'https://courier.example/logo.svg',
       postalAddress: newsroomEnv.MAIL_POSTAL_ADDRESS,
     });
-    const rendered = new DigestRenderer({ templates, publicUrl: 'https://courier.example', listName: 'The Daily Courier', timeZone: 'UTC' }).render({
-      frequency: 'weekly',
+    const rendered = new DigestRenderer({ templates, publicUrl: 'https://courier.example', listName: 'The Daily Courier' }).render({
+      newsletter: { name: 'Weekly', timeZone: 'UTC', replyTo: null },
       editionAt: new Date('2026-11-30T07:00:00Z'),
       publicId: 'x'.repeat(22),
       articles: [{ id: 1, title: 'Harbour reopens after the storm', url: 'https://courier.example/a', summary: 'Ferries run again.', author: null, imageUrl: null, categories: [], publishedAt: new Date('2026-11-29T07:00:00Z') }],

@@ -88,6 +88,8 @@ function setUp(opts: { recipients: number; outagePauseMs?: number; outagePauseMa
   const placeholders = Placeholders.create();
   const digest = {
     id: 1,
+    newsletterId: 1,
+    newsletter: { slug: 'daily', name: 'Daily', fromName: null, replyTo: null },
     subject: 'Today',
     text: placeholders.seal(`Stories\n${placeholders.token('unsubscribeUrl')}\n`),
     html: placeholders.seal(`<p>Stories <a href="${placeholders.token('unsubscribeUrl')}">unsubscribe</a></p>`),
@@ -97,7 +99,7 @@ function setUp(opts: { recipients: number; outagePauseMs?: number; outagePauseMa
     repository: { byId: async () => digest },
     mailer,
     links: new SignedLinks('test-secret-key-0123456789abcdef0123456789', 'https://news.test'),
-    mime: { from: 'news@news.test', listId: 'daily.news.test' },
+    mime: { from: 'news@news.test', listId: 'news.test' },
     logger: createLogger('silent'),
     clock,
     options: {

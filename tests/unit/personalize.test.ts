@@ -10,9 +10,9 @@ const templates = new Templates(path.resolve(__dirname, '../../templates'));
 const links = { unsubscribeUrl: 'https://news.test/unsubscribe?s=7.SIGNED', preferencesUrl: 'https://news.test/preferences?s=7.SIGNED' };
 
 function renderDigest() {
-  const renderer = new DigestRenderer({ templates, publicUrl: 'https://news.test', listName: 'The Courier', timeZone: 'UTC' });
+  const renderer = new DigestRenderer({ templates, publicUrl: 'https://news.test', listName: 'The Courier' });
   return renderer.render({
-    frequency: 'daily',
+    newsletter: { name: 'Daily', timeZone: 'UTC', replyTo: null },
     editionAt: new Date('2026-11-28T07:00:00Z'),
     publicId: 'p'.repeat(22),
     articles: [
@@ -88,14 +88,16 @@ describe('placeholders', () => {
     expect(mail.headerLines.find((h) => h.key === 'list-unsubscribe')?.line).toBe('List-Unsubscribe: <https://news.test/one-click?s=7>');
   });
 
-  test('when a subscriber\'s copy is made, then every declared personal link is theirs, signed for its purpose', () => {
+  test('when a subscriber\'s copy is made, then every declared personal link is theirs, signed for its purpose, the unsubscribe one for the newsletter only', () => {
     const signed = new SignedLinks('k'.repeat(32), 'https://news.test');
-    const recipient = digestRecipient('reader@example.test', 7, signed);
+    const recipient = digestRecipient('reader@example.test', 7, 3, signed);
     expect(Object.keys(recipient.values).sort()).toEqual(Object.keys(PERSONAL_LINKS).sort());
     for (const [name, purpose] of Object.entries(PERSONAL_LINKS)) {
       const url = new URL(recipient.values[name] ?? '');
       expect(url.pathname).toBe(`/${purpose}`);
-      expect(signed.verify(purpose, url.searchParams.get('s'))).toBe(7);
+      expect(signed.verifyLink(purpose, url.searchParams.get('s'))).toEqual(
+        purpose === 'unsubscribe' ? { subscriberId: 7, newsletterId: 3 } : { subscriberId: 7, newsletterId: undefined },
+      );
     }
     expect(recipient.listUnsubscribe).toBe(recipient.values.unsubscribeUrl);
   });
