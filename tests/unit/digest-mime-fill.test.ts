@@ -1,5 +1,6 @@
 import { escapeHtml, Placeholders } from '../../src/mail/personalize';
-import { PreparedDigestMime } from '../../src/mail/digest-mime';
+import { simpleParser } from 'mailparser';
+import { PreparedDigestMime, newsletterMimeSettings, type DigestMimeSettings } from '../../src/mail/digest-mime';
 
 /**
  * The base64 fill encodes the literal text once per digest (for each of the 3 ways it can sit
@@ -84,5 +85,31 @@ describe('PreparedDigestMime.fill (base64 bodies)', () => {
       html: '<p>No links here: ünïcödé</p>',
       malformed: [],
     });
+  });
+});
+
+describe('newsletterMimeSettings', () => {
+  const base = { from: 'The Courier <news@courier.test>', listId: 'courier.test', replyTo: 'desk@courier.test' };
+  const headersOf = async (settings: DigestMimeSettings) => {
+    const raw = new PreparedDigestMime(settings, { subject: 'S', html: '<p>x</p>', text: 'x' }).fill({
+      to: 'r@example.test',
+      values: {},
+      listUnsubscribe: 'https://courier.test/u',
+    }).raw;
+    return simpleParser(raw);
+  };
+
+  test('when the newsletter has a sender name and Reply-To, then they replace the configured ones on the configured address, and List-Id names it', async () => {
+    const mail = await headersOf(newsletterMimeSettings(base, { slug: 'sports', name: 'Sport "Extra" & Co', fromName: 'Sportredaktion Zürich', replyTo: 'sport@courier.test' }));
+    expect(mail.from?.value).toEqual([{ name: 'Sportredaktion Zürich', address: 'news@courier.test' }]);
+    expect(mail.replyTo?.value).toEqual([{ name: '', address: 'sport@courier.test' }]);
+    expect(mail.headerLines.find((h) => h.key === 'list-id')?.line).toBe('List-Id: "Sport \\"Extra\\" & Co" <sports.courier.test>');
+  });
+
+  test('when the newsletter has none, then the configured sender and Reply-To stay', async () => {
+    const mail = await headersOf(newsletterMimeSettings(base, { slug: 'daily', name: 'Daily', fromName: null, replyTo: null }));
+    expect(mail.from?.value).toEqual([{ name: 'The Courier', address: 'news@courier.test' }]);
+    expect(mail.replyTo?.value).toEqual([{ name: '', address: 'desk@courier.test' }]);
+    expect(mail.headerLines.find((h) => h.key === 'list-id')?.line).toBe('List-Id: "Daily" <daily.courier.test>');
   });
 });
