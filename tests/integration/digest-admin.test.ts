@@ -1,3 +1,4 @@
+import { latestSlot } from '../../src/digests/slots';
 import crypto from 'node:crypto';
 import request from 'supertest';
 import { loadConfig } from '../../src/config';
@@ -61,7 +62,7 @@ describe('digest admin API', () => {
     expect(list.body.digests).toHaveLength(1);
     expect(list.body.digests[0]).toMatchObject({
       id: sent.body.digest.id,
-      frequency: 'daily',
+      newsletter: 'daily',
       articleCount: 1,
       counts: { pending: 0, sending: 0, sent: 1, failed: 1, skipped: 0 },
     });
@@ -96,7 +97,8 @@ describe('digest schedule catch-up and DKIM', () => {
     const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
     try {
       const readers = await fx.subscribers(3);
-      await fx.article({ title: 'Missed while down', publishedAt: new Date(Date.now() - 2 * 3600_000) });
+      // In the hour before the most recent slot: the first window of an hourly schedule.
+      await fx.article({ title: 'Missed while down', publishedAt: new Date(latestSlot('0 * * * *', 'UTC', new Date()).getTime() - 10 * 60_000) });
       const configFor = async () => {
         const port = await freePort();
         return loadConfig({
@@ -108,7 +110,7 @@ describe('digest schedule catch-up and DKIM', () => {
           PUBLIC_URL: `http://127.0.0.1:${port}`,
           LOG_LEVEL: 'silent',
           DATABASE_POOL_SIZE: '4',
-          // Hourly: the most recent slot is less than an hour ago, after the article.
+          // Hourly (applied to the `daily` newsletter at start): the most recent slot is after the article.
           DIGEST_DAILY_CRON: '0 * * * *',
           DIGEST_WEEKLY_CRON: '0 0 1 1 *',
           UNSUBSCRIBE_MAILTO: 'unsubscribe@example.test',

@@ -39,8 +39,8 @@ function expectOutsideTextUntouched(mail: CapturedMail) {
   expect(signedLinks(html)).toHaveLength(2);
   for (const link of signedLinks(html)) expect(link).toMatch(/href="http:\/\/127\.0\.0\.1:\d+\/(preferences|unsubscribe)\?s=/);
   expect(signedLinks(text)).toHaveLength(2);
-  expect(text).toMatch(/Unsubscribe: http:\/\/127\.0\.0\.1:\d+\/unsubscribe\?s=/);
-  expect(text).toMatch(/Manage preferences: http:\/\/127\.0\.0\.1:\d+\/preferences\?s=/);
+  expect(text).toMatch(/Unsubscribe from Daily: http:\/\/127\.0\.0\.1:\d+\/unsubscribe\?s=/);
+  expect(text).toMatch(/Manage your newsletters: http:\/\/127\.0\.0\.1:\d+\/preferences\?s=/);
 }
 
 describe('article text that looks like a placeholder', () => {
