@@ -1,5 +1,6 @@
 /**
- * Parts 3 and 4, digest send and memory: one edition to N confirmed subscribers through the real
+ * Parts 3 and 4, digest send and memory: one edition to N confirmed subscribers (of three
+ * newsletters of N subscribers each) through the real
  * path. Bulletin runs as `npm start` does (RUN_JOBS=true) in its own process; the bench composes the
  * edition through the admin API (POST /api/admin/digests: render once, write the ledger), the
  * process's own sender claims, fills the prepared MIME per recipient, sends over pooled SMTP
@@ -144,14 +145,47 @@ export async function benchDigestSend(ctx: BenchContext): Promise<DigestResult> 
   }
 }
 
-/** N confirmed daily subscribers (one statement) and the articles of one edition. */
+/**
+ * The other two of the three newsletters, on far-away schedules so the start-up catch-up of the
+ * Bulletin process composes nothing (the measured edition is daily's, made through the admin API).
+ */
+const OTHER_NEWSLETTERS = [
+  { slug: 'bench-sports', name: 'Sports', categories: ['Sport'] },
+  { slug: 'bench-evening', name: 'Evening', categories: [] },
+];
+
+/**
+ * Three newsletters of N confirmed subscribers each, overlapping as real lists do (2N readers:
+ * daily takes readers 1..N, sports N/2+1..3N/2, evening N+1..2N), in a few statements, and the
+ * articles of one edition. The edition measured goes to daily's N; the others' subscriptions sit
+ * in the same index the fan-out walks.
+ */
 async function seed(ctx: BenchContext, subscribers: number): Promise<void> {
   await ctx.pool.query('TRUNCATE subscribers, articles, digests, deliveries, tokens, consents RESTART IDENTITY CASCADE');
+  for (const n of OTHER_NEWSLETTERS) {
+    await ctx.pool.query(
+      `INSERT INTO newsletters (slug, name, kind, cron, categories, position, updated_at)
+       VALUES ($1, $2, 'digest', '0 0 1 1 *', $3, 10, now()) ON CONFLICT (slug) DO NOTHING`,
+      [n.slug, n.name, n.categories],
+    );
+  }
   await ctx.pool.query(
-    `INSERT INTO subscribers (email, status, frequency, confirmed_at, updated_at)
-     SELECT 'reader' || g || '@example.test', 'confirmed', 'daily', now(), now() FROM generate_series(1, $1) g`,
+    `INSERT INTO subscribers (email, status, confirmed_at, updated_at)
+     SELECT 'reader' || g || '@example.test', 'confirmed', now(), now() FROM generate_series(1, 2 * $1) g`,
     [subscribers],
   );
+  const ranges: Array<[string, number]> = [
+    ['daily', 0],
+    [OTHER_NEWSLETTERS[0]!.slug, Math.floor(subscribers / 2)],
+    [OTHER_NEWSLETTERS[1]!.slug, subscribers],
+  ];
+  for (const [slug, offset] of ranges) {
+    await ctx.pool.query(
+      `INSERT INTO subscriptions (subscriber_id, newsletter_id)
+       SELECT s.id, n.id FROM subscribers s, newsletters n WHERE n.slug = $1 AND s.id > $2 AND s.id <= $2 + $3`,
+      [slug, offset, subscribers],
+    );
+  }
   // Realistic article sizes: a headline, a 300-character summary, an author, an image, a category.
   await ctx.pool.query(
     `INSERT INTO articles (source_id, title, url, summary, author, image_url, published_at, categories, updated_at)
@@ -168,6 +202,7 @@ async function seed(ctx: BenchContext, subscribers: number): Promise<void> {
     [ARTICLES],
   );
   await ctx.pool.query('VACUUM ANALYZE subscribers');
+  await ctx.pool.query('VACUUM ANALYZE subscriptions');
 }
 
 type Sink = { kind: 'node'; port: number } | { kind: 'postfix'; port: number };
@@ -184,7 +219,7 @@ async function bulletinSend(ctx: BenchContext, n: number, sink: Sink): Promise<B
     const response = await fetch(`${bulletin.url}/api/admin/digests`, {
       method: 'POST',
       headers: { authorization: `Bearer ${bulletin.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ frequency: 'daily' }),
+      body: JSON.stringify({ newsletter: 'daily' }),
     });
     const composed = Date.now();
     const body = (await response.json()) as { digest?: { id: number; recipients: number } };

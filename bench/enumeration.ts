@@ -124,8 +124,11 @@ async function prepare(ctx: BenchContext, c: AddressClass, prefix: string, count
   };
   if (c !== 'new' && c !== 'unknown') {
     await ctx.pool.query(
-      `INSERT INTO subscribers (email, name, frequency, status, confirmation_sent_at, confirmed_at, unsubscribed_at, updated_at)
-       SELECT e, 'Reader', 'daily', ${row[c]}, now() FROM unnest($1::text[]) AS e`,
+      `WITH made AS (
+         INSERT INTO subscribers (email, name, status, confirmation_sent_at, confirmed_at, unsubscribed_at, updated_at)
+         SELECT e, 'Reader', ${row[c]}, now() FROM unnest($1::text[]) AS e RETURNING id
+       )
+       INSERT INTO subscriptions (subscriber_id, newsletter_id) SELECT made.id, n.id FROM made, newsletters n WHERE n.slug = 'daily'`,
       [emails],
     );
   }
