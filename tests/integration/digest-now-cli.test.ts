@@ -1,6 +1,7 @@
 import { runCommand, type CommandResult } from '../helpers/run-command';
 import { startTestBulletin, type TestBulletin, TEST_POSTAL_ADDRESS, QUIET_SCHEDULES } from '../helpers/test-bulletin';
 import { query, subscribeAndConfirm, uniqueEmail } from './subscription-test-kit';
+import { DigestFixtures } from '../helpers/digest-fixtures';
 
 
 describe('npm run digest:now, as a newcomer runs it', () => {
@@ -57,5 +58,30 @@ describe('npm run digest:now, as a newcomer runs it', () => {
     const again = await digestNow();
     expect(again.stdout).toContain('8 articles, 1 recipients');
     expect(await digestCount()).toBe(2);
+  }, 120_000);
+
+  test('when it names another newsletter, then that newsletter\'s edition goes out; an unknown one is refused with the digest newsletters listed', async () => {
+    const fx = new DigestFixtures(app.db.url);
+    try {
+      await fx.newsletter({ slug: 'evening', name: 'Evening', cron: '0 18 * * *', categories: ['Sport'] });
+      await fx.newsletter({ slug: 'breaking', kind: 'alert' });
+      const [reader] = await fx.subscribers(1, { newsletters: ['evening'] });
+      await fx.article({ title: 'Evening match report', categories: ['sport'] });
+      await fx.article({ title: 'Not for the evening', categories: ['Politics'] });
+
+      const sent = await run('src/cli/send-digest.ts', ['evening']);
+      expect(sent.code).toBe(0);
+      expect(sent.stdout).toMatch(/^Composed evening edition #\d+: 1 articles, 1 recipients\.$/m);
+      const mail = await app.smtp.waitFor((m) => m.to.includes(reader!.email));
+      expect(mail.parsed.subject).toBe('Evening match report · Bulletin Evening');
+
+      for (const slug of ['nosuch', 'breaking']) {
+        const refused = await run('src/cli/send-digest.ts', [slug]);
+        expect(refused.code).toBe(2);
+        expect(refused.stderr).toContain(`no active digest newsletter "${slug}". Digest newsletters: daily, weekly, evening.`);
+      }
+    } finally {
+      await fx.close();
+    }
   }, 120_000);
 });
