@@ -20,6 +20,9 @@ import { createDigests } from './digests/create-digests';
 import { NewsletterRepository } from './newsletters/newsletter-repository';
 import { adminDigestsRouter } from './http/routes/admin-digests';
 import { digestPagesRouter } from './http/routes/digest-pages';
+import { createNewsletterAdmin } from './newsletters/create-newsletter-admin';
+import { adminNewslettersRouter } from './http/routes/admin-newsletters';
+import { newsletterPagesRouter } from './http/routes/newsletter-pages';
 import { isLoopback, listeningUrl } from './shared/network-address';
 import { Shutdown } from './shared/shutdown';
 import { openDatabase, openMailer, openTemplates, signedLinks, templatesDir, withPublicUrl, type LinkedConfig } from './wiring';
@@ -88,6 +91,9 @@ export async function startBulletin(
       shutdown.add('finish in-flight', 'digest sends', () => digestJobs.finishInFlight());
     }
 
+    // TODO(issue 11, at merge): onChange = () => schedules.sync(), helper A's NewsletterSchedules.
+    const newsletterAdmin = createNewsletterAdmin({ prisma: db.prisma, clock, onChange: async () => {} });
+
     const outboxDir = config.SMTP_URL ? undefined : path.resolve(config.OUTBOX_DIR);
     // The viewer shows live confirm and manage links: only for someone at this machine.
     const outboxViewer = outboxDir !== undefined && isLoopback(config.HOST);
@@ -119,6 +125,8 @@ export async function startBulletin(
           wakeSender: () => digests.sender.wake(),
         }),
         digestPagesRouter({ ...digests, pages }),
+        adminNewslettersRouter({ ...newsletterAdmin, adminToken: config.ADMIN_TOKEN }),
+        newsletterPagesRouter({ ...newsletterAdmin, pages, confirmationTtlHours: config.CONFIRMATION_TTL_HOURS }),
       ],
     });
     attach(app);
