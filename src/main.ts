@@ -17,6 +17,8 @@ import { FeedPoller } from './articles/feed-poller';
 import { registerArticleJobs } from './articles/article-jobs';
 import { adminArticlesRouter } from './http/routes/admin-articles';
 import { createDigests } from './digests/create-digests';
+import { NewsletterRepository } from './newsletters/newsletter-repository';
+import { AlertTrigger, startAlertJobs } from './digests/alert-jobs';
 import { adminDigestsRouter } from './http/routes/admin-digests';
 import { digestPagesRouter } from './http/routes/digest-pages';
 import { isLoopback, listeningUrl } from './shared/network-address';
@@ -62,6 +64,7 @@ export async function startBulletin(
     // Running jobs (emails, a composition, a feed poll) finish before the mailer and database close.
     shutdown.add('finish in-flight', 'job queue', () => boss.stop({ graceful: true, timeout: 20_000 }));
     const links = signedLinks(config, publicUrl);
+    const newsletters = new NewsletterRepository({ prisma: db.prisma });
     const subscriptions = createSubscriptions({ prisma: db.prisma, pool: db.pool, boss, mailer, templates, links, clock, logger, config: linkedConfig });
     await subscriptions.registerJobs();
     // Every instance relays the mail requests its own requests wrote: after HTTP drained, the last
@@ -70,19 +73,20 @@ export async function startBulletin(
     shutdown.add('finish in-flight', 'mail request relay', () => subscriptions.mailRequests.stop());
     const publicLimits = createPublicRateLimits(config, clock);
 
-    const articles = new ArticleService({ repository: new ArticleRepository({ db }), clock });
+    const articles = new ArticleService({ repository: new ArticleRepository({ db }), clock, breakingNews: await AlertTrigger.open(boss) });
     if (config.RUN_JOBS) {
-      const poller = new FeedPoller({ articles, logger });
+      const poller = new FeedPoller({ articles, logger, breakingCategories: config.BREAKING_FEED_CATEGORIES });
       const stopPolling = await registerArticleJobs({ boss, poller, feedUrls: config.FEED_URLS, cron: config.FEED_POLL_CRON, logger });
       shutdown.add('stop claiming', 'feed polling', stopPolling);
     }
 
-    const digests = createDigests({ pool: db.pool, mailer, templates, links, clock, logger, config: linkedConfig });
+    const digests = createDigests({ pool: db.pool, mailer, templates, links, clock, logger, newsletters, config: linkedConfig });
     if (config.RUN_JOBS) {
       const digestJobs = await digests.startJobs(boss);
       shutdown.add('stop claiming', 'digest schedules and sender', () => digestJobs.stopClaiming());
       // Stop claiming before HTTP drains; the sends in flight are recorded before the pools close.
       shutdown.add('finish in-flight', 'digest sends', () => digestJobs.finishInFlight());
+      shutdown.add('stop claiming', 'breaking-news alerts', await startAlertJobs({ boss, composer: digests.alerts, logger }));
     }
 
     const outboxDir = config.SMTP_URL ? undefined : path.resolve(config.OUTBOX_DIR);

@@ -14,6 +14,9 @@ import { EditionComposer } from './edition-composer';
 import { DigestSender, type DigestSenderOptions } from './digest-sender';
 import { DigestScheduler } from './digest-scheduler';
 import { startDigestJobs, type DigestJobsStop } from './digest-jobs';
+import type { NewsletterRepository } from '../newsletters/newsletter-repository';
+import { AlertComposer } from './alert-composer';
+import { AlertRenderer } from './alert-renderer';
 
 /** The settings the digests read. */
 export type DigestConfig = Pick<
@@ -41,6 +44,7 @@ export interface DigestDeps {
   links: SignedLinks;
   clock: WaitingClock;
   logger: Logger;
+  newsletters: NewsletterRepository;
   /** PUBLIC_URL resolved: the configured one or the address the server listens on. */
   config: DigestConfig;
   /** Overrides of the sender's timings (tests and helper scripts). */
@@ -86,10 +90,21 @@ export function createDigests(deps: DigestDeps) {
     logger: deps.logger,
     onComposed: () => sender.wake(),
   });
+  const alerts = new AlertComposer({
+    pool: deps.pool,
+    repository,
+    ledger,
+    newsletters: deps.newsletters,
+    renderer: new AlertRenderer({ templates: deps.templates, publicUrl: config.PUBLIC_URL, listName: listNameFrom(config.MAIL_FROM) }),
+    clock: deps.clock,
+    logger: deps.logger,
+    onComposed: () => sender.wake(),
+  });
   return {
     repository,
     ledger,
     composer,
+    alerts,
     sender,
     /** Schedules, catch-up and the sending loop; resolves to how they stop. */
     startJobs(boss: PgBoss): Promise<DigestJobsStop> {
