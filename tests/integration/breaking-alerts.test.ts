@@ -1,4 +1,17 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pg from 'pg';
+import { PgBoss } from 'pg-boss';
 import request from 'supertest';
+import { AlertComposer, type AlertOutcome } from '../../src/digests/alert-composer';
+import { AlertRenderer } from '../../src/digests/alert-renderer';
+import { DeliveryLedger } from '../../src/digests/delivery-ledger';
+import { DigestRepository } from '../../src/digests/digest-repository';
+import { POLL_FEEDS_QUEUE } from '../../src/articles/article-jobs';
+import type { Newsletter } from '../../src/newsletters/newsletter';
+import { Templates } from '../../src/mail/templates';
+import { systemClock } from '../../src/shared/clock';
+import { templatesDir } from '../../src/wiring';
 import { loadConfig } from '../../src/config';
 import { startBulletin, type RunningBulletin } from '../../src/main';
 import { createLogger } from '../../src/shared/logger';
@@ -43,6 +56,14 @@ async function deliveriesSettled(fx: AlertFixtures, timeoutMs = 15_000): Promise
     if (Date.now() > deadline) throw new Error(`${rows[0]!.n} deliveries not settled`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+async function activeNewsletters(pool: pg.Pool): Promise<Newsletter[]> {
+  const { rows } = await pool.query(
+    `SELECT id, slug, name, kind::text AS kind, categories, time_zone AS "timeZone", archived_at AS "archivedAt"
+       FROM newsletters WHERE archived_at IS NULL ORDER BY position, id`,
+  );
+  return rows as Newsletter[];
 }
 
 const titled = (messages: CapturedMail[], title: string) => messages.filter((m) => (m.parsed.text ?? '').includes(title));
@@ -144,6 +165,37 @@ describe('breaking-news alerts', () => {
     expect(titled(app.smtp.messages, posted.title)).toHaveLength(politics.length + everything.length);
   });
 
+  test('when two instances compose the same article at once, again and again, then each matching newsletter has one alert', async () => {
+    const id = await fx.writtenArticle({ title: 'Two instances at once', categories: ['Politics'] });
+    const pools = [0, 1].map(() => new pg.Pool({ connectionString: app.db.url, max: 4 }));
+    try {
+      // Each composer as one instance builds it: its own pool, repository, ledger and renderer.
+      const composers = pools.map(
+        (pool) =>
+          new AlertComposer({
+            pool,
+            repository: new DigestRepository({ pool }),
+            ledger: new DeliveryLedger({ pool, clock: systemClock }),
+            newsletters: { active: () => activeNewsletters(pool) },
+            renderer: new AlertRenderer({ templates: new Templates(templatesDir), publicUrl: app.url, listName: 'Bulletin' }),
+            clock: systemClock,
+            logger: createLogger('silent'),
+          }),
+      );
+      const results = (await Promise.all(Array.from({ length: 8 }, (_, i) => composers[i % 2]!.composeFor(id)))).flat();
+      const composed = (slug: string) => results.filter((r: AlertOutcome) => r.newsletter === slug && r.outcome === 'composed').length;
+      // The running service's catch-up may have made one first: never more than one each.
+      expect(composed('politics-alerts')).toBeLessThanOrEqual(1);
+      expect(composed('all-alerts')).toBeLessThanOrEqual(1);
+      expect(await fx.alertsOf(id)).toEqual([
+        expect.objectContaining({ slug: 'all-alerts', recipients: 1 }),
+        expect.objectContaining({ slug: 'politics-alerts', recipients: 2 }),
+      ]);
+    } finally {
+      await Promise.all(pools.map((p) => p.end()));
+    }
+  });
+
   test('when breaking is not a boolean, then 400 names the field and nothing is written', async () => {
     const posted = article({ breaking: 'yes' });
     const res = await request(app.url).post('/api/admin/articles').set(adminAuth).send(posted).expect(400);
@@ -205,3 +257,60 @@ describe('breaking-news alerts across crashes and instances', () => {
     }
   }, 60_000);
 });
+
+describe('breaking-news alerts from feeds', () => {
+  test('when a polled feed item carries a category mapped in BREAKING_FEED_CATEGORIES, then it is breaking and alerted once; other items are not', async () => {
+    const rss = `<?xml version="1.0"?><rss version="2.0"><channel><title>Gazette</title><link>https://gazette.example/</link>
+      <item><guid>g-1</guid><title>Dam gives way upstream</title><link>https://gazette.example/dam</link><category>Breaking News</category><category>Local</category></item>
+      <item><guid>g-2</guid><title>Library opens late</title><link>https://gazette.example/library</link><category>Culture</category></item>
+    </channel></rss>`;
+    const feed = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/rss+xml' }).end(rss));
+    await new Promise<void>((resolve) => feed.listen(0, '127.0.0.1', resolve));
+    const app = await startTestBulletin({
+      ...QUIET_SCHEDULES,
+      FEED_URLS: `http://127.0.0.1:${(feed.address() as AddressInfo).port}/rss.xml`,
+      FEED_POLL_CRON: '0 0 1 1 *',
+      BREAKING_FEED_CATEGORIES: 'breaking news, Urgent',
+    });
+    const fx = new AlertFixtures(app.db.url);
+    const boss = new PgBoss({ connectionString: app.db.url, schema: 'pgboss', schedule: false, supervise: false });
+    try {
+      await fx.newsletter('alerts');
+      const readers = await fx.readers(2, ['alerts']);
+      await boss.start();
+      // Two polls: the item is new in the first, unchanged in the second.
+      for (let poll = 0; poll < 2; poll++) {
+        await boss.send(POLL_FEEDS_QUEUE, {});
+        await app.smtp.waitFor((m) => (m.parsed.text ?? '').includes('Dam gives way upstream'));
+        await alertJobsSettled(fx);
+      }
+      await waitForJobs(fx, POLL_FEEDS_QUEUE);
+      await deliveriesSettled(fx);
+      const { rows } = await fx.pool.query(`SELECT source_id, breaking FROM articles ORDER BY source_id`);
+      expect(rows).toEqual([
+        { source_id: 'g-1', breaking: true },
+        { source_id: 'g-2', breaking: false },
+      ]);
+      expect(titled(app.smtp.messages, 'Dam gives way upstream').flatMap((m) => m.to).sort()).toEqual(readers.map((r) => r.email).sort());
+      expect(titled(app.smtp.messages, 'Library opens late')).toEqual([]);
+    } finally {
+      await boss.stop({ graceful: false }).catch(() => {});
+      await fx.close();
+      await app.stop();
+      await new Promise<void>((resolve) => feed.close(() => resolve()));
+    }
+  }, 60_000);
+});
+
+async function waitForJobs(fx: AlertFixtures, queue: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await fx.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry', 'active')`,
+      [queue],
+    );
+    if (rows[0]!.n === 0) return;
+    if (Date.now() > deadline) throw new Error(`${rows[0]!.n} ${queue} jobs still waiting`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
