@@ -47,6 +47,15 @@ export class AlertFixtures {
     return rows;
   }
 
+  /** An existing reader joins the newsletter of this slug. */
+  async subscribe(email: string, slug: string): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO subscriptions (subscriber_id, newsletter_id)
+       SELECT s.id, n.id FROM subscribers s, newsletters n WHERE s.email = $1 AND n.slug = $2`,
+      [email, slug],
+    );
+  }
+
   /** The alert editions of an article: one row per newsletter that has it. */
   async alertsOf(articleId: number): Promise<Array<{ id: number; slug: string; recipients: number }>> {
     const { rows } = await this.pool.query(
