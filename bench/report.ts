@@ -5,6 +5,7 @@ import type { DigestResult } from './digest-send';
 import type { EnumerationResult } from './enumeration';
 import { projectRoot } from './processes';
 import type { SignupResult } from './signup';
+import { alertTargets, renderAlert, type AlertResult } from './alert-latency';
 
 export interface BenchResults {
   startedAt: string;
@@ -16,6 +17,7 @@ export interface BenchResults {
   confirmation?: ConfirmationResult;
   digest?: DigestResult;
   timing?: EnumerationResult;
+  alert?: AlertResult;
   targets: Target[];
 }
 
@@ -59,6 +61,7 @@ export function judgeTargets(r: Omit<BenchResults, 'targets'>): Target[] {
       t.push({ name: `POST ${f.endpoint}: slowest class median within 15% of the fastest`, measured: `+${pct(ratio - 1)}`, met: ratio <= 1.15 });
     }
   }
+  if (r.alert) t.push(...alertTargets(r.alert));
   return t;
 }
 
@@ -78,10 +81,10 @@ export function writeResults(results: BenchResults): string {
 export function updateDocs(results: BenchResults): void {
   const file = path.join(projectRoot, 'docs', 'benchmarks.md');
   let doc = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const { signup, confirmation, digest, timing, targets, ...run } = results;
+  const { signup, confirmation, digest, timing, alert, targets, ...run } = results;
   const isTiming = (t: Target) => t.name.startsWith('POST /');
-  if (signup || confirmation || digest) {
-    const section = render({ ...run, signup, confirmation, digest, targets: targets.filter((t) => !isTiming(t)) });
+  if (signup || confirmation || digest || alert) {
+    const section = render({ ...run, signup, confirmation, digest, alert, targets: targets.filter((t) => !isTiming(t)) });
     doc = replaceSection(doc, `subscribers-${results.options.subscribers}`, section);
   }
   if (timing) doc = replaceSection(doc, 'timing', render({ ...run, timing, targets: targets.filter(isTiming) }));
@@ -138,6 +141,7 @@ function render(r: BenchResults): string {
     out.push('', `Bulletin: compose (render + ledger of ${n} rows) ${m.bulletin.composeMs} ms; send phase alone ${m.bulletin.sendPhaseMsgsPerSec} msg/s; idle RSS before the edition ${m.bulletin.idleRssMb} MB. Ratios: ${d.ratios.vsNodemailerLoop}x the nodemailer loop${d.ratios.vsLoopbackLimit !== undefined ? `, ${Math.round(d.ratios.vsLoopbackLimit * 100)}% of the loopback limit` : ''}.`);
     out.push('', `**Memory**: peak RSS (VmHWM) of the Bulletin process: ${d.memory.median10k} MB at 10,000${d.subscribers !== 10_000 ? `, ${d.memory.medianN} MB at ${n} (${d.memory.growth >= 0 ? '+' : ''}${Math.round(d.memory.growth * 100)}%)` : ''}. Per run: 10,000: ${d.memory.at10k.join(', ')}${d.subscribers !== 10_000 ? `; ${n}: ${d.memory.atN.join(', ')}` : ''}.`);
   }
+  if (r.alert) out.push(...renderAlert(r.alert));
   if (r.timing) {
     const e = r.timing;
     out.push('', `**No enumeration by time**: one JSON request at a time, ${e.probesPerClass} probes per class and run, each with its own address prepared in its class, classes interleaved in a random order per round${e.before ? ` (and the build in \`${e.before}\` in the same rounds)` : ''}. Median ms per class; slowest/fastest = the slowest class median over the fastest, per run; the median row takes each column's median over the runs.`);

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --subscribers 100000 --runs 3 --duration 10 --only signup,confirmation,digest,timing --before DIR]`
+ * `npm run bench [-- --subscribers 100000 --runs 3 --duration 10 --only signup,confirmation,digest,timing,alert --before DIR]`
  *
  * Measures Bulletin against the limits of this machine, each comparison inside one run: signup
  * throughput against a bare Express + pg route, confirmation latency under steady load, and a
@@ -20,8 +20,9 @@ import { ready, spawnTs } from './processes';
 import { buildBulletin } from './bulletin';
 import { judgeTargets, updateDocs, writeResults, type BenchResults } from './report';
 import { benchSignup } from './signup';
+import { benchAlertLatency } from './alert-latency';
 
-const PARTS = ['signup', 'confirmation', 'digest', 'timing'] as const;
+const PARTS = ['signup', 'confirmation', 'digest', 'timing', 'alert'] as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -64,6 +65,7 @@ async function main(): Promise<void> {
     if (options.parts.includes('confirmation')) partial.confirmation = await benchConfirmationLatency(ctx);
     if (options.parts.includes('digest')) partial.digest = await benchDigestSend(ctx);
     if (options.parts.includes('timing')) partial.timing = await benchEnumeration({ ...ctx, before: values.before });
+    if (options.parts.includes('alert')) partial.alert = await benchAlertLatency(ctx);
     partial.finishedAt = new Date().toISOString();
     const results: BenchResults = { ...partial, targets: judgeTargets(partial) };
     const file = writeResults(results);

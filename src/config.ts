@@ -153,6 +153,9 @@ export const configSchema = z.object({
   HARD_BOUNCE_LIMIT: int(1, 100).default(3).describe('Permanent failures in a row that suppress an address'),
   FEED_URLS: list.default([]).describe('RSS/Atom feed URLs to poll for articles'),
   FEED_POLL_CRON: cron.default('*/15 * * * *').describe('When feeds are polled (cron)'),
+  BREAKING_FEED_CATEGORIES: list
+    .default([])
+    .describe('Feed categories that make a polled item breaking news (sent at once to alert newsletters), comma-separated, any case'),
 
   RUN_JOBS: bool.default(true).describe('Run background jobs (sending, schedules) in this process'),
 });

@@ -18,6 +18,7 @@ import { registerArticleJobs } from './articles/article-jobs';
 import { adminArticlesRouter } from './http/routes/admin-articles';
 import { createDigests } from './digests/create-digests';
 import { NewsletterRepository } from './newsletters/newsletter-repository';
+import { AlertTrigger, startAlertJobs } from './digests/alert-jobs';
 import { adminDigestsRouter } from './http/routes/admin-digests';
 import { digestPagesRouter } from './http/routes/digest-pages';
 import { createNewsletterAdmin } from './newsletters/create-newsletter-admin';
@@ -75,9 +76,9 @@ export async function startBulletin(
     shutdown.add('finish in-flight', 'mail request relay', () => subscriptions.mailRequests.stop());
     const publicLimits = createPublicRateLimits(config, clock);
 
-    const articles = new ArticleService({ repository: new ArticleRepository({ db }), clock });
+    const articles = new ArticleService({ repository: new ArticleRepository({ db }), clock, breakingNews: await AlertTrigger.open(boss) });
     if (config.RUN_JOBS) {
-      const poller = new FeedPoller({ articles, logger });
+      const poller = new FeedPoller({ articles, logger, breakingCategories: config.BREAKING_FEED_CATEGORIES });
       const stopPolling = await registerArticleJobs({ boss, poller, feedUrls: config.FEED_URLS, cron: config.FEED_POLL_CRON, logger });
       shutdown.add('stop claiming', 'feed polling', stopPolling);
     }
@@ -89,10 +90,11 @@ export async function startBulletin(
       shutdown.add('stop claiming', 'digest schedules and sender', () => digestJobs.stopClaiming());
       // Stop claiming before HTTP drains; the sends in flight are recorded before the pools close.
       shutdown.add('finish in-flight', 'digest sends', () => digestJobs.finishInFlight());
+      shutdown.add('stop claiming', 'breaking-news alerts', await startAlertJobs({ boss, composer: digests.alerts, logger }));
     }
 
-    // TODO(issue 11, at merge): onChange = () => schedules.sync(), helper A's NewsletterSchedules.
-    const newsletterAdmin = createNewsletterAdmin({ prisma: db.prisma, clock, onChange: async () => {} });
+    // A changed newsletter reschedules at once, from any instance (the schedules live in the database).
+    const newsletterAdmin = createNewsletterAdmin({ prisma: db.prisma, clock, onChange: () => digests.schedulesOn(boss).sync() });
 
     const outboxDir = config.SMTP_URL ? undefined : path.resolve(config.OUTBOX_DIR);
     // The viewer shows live confirm and manage links: only for someone at this machine.

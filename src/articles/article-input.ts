@@ -53,6 +53,8 @@ const articleFields = {
     )
     .max(20, 'at most 20 categories')
     .transform((list) => [...new Set(list)]),
+  /** Breaking news: sent at once to the alert newsletters it matches. Left out: the article keeps its flag. */
+  breaking: z.boolean({ error: 'must be true or false' }).optional(),
 };
 
 export const articleInputSchema = z.object({ ...articleFields, categories: articleFields.categories.default([]) });

@@ -13,6 +13,14 @@ export interface ArticleData {
   imageUrl: string | null;
   publishedAt: Date;
   categories: string[];
+  /** Breaking news; left out (undefined), a write keeps the stored flag (a new article: false). */
+  breaking?: boolean;
+}
+
+/** What a write did: `becameBreaking` when the article is breaking now and was not before (or is new). */
+export interface ArticleWrite {
+  article: Article;
+  becameBreaking: boolean;
 }
 
 export type UpsertOutcome = 'created' | 'updated' | 'unchanged';
@@ -50,16 +58,17 @@ export class ArticleRepository {
    * Insert, or update when the sourceId exists. Unchanged rows are not written, so a feed polled
    * every 15 minutes does not touch updatedAt of items that did not change.
    */
-  async upsertBySourceId(data: ArticleData): Promise<{ article: Article; outcome: UpsertOutcome }> {
+  async upsertBySourceId(data: ArticleData): Promise<ArticleWrite & { outcome: UpsertOutcome }> {
     for (let attempt = 0; ; attempt++) {
       const existing = await this.articles.findUnique({ where: { sourceId: data.sourceId } });
       if (existing) {
-        if (sameContent(existing, data)) return { article: existing, outcome: 'unchanged' };
+        if (sameContent(existing, data)) return { article: existing, outcome: 'unchanged', becameBreaking: false };
         const article = await this.articles.update({ where: { id: existing.id }, data });
-        return { article, outcome: 'updated' };
+        return { article, outcome: 'updated', becameBreaking: article.breaking && !existing.breaking };
       }
       try {
-        return { article: await this.articles.create({ data }), outcome: 'created' };
+        const article = await this.articles.create({ data });
+        return { article, outcome: 'created', becameBreaking: article.breaking };
       } catch (err) {
         // Two writers raced on a new sourceId: the loser reads the winner's row and updates it.
         if (!isUniqueViolation(err) || attempt > 0) throw err;
@@ -72,9 +81,13 @@ export class ArticleRepository {
   }
 
   /** Null when no such id; DuplicateSourceIdError when sourceId belongs to another article. */
-  async update(id: number, data: Partial<ArticleData>): Promise<Article | null> {
+  async update(id: number, data: Partial<ArticleData>): Promise<ArticleWrite | null> {
     try {
-      return await this.articles.update({ where: { id }, data });
+      // Read first only when the write may turn the flag on. Two writers racing may both report
+      // becameBreaking, which is harmless: an alert is made once per article and newsletter.
+      const wasBreaking = data.breaking === true ? (await this.articles.findUnique({ where: { id }, select: { breaking: true } }))?.breaking : true;
+      const article = await this.articles.update({ where: { id }, data });
+      return { article, becameBreaking: article.breaking && wasBreaking === false };
     } catch (err) {
       if (isNotFound(err)) return null;
       if (isUniqueViolation(err)) throw new DuplicateSourceIdError();
@@ -122,7 +135,8 @@ function sameContent(row: Article, data: ArticleData): boolean {
     row.imageUrl === data.imageUrl &&
     row.publishedAt.getTime() === data.publishedAt.getTime() &&
     row.categories.length === data.categories.length &&
-    row.categories.every((c, i) => c === data.categories[i])
+    row.categories.every((c, i) => c === data.categories[i]) &&
+    (data.breaking === undefined || row.breaking === data.breaking)
   );
 }
 

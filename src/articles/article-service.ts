@@ -7,6 +7,7 @@ import {
   type ArticleData,
   type ArticlePageQuery,
   type ArticleRepository,
+  type ArticleWrite,
   type UpsertOutcome,
 } from './article-repository';
 
@@ -23,13 +24,25 @@ export interface ImportReport {
   invalid: Array<{ index: number; reason: string }>;
 }
 
+/**
+ * Told when an article is breaking news, after it is written: the alerts are made from the stored
+ * article, exactly once per article and alert newsletter however often this is called, so a
+ * repeat costs little and a retry is safe.
+ */
+export interface BreakingNews {
+  announce(articleId: number): Promise<void>;
+}
+
 /** The use cases of articles, whichever way they arrive: admin API, feed poll, file import. */
 export class ArticleService {
-  constructor(private readonly deps: { repository: ArticleStore; clock: Clock }) {}
+  constructor(private readonly deps: { repository: ArticleStore; clock: Clock; breakingNews?: BreakingNews }) {}
 
   /** Idempotent: the same sourceId (default: the url) updates the article instead of duplicating it. */
   async create(input: unknown): Promise<{ article: Article; outcome: UpsertOutcome }> {
-    return this.deps.repository.upsertBySourceId(this.toData(this.validate(input)));
+    const valid = this.validate(input);
+    const written = await this.deps.repository.upsertBySourceId(this.toData(valid));
+    await this.announceIfBreaking(written, valid.breaking);
+    return { article: written.article, outcome: written.outcome };
   }
 
   async get(id: number): Promise<Article> {
@@ -51,7 +64,7 @@ export class ArticleService {
     const given = parsed.data;
     const raw = (input ?? {}) as Record<string, unknown>;
     const data: Partial<ArticleData> = {};
-    for (const key of ['sourceId', 'title', 'url', 'publishedAt', 'categories'] as const) {
+    for (const key of ['sourceId', 'title', 'url', 'publishedAt', 'categories', 'breaking'] as const) {
       if (given[key] !== undefined) Object.assign(data, { [key]: given[key] });
     }
     for (const key of ['summary', 'author', 'imageUrl'] as const) {
@@ -81,8 +94,11 @@ export class ArticleService {
         report.invalid.push({ index, reason });
         continue;
       }
-      const { outcome } = await this.deps.repository.upsertBySourceId(this.toData(parsed.data));
-      report[outcome]++;
+      const written = await this.deps.repository.upsertBySourceId(this.toData(parsed.data));
+      // Only a change announces: a feed repeats its items every poll (a lost announcement is made
+      // up by the alerts' catch-up, see src/digests/alert-jobs.ts).
+      await this.announceIfBreaking(written, undefined);
+      report[written.outcome]++;
     }
     return report;
   }
@@ -103,16 +119,30 @@ export class ArticleService {
       imageUrl: input.imageUrl ?? null,
       publishedAt: input.publishedAt ?? this.deps.clock.now(),
       categories: input.categories,
+      breaking: input.breaking,
     };
   }
 
   private async write(id: number, data: Partial<ArticleData>): Promise<Article> {
+    let written: ArticleWrite;
     try {
-      return (await this.deps.repository.update(id, data)) ?? notFound();
+      written = (await this.deps.repository.update(id, data)) ?? notFound();
     } catch (err) {
       if (err instanceof DuplicateSourceIdError) throw new AppError('CONFLICT', err.message);
       throw err;
     }
+    await this.announceIfBreaking(written, data.breaking);
+    return written.article;
+  }
+
+  /**
+   * After the write, never before: the alert is made from the stored row. An editor who sends
+   * `breaking: true` again is announced again, so a request whose announcement failed (answered
+   * 5xx after the write) can simply be repeated; nothing is sent twice.
+   */
+  private async announceIfBreaking(written: ArticleWrite, asked: boolean | undefined): Promise<void> {
+    if (!written.article.breaking || !(written.becameBreaking || asked === true)) return;
+    await this.deps.breakingNews?.announce(written.article.id);
   }
 }
 

@@ -15,6 +15,8 @@ export interface FeedItemInput {
   imageUrl?: string;
   publishedAt?: string;
   categories: string[];
+  /** Set by the poller when a category is one the operator maps to breaking news. */
+  breaking?: true;
 }
 
 export class FeedParseError extends Error {

@@ -1,6 +1,6 @@
 import type { Logger } from '../shared/logger';
 import type { ArticleService, ImportReport } from './article-service';
-import { parseFeed } from './feed-parser';
+import { parseFeed, type FeedItemInput } from './feed-parser';
 
 export interface FeedResult {
   url: string;
@@ -13,6 +13,8 @@ export interface FeedResult {
 export interface FeedPollerOptions {
   articles: Pick<ArticleService, 'importMany'>;
   logger: Logger;
+  /** BREAKING_FEED_CATEGORIES: an item carrying one of these (any case) is breaking news. */
+  breakingCategories?: readonly string[];
   /** A slow feed must not hold the job (and pg-boss's slot) for long. */
   timeoutMs?: number;
   /** Larger bodies are cut off: a feed is a few hundred KB, anything bigger is a mistake or an attack. */
@@ -25,8 +27,10 @@ export class FeedPoller {
   private readonly timeoutMs: number;
   private readonly maxBytes: number;
   private readonly fetch: typeof fetch;
+  private readonly breaking: ReadonlySet<string>;
 
   constructor(private readonly deps: FeedPollerOptions) {
+    this.breaking = new Set((deps.breakingCategories ?? []).map(foldCase));
     this.timeoutMs = deps.timeoutMs ?? 15_000;
     this.maxBytes = deps.maxBytes ?? 5 * 1024 * 1024;
     this.fetch = deps.fetch ?? fetch;
@@ -40,7 +44,8 @@ export class FeedPoller {
   async pollOne(url: string): Promise<FeedResult> {
     try {
       const xml = await this.download(url);
-      const report = await this.deps.articles.importMany(parseFeed(xml, { baseUrl: url }));
+      const items = parseFeed(xml, { baseUrl: url }).map((item) => this.markBreaking(item));
+      const report = await this.deps.articles.importMany(items);
       if (report.invalid.length) {
         this.deps.logger.warn({ feed: safeUrl(url), invalid: report.invalid.length }, 'feed items skipped as invalid');
       }
@@ -55,6 +60,11 @@ export class FeedPoller {
       this.deps.logger.warn({ feed: safeUrl(url), reason: error }, 'feed poll failed');
       return { url, ok: false, error };
     }
+  }
+
+  /** An item is breaking when one of its categories is mapped; otherwise its stored flag is kept. */
+  private markBreaking(item: FeedItemInput): FeedItemInput {
+    return item.categories.some((c) => this.breaking.has(foldCase(c))) ? { ...item, breaking: true } : item;
   }
 
   private async download(url: string): Promise<string> {
@@ -77,6 +87,11 @@ export class FeedPoller {
     }
     return readCapped(res, this.maxBytes);
   }
+}
+
+/** Categories compare without case ("Breaking" = "BREAKING"), as the newsletters' filters do. */
+function foldCase(category: string): string {
+  return category.trim().toLocaleLowerCase('en');
 }
 
 /** Reads the body but stops at maxBytes, since Content-Length may be absent or wrong. */

@@ -16,6 +16,8 @@ import { NewsletterSchedules } from './newsletter-schedules';
 import { applyLegacyDigestSettings } from './legacy-digest-settings';
 import type { NewsletterRepository } from '../newsletters/newsletter-repository';
 import { startDigestJobs, type DigestJobsStop } from './digest-jobs';
+import { AlertComposer } from './alert-composer';
+import { AlertRenderer } from './alert-renderer';
 
 /** The settings the digests read. */
 export type DigestConfig = Pick<
@@ -91,10 +93,21 @@ export function createDigests(deps: DigestDeps) {
   /** The newsletters' schedules on this job queue (one per process; `sync()` after any change). */
   const schedulesOn = (boss: PgBoss): NewsletterSchedules =>
     (schedules ??= new NewsletterSchedules({ boss, composer, newsletters: deps.newsletters, clock: deps.clock, logger: deps.logger }));
+  const alerts = new AlertComposer({
+    pool: deps.pool,
+    repository,
+    ledger,
+    newsletters: deps.newsletters,
+    renderer: new AlertRenderer({ templates: deps.templates, publicUrl: config.PUBLIC_URL, listName: listNameFrom(config.MAIL_FROM) }),
+    clock: deps.clock,
+    logger: deps.logger,
+    onComposed: () => sender.wake(),
+  });
   return {
     repository,
     ledger,
     composer,
+    alerts,
     sender,
     newsletters: deps.newsletters,
     schedulesOn,

@@ -162,7 +162,7 @@ describe('emails in a real browser, narrow and wide, light and dark', () => {
     return { ...seen, axe };
   }
 
-  for (const kind of ['confirmation', 'welcome', 'manage', 'digest'] as const) {
+  for (const kind of ['confirmation', 'welcome', 'manage', 'digest', 'alert'] as const) {
     test(`when the ${kind} email is shown at 375 and 800 px in light and dark mode, then every text is readable and nothing scrolls sideways`, async () => {
       for (const width of widths) {
         for (const scheme of schemes) {
@@ -189,7 +189,7 @@ describe('emails in a real browser, narrow and wide, light and dark', () => {
     try {
       const page = await forced.newPage({ viewport: { width: 375, height: 800 } });
       const decoder = await context.newPage();
-      for (const kind of ['confirmation', 'welcome', 'manage', 'digest'] as const) {
+      for (const kind of ['confirmation', 'welcome', 'manage', 'digest', 'alert'] as const) {
         // Without images: only the text is judged, and a photo's pixels would blur the measure.
         await page.setContent(emails[kind].html.replace(/<img [^>]*>/g, ''), { waitUntil: 'load' });
         await page.screenshot({ path: path.join(SHOTS, `email-${kind}-375-forced-dark.png`), fullPage: true });

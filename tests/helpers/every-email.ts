@@ -2,9 +2,10 @@ import request from 'supertest';
 import type { CapturedMail } from './smtp-capture';
 import { TEST_ADMIN_TOKEN, type TestBulletin, QUIET_SCHEDULES } from './test-bulletin';
 import { DigestFixtures } from './digest-fixtures';
+import { AlertFixtures } from './alert-fixtures';
 import { subscribeAndConfirm, uniqueEmail, waitForMail } from '../integration/subscription-test-kit';
 
-export type EmailKind = 'confirmation' | 'welcome' | 'manage' | 'digest';
+export type EmailKind = 'confirmation' | 'welcome' | 'manage' | 'digest' | 'alert';
 
 /** Settings that make the emails look like a real newsroom's (and pass the SMTP-mode config). */
 export const newsroomEnv = {
@@ -61,5 +62,23 @@ export async function receiveEveryEmail(app: TestBulletin): Promise<Record<Email
     .send({ newsletter: 'daily' });
   if (sent.status !== 201) throw new Error(`send now answered ${sent.status}`);
   const digest = await app.smtp.waitFor((m) => m.to.includes(email) && (m.parsed.text ?? '').includes(morningArticles[0]!.title));
-  return { confirmation: confirmMail, welcome, manage, digest };
+  const alert = await receiveAlert(app, email);
+  return { confirmation: confirmMail, welcome, manage, digest, alert };
+}
+
+/** The reader joins an alert newsletter; an editor posts a breaking article (the lead story, as news breaks). */
+async function receiveAlert(app: TestBulletin, email: string): Promise<CapturedMail> {
+  const fx = new AlertFixtures(app.db.url);
+  try {
+    await fx.newsletter('breaking', { name: 'Breaking News' });
+    await fx.subscribe(email, 'breaking');
+  } finally {
+    await fx.close();
+  }
+  const posted = await request(app.url)
+    .post('/api/admin/articles')
+    .set({ Authorization: `Bearer ${TEST_ADMIN_TOKEN}` })
+    .send({ ...morningArticles[0], url: 'https://courier.example/2026/statue-unveiled', breaking: true });
+  if (posted.status !== 201) throw new Error(`breaking article answered ${posted.status}`);
+  return app.smtp.waitFor((m) => m.to.includes(email) && (m.parsed.subject ?? '').startsWith('Breaking:'));
 }

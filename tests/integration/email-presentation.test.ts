@@ -9,7 +9,7 @@ const env = {
   MAIL_REPLY_TO: 'Letters desk <letters@tj.example>',
   MAIL_LOGO_URL: 'https://tj.example/logo.png',
 };
-const kinds: EmailKind[] = ['confirmation', 'welcome', 'manage', 'digest'];
+const kinds: EmailKind[] = ['confirmation', 'welcome', 'manage', 'digest', 'alert'];
 
 describe('what every email looks like in an inbox', () => {
   let app: TestBulletin;

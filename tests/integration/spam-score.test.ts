@@ -30,7 +30,7 @@ describeWithSpamAssassin('spam score of every email', () => {
     await app?.stop();
   });
 
-  test.each(['confirmation', 'welcome', 'manage', 'digest'] as const)(
+  test.each(['confirmation', 'welcome', 'manage', 'digest', 'alert'] as const)(
     'when the %s email is scored offline, then SpamAssassin finds nothing (0.0 or less)',
     (kind) => {
       const result = score(emails[kind].raw);

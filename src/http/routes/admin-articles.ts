@@ -109,6 +109,7 @@ function toJson(article: Article) {
     imageUrl: article.imageUrl,
     publishedAt: article.publishedAt.toISOString(),
     categories: article.categories,
+    breaking: article.breaking,
     createdAt: article.createdAt.toISOString(),
     updatedAt: article.updatedAt.toISOString(),
   };
