@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_FREQUENCY, frequencySchema } from '../../shared/frequency';
+import { LEGACY_FREQUENCIES } from '../../newsletters/newsletter';
 
 /** Request schemas of the subscription area. Unknown fields are dropped (zod's default). */
 
@@ -25,20 +25,51 @@ const nameField = z
 
 const emptyAsUndefined = (v: unknown) => (v === '' || v === null ? undefined : v);
 
-export const frequencyField = z.preprocess(emptyAsUndefined, frequencySchema.default(DEFAULT_FREQUENCY));
+/** An old client's `frequency` ("daily" | "weekly"): it names the newsletter of that slug. */
+const legacyFrequencyField = z.preprocess(emptyAsUndefined, z.enum(LEGACY_FREQUENCIES, { error: 'Choose daily or weekly' }).optional());
+
+/**
+ * The newsletters asked for, by slug. A form sends one value as a string and several as an array
+ * (checkboxes, or hidden fields of an embedded box); JSON sends an array. Empty values are
+ * dropped: the preferences form sends an empty one so that "nothing ticked" is still an answer.
+ */
+const newslettersField = z.preprocess(
+  (v) => (v === undefined || v === null ? undefined : (Array.isArray(v) ? v : [v]).filter((s) => s !== '')),
+  z
+    .array(
+      z
+        .string({ error: 'Name each newsletter by its slug, like "daily"' })
+        .max(64, 'A newsletter slug has 64 characters at most')
+        .refine(noControlChars, 'A newsletter slug cannot contain line breaks or control characters')
+        .trim(),
+      { error: 'List the newsletters by slug, like ["daily"]' },
+    )
+    .max(100, 'Choose 100 newsletters at most')
+    .optional(),
+);
+
+/** Which newsletters a signup or the preferences form asks for: `newsletters`, or the legacy `frequency`. */
+export const newsletterChoiceSchema = z.object({ newsletters: newslettersField, frequency: legacyFrequencyField });
+export type NewsletterChoiceInput = z.infer<typeof newsletterChoiceSchema>;
+
+/** The slugs asked for, each once, in the order given; `frequency` adds its slug (old clients). */
+export function askedSlugs(choice: NewsletterChoiceInput): string[] {
+  return [...new Set([...(choice.newsletters ?? []), ...(choice.frequency ? [choice.frequency] : [])])];
+}
+
+/** What a signup that asks for no newsletter is told (JSON and forms alike: no newsletter is chosen for the reader). */
+export const NO_NEWSLETTER_CHOSEN = 'Choose at least one newsletter';
 
 export const signupSchema = z.object({
   email: emailField,
   name: nameField,
-  frequency: frequencyField,
+  newsletters: newslettersField,
+  frequency: legacyFrequencyField,
   /** Where the form lives, from a hidden field: our page ("form") or a news site's ("embed"). */
   source: z.preprocess(emptyAsUndefined, z.enum(['form', 'embed', 'api']).optional()).catch(undefined),
 });
 
 export const emailOnlySchema = z.object({ email: emailField });
-
-/** The preferences form: the frequency is required there (the page always sends one). */
-export const preferencesSchema = z.object({ frequency: frequencySchema });
 
 /** The honeypot: a field people never see. Anything in it means a bot filled the form. */
 export const HONEYPOT_FIELD = 'website';
