@@ -34,7 +34,7 @@ const legacyFrequencyField = z.preprocess(emptyAsUndefined, z.enum(LEGACY_FREQUE
  * dropped: the preferences form sends an empty one so that "nothing ticked" is still an answer.
  */
 const newslettersField = z.preprocess(
-  (v) => (v === undefined || v === null ? undefined : (Array.isArray(v) ? v : [v]).filter((s) => s !== '')),
+  (v) => (v === undefined || v === null ? undefined : typeof v === 'string' ? [v].filter(Boolean) : Array.isArray(v) ? v.filter((s) => s !== '') : v),
   z
     .array(
       z
