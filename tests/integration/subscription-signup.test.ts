@@ -19,8 +19,8 @@ describe('signup form and POST /subscribe', () => {
     expect(res.text).toMatch(/<input id="email" name="email" type="email"[^>]*required/);
     expect(res.text).toMatch(/<label for="name">/);
     // Nothing is ticked for the reader: the choice is theirs.
-    expect(res.text).toMatch(/<input type="checkbox" id="nl-daily" name="newsletters" value="daily" aria-describedby/);
-    expect(res.text).toMatch(/<input type="checkbox" id="nl-weekly" name="newsletters" value="weekly" aria-describedby/);
+    expect(res.text).toMatch(/<input type="checkbox" id="nl-daily" name="newsletters" value="daily" aria-labelledby/);
+    expect(res.text).toMatch(/<input type="checkbox" id="nl-weekly" name="newsletters" value="weekly" aria-labelledby/);
     expect(res.text).toContain('Every day at 07:00');
     expect(res.text).toContain('Every Monday at 07:00');
     expect(res.text).toMatch(/By subscribing you agree/);
