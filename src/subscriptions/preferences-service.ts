@@ -3,7 +3,7 @@ import type { Clock } from '../shared/clock';
 import { LEGACY_FREQUENCIES, isActive, type LegacyFrequency } from '../newsletters/newsletter';
 import type { ConfirmationRequests } from './confirmation-requests';
 import type { MailRequestWake } from './mail-request-relay';
-import { choiceOf, unknownNewslettersMessage, type NewsletterChoice, type NewsletterChoices } from './newsletter-choices';
+import { unknownNewslettersMessage, type NewsletterChoice, type NewsletterChoices } from './newsletter-choices';
 import type { ConsentContext, Subscriber, SubscriberRepository } from './subscriber-repository';
 import type { SubscriptionRepository } from './subscription-repository';
 import { hashToken, looksLikeToken } from './tokens';

@@ -45,7 +45,7 @@ export class SubscriberRepository {
    * - unsubscribed: pending again with exactly the newsletters asked for, its own name kept,
    *   confirmation as for pending;
    * - confirmed: the newsletters asked for are added at once, nothing is sent (the address was
-   *   proven; the welcome of each edition's footer lets the reader leave any of them).
+   *   proven; every edition's footer lets the reader leave any of them).
    * Every class records one `signup` consent per newsletter asked for. The answer is the same for
    * every class, and so is the work: one statement that locks or writes one subscriber row and
    * writes a few more, so the time a request takes does not tell the classes apart
