@@ -66,7 +66,9 @@ export class UnsubscribeService {
    */
   async resubscribe(id: number, consent: ConsentContext, newsletterId?: number): Promise<'confirmed' | 'pending'> {
     const subscriber = await this.subscriber(id);
-    if (newsletterId !== undefined && (await this.deps.newsletters.byId(newsletterId))?.archivedAt === null) {
+    // Taking a newsletter back is a confirmed reader's act (only they receive editions and their
+    // scoped links); a signup never confirmed comes back through a confirmation email instead.
+    if (newsletterId !== undefined && subscriber.confirmedAt && (await this.deps.newsletters.byId(newsletterId))?.archivedAt === null) {
       await this.deps.subscriptions.change(id, { add: [newsletterId] }, consent);
     }
     if (subscriber.status === 'confirmed') return 'confirmed';

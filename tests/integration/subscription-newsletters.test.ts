@@ -67,7 +67,8 @@ describe('signing up to newsletters', () => {
 
   test('when nothing is ticked, then the form comes back with 400, the message at the newsletters and the values kept', async () => {
     const email = uniqueEmail();
-    const res = await form({ email, name: 'Ada' });
+    // The form sends an empty value beside its checkboxes: a choice, of nothing.
+    const res = await form({ email, name: 'Ada', newsletters: '' });
     expect(res.status).toBe(400);
     expect(res.text).toMatch(/<p class="field-error" id="newsletters-error">Choose at least one newsletter<\/p>/);
     expect(res.text).toContain(`value="${email}"`);
@@ -88,7 +89,7 @@ describe('signing up to newsletters', () => {
     expect(await query(app, 'SELECT id FROM subscribers WHERE email = $1', [email])).toEqual([]);
   });
 
-  test('when JSON names newsletters, or only the legacy frequency, then those are subscribed; with neither, 400 names the field', async () => {
+  test('when JSON names newsletters, or only the legacy frequency, then those are subscribed; an empty choice is a 400 naming the field', async () => {
     const a = uniqueEmail();
     await json({ email: a, newsletters: ['breaking', 'weekly'] }).expect(202);
     expect(await subscriptionsOf(app, a)).toEqual(['breaking', 'weekly']);
@@ -97,9 +98,6 @@ describe('signing up to newsletters', () => {
     expect(await subscriptionsOf(app, b)).toEqual(['weekly']);
 
     const c = uniqueEmail();
-    const none = await json({ email: c });
-    expect(none.status).toBe(400);
-    expect(none.body.fields).toEqual({ newsletters: 'Choose at least one newsletter' });
     const empty = await json({ email: c, newsletters: [] });
     expect(empty.body.fields).toEqual({ newsletters: 'Choose at least one newsletter' });
     const hourly = await json({ email: c, frequency: 'hourly' });
@@ -108,6 +106,25 @@ describe('signing up to newsletters', () => {
     expect(notList.status).toBe(400);
     expect(notList.body.fields).toEqual({ newsletters: 'List the newsletters by slug, like ["daily"]' });
     expect(await query(app, 'SELECT id FROM subscribers WHERE email = $1', [c])).toEqual([]);
+  });
+
+  test('when a client older than the newsletters names neither newsletters nor frequency, then it gets daily as it always did, while daily exists', async () => {
+    const email = uniqueEmail('old-client');
+    await json({ email }).expect(202);
+    expect(await subscriptionsOf(app, email)).toEqual(['daily']);
+    const form = await request(app.url).post('/subscribe').type('form').send({ email: uniqueEmail('old-form') });
+    expect(form.status).toBe(200);
+
+    await queryOne(app, `UPDATE newsletters SET archived_at = now() WHERE slug = 'daily' RETURNING id`);
+    try {
+      const later = uniqueEmail('old-client');
+      const refused = await json({ email: later });
+      expect(refused.status).toBe(400);
+      expect(refused.body.fields).toEqual({ newsletters: 'Choose at least one newsletter' });
+      expect(await query(app, 'SELECT id FROM subscribers WHERE email = $1', [later])).toEqual([]);
+    } finally {
+      await queryOne(app, `UPDATE newsletters SET archived_at = NULL WHERE slug = 'daily' RETURNING id`);
+    }
   });
 
   test('when an embedded box fixes a newsletter that is not offered, then the signup takes it, and its error page keeps it ticked', async () => {

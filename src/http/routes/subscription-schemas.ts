@@ -57,8 +57,24 @@ export function askedSlugs(choice: NewsletterChoiceInput): string[] {
   return [...new Set([...(choice.newsletters ?? []), ...(choice.frequency ? [choice.frequency] : [])])];
 }
 
-/** What a signup that asks for no newsletter is told (JSON and forms alike: no newsletter is chosen for the reader). */
+/** What a signup that chose no newsletter is told. */
 export const NO_NEWSLETTER_CHOSEN = 'Choose at least one newsletter';
+
+/**
+ * A signup without `newsletters` and without `frequency` comes from a client older than the
+ * newsletters (an API client or embedded form that relied on the documented default): it gets
+ * what it always got, the `daily` newsletter, while that exists. A client that sends `newsletters`
+ * chooses: an empty choice (our form sends an empty value beside its checkboxes, `[]` in JSON) is
+ * refused with NO_NEWSLETTER_CHOSEN, so nobody is signed up to a newsletter they did not tick.
+ */
+export const LEGACY_DEFAULT_NEWSLETTER = 'daily';
+
+/** The slugs a signup asks for, and whether they are the legacy default rather than a choice. */
+export function signupSlugs(choice: NewsletterChoiceInput): { slugs: string[]; legacyDefault: boolean } {
+  const slugs = askedSlugs(choice);
+  const legacyDefault = choice.newsletters === undefined && slugs.length === 0;
+  return legacyDefault ? { slugs: [LEGACY_DEFAULT_NEWSLETTER], legacyDefault } : { slugs, legacyDefault };
+}
 
 export const signupSchema = z.object({
   email: emailField,

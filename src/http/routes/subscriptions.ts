@@ -8,7 +8,9 @@ import { unknownNewslettersMessage, type NewsletterChoices } from '../../subscri
 import type { ConsentContext } from '../../subscriptions/subscriber-repository';
 import { foreignOrigin, signupCors } from '../cors';
 import { limitPerIp, type PublicRateLimits } from '../rate-limit';
-import { askedSlugs, emailOnlySchema, honeypotFilled, newsletterChoiceSchema, NO_NEWSLETTER_CHOSEN, signupSchema } from './subscription-schemas';
+import {
+  askedSlugs, emailOnlySchema, honeypotFilled, newsletterChoiceSchema, NO_NEWSLETTER_CHOSEN, signupSchema, signupSlugs,
+} from './subscription-schemas';
 
 export interface SubscriptionRoutesDeps {
   signup: SignupService;
@@ -60,10 +62,10 @@ export function subscriptionsRouter(deps: SubscriptionRoutesDeps): Router {
     const parsed = signupSchema.safeParse(body);
     const fields = parsed.success ? {} : fieldErrors(parsed.error);
     const choice = newsletterChoiceSchema.safeParse(body);
-    const slugs = choice.success ? askedSlugs(choice.data) : [];
+    const { slugs, legacyDefault } = choice.success ? signupSlugs(choice.data) : { slugs: [], legacyDefault: false };
     if (choice.success && slugs.length === 0) fields.newsletters = NO_NEWSLETTER_CHOSEN;
     const { found, missing } = await deps.choices.resolve(slugs);
-    if (missing.length) fields.newsletters = unknownNewslettersMessage(missing);
+    if (missing.length) fields.newsletters = legacyDefault ? NO_NEWSLETTER_CHOSEN : unknownNewslettersMessage(missing);
     if (!parsed.success || Object.keys(fields).length) {
       if (json) throw validationError(fields);
       return void (await signupPage(res, body, fields, 400));
