@@ -7,6 +7,7 @@ import { startJobQueue } from './jobs/job-queue';
 import { createApp } from './http/app';
 import { Pages } from './http/pages';
 import { createSubscriptions } from './subscriptions/create-subscriptions';
+import { NewsletterRepository } from './newsletters/newsletter-repository';
 import { createPublicRateLimits } from './http/rate-limit';
 import { subscriptionsRouter } from './http/routes/subscriptions';
 import { subscriberLinksRouter } from './http/routes/subscriber-links';
@@ -68,7 +69,7 @@ export async function startBulletin(
     shutdown.add('finish in-flight', 'job queue', () => boss.stop({ graceful: true, timeout: 20_000 }));
     const links = signedLinks(config, publicUrl);
     const newsletters = new NewsletterRepository({ prisma: db.prisma });
-    const subscriptions = createSubscriptions({ prisma: db.prisma, pool: db.pool, boss, mailer, templates, links, clock, logger, config: linkedConfig });
+    const subscriptions = createSubscriptions({ prisma: db.prisma, pool: db.pool, boss, mailer, templates, links, newsletters, clock, logger, config: linkedConfig });
     await subscriptions.registerJobs();
     // Every instance relays the mail requests its own requests wrote: after HTTP drained, the last
     // ones go into the job queue before it stops.

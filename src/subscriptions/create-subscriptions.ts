@@ -8,6 +8,8 @@ import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { SignedLinks } from '../shared/signed-links';
 import { ConfirmationRequests } from './confirmation-requests';
+import { NewsletterChoices, type NewsletterLookup } from './newsletter-choices';
+import { SubscriptionRepository } from './subscription-repository';
 import { ConfirmationService } from './confirmation-service';
 import { PreferencesService } from './preferences-service';
 import { PurgePendingSignups } from './purge-pending-signups';
@@ -36,17 +38,21 @@ export function createSubscriptions(deps: {
   mailer: Mailer;
   templates: Templates;
   links: SignedLinks;
+  newsletters: NewsletterLookup;
   clock: Clock;
   logger: Logger;
   config: SubscriptionConfig;
 }) {
   const { config, clock } = deps;
   const repository = new SubscriberRepository({ prisma: deps.prisma, pool: deps.pool });
+  const subscriptions = new SubscriptionRepository({ prisma: deps.prisma });
+  const choices = new NewsletterChoices({ newsletters: deps.newsletters });
   const mailRequests = new MailRequestRelay({ pool: deps.pool, boss: deps.boss, logger: deps.logger });
   const confirmations = new ConfirmationRequests({ repository, mailRequests, clock, resendMinutes: config.CONFIRMATION_RESEND_MINUTES });
   const listName = listNameFrom(config.MAIL_FROM);
   const emails = new SubscriptionEmails({
     repository,
+    subscriptions,
     mailer: deps.mailer,
     templates: deps.templates,
     links: deps.links,
@@ -62,10 +68,11 @@ export function createSubscriptions(deps: {
   return {
     listName,
     mailRequests,
+    choices,
     signup: new SignupService({ repository, confirmations, mailRequests }),
     confirmation: new ConfirmationService({ repository, confirmations, mailRequests, clock }),
-    unsubscribe: new UnsubscribeService({ repository, confirmations, clock }),
-    preferences: new PreferencesService({ repository, confirmations, mailRequests, clock }),
+    unsubscribe: new UnsubscribeService({ repository, subscriptions, newsletters: deps.newsletters, confirmations, clock }),
+    preferences: new PreferencesService({ repository, subscriptions, choices, confirmations, mailRequests, clock }),
     purge,
     registerJobs: () =>
       registerSubscriptionJobs({ boss: deps.boss, emails, purge, logger: deps.logger, runJobs: config.RUN_JOBS }),

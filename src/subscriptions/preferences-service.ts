@@ -1,16 +1,36 @@
-import { AppError } from '../shared/errors';
+import { AppError, validationError } from '../shared/errors';
 import type { Clock } from '../shared/clock';
+import { LEGACY_FREQUENCIES, isActive, type LegacyFrequency } from '../newsletters/newsletter';
 import type { ConfirmationRequests } from './confirmation-requests';
 import type { MailRequestWake } from './mail-request-relay';
-import type { Subscriber, SubscriberRepository } from './subscriber-repository';
-import type { Frequency } from '../shared/frequency';
+import { unknownNewslettersMessage, type NewsletterChoice, type NewsletterChoices } from './newsletter-choices';
+import type { ConsentContext, Subscriber, SubscriberRepository } from './subscriber-repository';
+import type { SubscriptionRepository } from './subscription-repository';
 import { hashToken, looksLikeToken } from './tokens';
+
+/** What the preferences page shows: a switch per newsletter, on for those held. */
+export interface PreferencesView {
+  subscriber: Subscriber;
+  /** The offered newsletters and any other active one the reader holds, in the operator's order. */
+  newsletters: NewsletterChoice[];
+  /** Ids of the newsletters held. */
+  held: number[];
+}
+
+/** A change of newsletters from the preferences page or an API client. */
+export type NewsletterSelection =
+  /** Exactly these of the newsletters the page lists (the others listed are left). */
+  | { kind: 'exactly'; slugs: readonly string[] }
+  /** An old client's `frequency`: that newsletter instead of the other legacy one, nothing else touched. */
+  | { kind: 'legacy-frequency'; frequency: LegacyFrequency };
 
 /** Managing a subscription without a login: through the signed link, or a manage link by email. */
 export class PreferencesService {
   constructor(
     private readonly deps: {
       repository: SubscriberRepository;
+      subscriptions: SubscriptionRepository;
+      choices: NewsletterChoices;
       confirmations: ConfirmationRequests;
       mailRequests: MailRequestWake;
       clock: Clock;
@@ -23,10 +43,36 @@ export class PreferencesService {
     return subscriber;
   }
 
-  async setFrequency(id: number, frequency: Frequency): Promise<Subscriber> {
-    await this.subscriber(id);
-    await this.deps.repository.setFrequency(id, frequency);
-    return this.subscriber(id);
+  async view(id: number): Promise<PreferencesView> {
+    const subscriber = await this.subscriber(id);
+    const held = await this.deps.subscriptions.held(id);
+    const heldActive = held.filter(isActive).map((n) => n.slug);
+    const listed = await this.deps.choices.listed(heldActive);
+    return { subscriber, newsletters: listed, held: held.map((n) => n.id) };
+  }
+
+  /**
+   * Saves a choice of newsletters. Only the newsletters the page lists can be chosen (an API client
+   * naming any other gets a 400 naming it); archived ones the reader still holds are left as they
+   * are. Choosing none is allowed: the reader stays subscribed and simply gets nothing.
+   */
+  async choose(id: number, selection: NewsletterSelection, consent: ConsentContext): Promise<PreferencesView> {
+    const { newsletters, held } = await this.view(id);
+    const slugs = selection.kind === 'exactly' ? selection.slugs : [selection.frequency];
+    const bySlug = new Map(newsletters.map((n) => [n.slug, n]));
+    const missing = slugs.filter((s) => !bySlug.has(s));
+    if (missing.length) throw validationError({ newsletters: unknownNewslettersMessage(missing) });
+    const wanted = new Set(slugs.map((s) => bySlug.get(s)!.id));
+    const dropped =
+      selection.kind === 'exactly'
+        ? newsletters.filter((n) => !wanted.has(n.id))
+        : newsletters.filter((n) => (LEGACY_FREQUENCIES as readonly string[]).includes(n.slug) && !wanted.has(n.id));
+    await this.deps.subscriptions.change(
+      id,
+      { add: [...wanted].filter((n) => !held.includes(n)), remove: dropped.map((n) => n.id).filter((n) => held.includes(n)) },
+      consent,
+    );
+    return this.view(id);
   }
 
   /**

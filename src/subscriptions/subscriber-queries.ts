@@ -1,8 +1,8 @@
 import type { MailRequest, Token } from '../generated/prisma/client';
 
 /**
- * The subscription area's hand-written SQL (tables `subscribers`, `consents`, `tokens`,
- * `manage_requests`, `mail_requests`), one named statement each with the comment on why it has
+ * The subscription area's hand-written SQL (tables `subscribers`, `subscriptions`,
+ * `consents`, `tokens`, `manage_requests`, `mail_requests`), one named statement each with the comment on why it has
  * its shape, and the rows it returns typed as the Prisma client types them. Everything else in the
  * area goes through Prisma (subscriber-repository.ts); these are the statements Prisma cannot
  * express as one statement (a CTE writing several tables, a compare-and-set returning what it
@@ -11,31 +11,37 @@ import type { MailRequest, Token } from '../generated/prisma/client';
  */
 
 /**
- * A signup, whatever the address's state, in one statement (one round trip, one commit); the
- * cases are spelled out on SubscriberRepository.signup.
+ * A signup to one or more newsletters, whatever the address's state, in one statement (one round
+ * trip, one commit); the cases are spelled out on SubscriberRepository.signup.
  *
  * `existing` locks the address's row: concurrent signups of one address (on any instance) queue
  * there, and FOR UPDATE re-reads the row once the lock is theirs, so `due` is decided on the
  * latest commit and one confirmation email goes out per resend interval. Two signups of a new
  * address at once: the INSERT's ON CONFLICT makes the later one wait and then do nothing (the
- * first one's email is on its way). Every class locks or writes one subscriber row and writes one
- * or two more rows, so the time the statement takes does not tell the classes apart.
+ * first one's email is on its way). Every class locks or writes one subscriber row, offers the
+ * asked subscriptions to the primary key (ON CONFLICT DO NOTHING: a confirmed reader's new
+ * newsletter is added at once, one already held is left as it is) and writes one consent row per
+ * newsletter asked for, so the time the statement takes does not tell the classes apart. An
+ * unsubscribed address comes back with exactly what it asked for: `left_behind` drops the
+ * subscriptions it kept and did not ask for again (a disjoint set from what `subscribed` writes,
+ * as one statement cannot touch a row twice).
  *
  * A pg named statement: each connection parses and plans it once (through Prisma's query layer
  * it took 15% of the web process's CPU under signup load, docs/benchmarks.md).
  *
- * $1 email, $2 name, $3 frequency, $4 now, $5 resend before, $6 ip, $7 user agent, $8 source.
+ * $1 email, $2 name, $3 newsletter ids (int[], not empty), $4 now, $5 resend before, $6 ip,
+ * $7 user agent, $8 source.
  */
 export const SIGNUP = {
-  name: 'subscribers.signup',
+  name: 'subscribers.signup-newsletters',
   text: `WITH existing AS (
          SELECT id, status,
                 status IN ('pending', 'unsubscribed') AND (confirmation_sent_at IS NULL OR confirmation_sent_at <= $5) AS due
          FROM subscribers WHERE email = $1
          FOR UPDATE
        ), created AS (
-         INSERT INTO subscribers (email, name, frequency, status, confirmation_sent_at, updated_at)
-         VALUES ($1, $2, $3::"Frequency", 'pending', $4, $4)
+         INSERT INTO subscribers (email, name, status, confirmation_sent_at, updated_at)
+         VALUES ($1, $2, 'pending', $4, $4)
          ON CONFLICT (email) DO NOTHING
          RETURNING id
        ), reopened AS (
@@ -46,9 +52,20 @@ export const SIGNUP = {
          FROM existing e
          WHERE s.id = e.id AND (e.due OR e.status = 'unsubscribed')
          RETURNING s.id, e.due
+       ), signed_up AS (
+         SELECT id FROM created UNION ALL SELECT id FROM existing
+       ), asked AS (
+         SELECT DISTINCT unnest($3::int[]) AS newsletter_id
+       ), subscribed AS (
+         INSERT INTO subscriptions (subscriber_id, newsletter_id, created_at)
+         SELECT s.id, a.newsletter_id, $4 FROM signed_up s CROSS JOIN asked a
+         ON CONFLICT (subscriber_id, newsletter_id) DO NOTHING
+       ), left_behind AS (
+         DELETE FROM subscriptions x USING existing e
+         WHERE x.subscriber_id = e.id AND e.status = 'unsubscribed' AND x.newsletter_id <> ALL ($3::int[])
        ), consent AS (
-         INSERT INTO consents (subscriber_id, event, ip, user_agent, source)
-         SELECT id, 'signup', $6, $7, $8 FROM (SELECT id FROM created UNION ALL SELECT id FROM existing) signed_up
+         INSERT INTO consents (subscriber_id, event, ip, user_agent, source, newsletter_id)
+         SELECT s.id, 'signup', $6, $7, $8, a.newsletter_id FROM signed_up s CROSS JOIN asked a
        ), mail_request AS (
          INSERT INTO mail_requests (kind, subscriber_id)
          SELECT 'confirmation', id FROM (SELECT id FROM created UNION ALL SELECT id FROM reopened WHERE due) due

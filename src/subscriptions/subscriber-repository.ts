@@ -1,6 +1,5 @@
 import type pg from 'pg';
-import type { PrismaClient, Subscriber, Token } from '../generated/prisma/client';
-import type { Frequency } from '../shared/frequency';
+import type { Prisma, PrismaClient, Subscriber, Token } from '../generated/prisma/client';
 import { REQUEST_CONFIRMATION, REQUEST_MANAGE_LINK, SIGNUP, SPEND_TOKEN, type QueuedRow, type SpentTokenRow } from './subscriber-queries';
 
 export type { Subscriber } from '../generated/prisma/client';
@@ -38,20 +37,25 @@ export class SubscriberRepository {
 
   /**
    * A signup, whatever the address's state, in one statement (one round trip, one commit):
-   * - new: a pending subscriber with the name and frequency given, its confirmation email requested;
-   * - pending: nothing changes (a stranger may not rewrite someone's signup); its confirmation
-   *   email again if the last one was requested at or before `resendBefore`;
-   * - unsubscribed: pending again, with its own name and frequency, confirmation as for pending;
-   * - confirmed: nothing changes, nothing is sent.
-   * Every class records the signup as a consent event. The answer is the same for every class, and
-   * so is the work: one statement that locks or writes one subscriber row and writes one or two
-   * more rows, so the time a request takes does not tell the classes apart (docs/benchmarks.md).
+   * - new: a pending subscriber with the name given and the newsletters asked for, its
+   *   confirmation email requested (one email covers them all);
+   * - pending: the newsletters asked for join those it had (its name stays: a stranger may not
+   *   rewrite someone's signup); its confirmation email again, covering all of them, if the last
+   *   one was requested at or before `resendBefore`;
+   * - unsubscribed: pending again with exactly the newsletters asked for, its own name kept,
+   *   confirmation as for pending;
+   * - confirmed: the newsletters asked for are added at once, nothing is sent (the address was
+   *   proven; every edition's footer lets the reader leave any of them).
+   * Every class records one `signup` consent per newsletter asked for. The answer is the same for
+   * every class, and so is the work: one statement that locks or writes one subscriber row and
+   * writes a few more, so the time a request takes does not tell the classes apart
+   * (docs/benchmarks.md).
    *
    * The statement and why it has its shape: SIGNUP in subscriber-queries.ts.
    * True when a confirmation email was requested.
    */
   async signup(
-    data: { email: string; name?: string; frequency: Frequency },
+    data: { email: string; name?: string; newsletterIds: readonly number[] },
     consent: ConsentContext,
     now: Date,
     resendBefore: Date,
@@ -59,17 +63,17 @@ export class SubscriberRepository {
     const row = consentRow(consent);
     const { rows } = await this.deps.pool.query<QueuedRow>({
       ...SIGNUP,
-      values: [data.email, data.name ?? null, data.frequency, now, resendBefore, row.ip, row.userAgent, row.source],
+      values: [data.email, data.name ?? null, [...data.newsletterIds], now, resendBefore, row.ip, row.userAgent, row.source],
     });
     return rows[0]?.queued ?? false;
   }
 
-  /** A cancelled signup comes back (through its signed link): pending again, keeping its settings. */
+  /** A cancelled signup comes back (through its signed link): pending again, keeping its newsletters. */
   async reopenSignup(id: number, consent: ConsentContext): Promise<void> {
-    await this.prisma.$transaction([
-      this.prisma.subscriber.updateMany({ where: { id, status: { in: ['pending', 'unsubscribed'] } }, data: { status: 'pending' } }),
-      this.prisma.consent.create({ data: { subscriberId: id, event: 'signup', ...consentRow(consent) } }),
-    ]);
+    await this.prisma.$transaction(async (tx) => {
+      await tx.subscriber.updateMany({ where: { id, status: { in: ['pending', 'unsubscribed'] } }, data: { status: 'pending' } });
+      await consentPerSubscription(tx, id, 'signup', consent);
+    });
   }
 
   /**
@@ -123,7 +127,7 @@ export class SubscriberRepository {
       });
       await tx.token.updateMany({ where: { id: tokenId, usedAt: null }, data: { usedAt: now } });
       if (count === 1) {
-        await tx.consent.create({ data: { subscriberId, event: 'confirmation', ...consentRow(consent) } });
+        await consentPerSubscription(tx, subscriberId, 'confirmation', consent);
         await tx.mailRequest.create({ data: { subscriberId, kind: 'welcome' } });
       }
       return count === 1;
@@ -148,22 +152,19 @@ export class SubscriberRepository {
     });
   }
 
-  /** Undo of an unsubscribe by someone who had confirmed before, through their signed link. */
+  /**
+   * Undo of "unsubscribe from everything" by someone who had confirmed before, through their signed
+   * link: the subscriptions were kept, so they are back as they were.
+   */
   async restoreConfirmed(id: number, consent: ConsentContext): Promise<boolean> {
     return this.prisma.$transaction(async (tx) => {
       const { count } = await tx.subscriber.updateMany({
         where: { id, status: 'unsubscribed', confirmedAt: { not: null } },
         data: { status: 'confirmed', unsubscribedAt: null },
       });
-      if (count === 1) {
-        await tx.consent.create({ data: { subscriberId: id, event: 'confirmation', ...consentRow(consent) } });
-      }
+      if (count === 1) await consentPerSubscription(tx, id, 'confirmation', consent);
       return count === 1;
     });
-  }
-
-  async setFrequency(id: number, frequency: Frequency): Promise<void> {
-    await this.prisma.subscriber.update({ where: { id }, data: { frequency } });
   }
 
   /**
@@ -183,7 +184,17 @@ export class SubscriberRepository {
   }
 }
 
-function consentRow(consent: ConsentContext): { ip: string | null; userAgent: string | null; source: string } {
+/**
+ * One consent event per newsletter the subscriber holds (what a confirmation covers); a subscriber
+ * without any gets one about the address as a whole, so the event is never lost.
+ */
+async function consentPerSubscription(tx: Prisma.TransactionClient, subscriberId: number, event: ConsentEvent, consent: ConsentContext): Promise<void> {
+  const held = await tx.subscription.findMany({ where: { subscriberId }, select: { newsletterId: true } });
+  const newsletterIds = held.length ? held.map((s) => s.newsletterId) : [null];
+  await tx.consent.createMany({ data: newsletterIds.map((newsletterId) => ({ subscriberId, event, newsletterId, ...consentRow(consent) })) });
+}
+
+export function consentRow(consent: ConsentContext): { ip: string | null; userAgent: string | null; source: string } {
   return {
     ip: consent.ip?.slice(0, 64) ?? null,
     userAgent: consent.userAgent?.slice(0, 512) ?? null,

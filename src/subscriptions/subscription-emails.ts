@@ -2,7 +2,10 @@ import type { Clock } from '../shared/clock';
 import type { Mailer } from '../mail/mailer';
 import type { Templates } from '../mail/templates';
 import type { SignedLinks } from '../shared/signed-links';
+import { isActive } from '../newsletters/newsletter';
+import { choiceOf, namesInProse, type NewsletterChoice } from './newsletter-choices';
 import type { SubscriberRepository, TokenPurpose } from './subscriber-repository';
+import type { SubscriptionRepository } from './subscription-repository';
 import { issueToken } from './tokens';
 import { escapeHtml, Placeholders, type Filler } from '../mail/personalize';
 
@@ -26,6 +29,7 @@ export class SubscriptionEmails {
   constructor(
     private readonly deps: {
       repository: SubscriberRepository;
+      subscriptions: SubscriptionRepository;
       mailer: Mailer;
       templates: Templates;
       links: SignedLinks;
@@ -38,9 +42,12 @@ export class SubscriptionEmails {
     const subscriber = await this.deps.repository.findById(subscriberId);
     if (subscriber?.status !== 'pending') return 'skipped';
     const { settings } = this.deps;
+    // One email covers every newsletter asked for so far: the link confirms them all.
+    const newsletters = await this.newslettersOf(subscriberId);
     const token = await this.newToken(subscriberId, 'confirm', settings.confirmationTtlHours * 60);
     await this.sendPrepared(subscriber.email, subscriberId, 'confirm', `Confirm your subscription to ${settings.listName}`, {
       confirmUrl: `${settings.publicUrl}/confirm?token=${token}`,
+      newsletterNames: namesInProse(newsletters.map((n) => n.name)) || settings.listName,
     });
     return 'sent';
   }
@@ -50,7 +57,7 @@ export class SubscriptionEmails {
     if (subscriber?.status !== 'confirmed') return 'skipped';
     await this.send(subscriber.email, subscriberId, 'welcome', `Welcome to ${this.deps.settings.listName}`, {
       name: subscriber.name ?? '',
-      frequency: subscriber.frequency,
+      newsletters: await this.newslettersOf(subscriberId),
       preferencesUrl: this.deps.links.url('preferences', subscriberId),
     });
     return 'sent';
@@ -67,6 +74,11 @@ export class SubscriptionEmails {
     return 'sent';
   }
 
+  /** The active newsletters the subscriber holds, in the operator's order. */
+  private async newslettersOf(subscriberId: number): Promise<NewsletterChoice[]> {
+    return (await this.deps.subscriptions.held(subscriberId)).filter(isActive).map(choiceOf);
+  }
+
   private async newToken(subscriberId: number, purpose: TokenPurpose, ttlMinutes: number): Promise<string> {
     const { raw, hash } = issueToken();
     const expiresAt = new Date(this.deps.clock.now().getTime() + ttlMinutes * 60_000);
@@ -81,26 +93,27 @@ export class SubscriptionEmails {
   }
 
   /**
-   * Confirmation and manage emails differ from person to person only in their links, and a person
-   * waits for them: rendered and CSS-inlined once per template, then only the links are filled in.
+   * Confirmation and manage emails differ from person to person only in their links (and the names
+   * of the newsletters asked for), and a person waits for them: rendered and CSS-inlined once per
+   * template, then only these values are filled in (escaped for the HTML part).
    */
   private async sendPrepared(
     to: string,
     subscriberId: number,
     template: 'confirm' | 'manage',
     subject: string,
-    links: Record<string, string>,
+    values: Record<string, string>,
   ): Promise<void> {
     let prepared = this.prepared.get(template);
     if (!prepared) {
       const placeholders = Placeholders.create();
-      const { html, text } = this.render(template, subject, placeholders.tokens([...Object.keys(links), 'unsubscribeUrl']));
+      const { html, text } = this.render(template, subject, placeholders.tokens([...Object.keys(values), 'unsubscribeUrl']));
       prepared = { html: placeholders.compile(html, escapeHtml), text: placeholders.compile(text) };
       this.prepared.set(template, prepared);
     }
     const unsubscribeUrl = this.deps.links.url('unsubscribe', subscriberId);
-    const values = { ...links, unsubscribeUrl };
-    await this.deps.mailer.send({ to, subject, html: prepared.html(values), text: prepared.text(values), unsubscribeUrl });
+    const filled = { ...values, unsubscribeUrl };
+    await this.deps.mailer.send({ to, subject, html: prepared.html(filled), text: prepared.text(filled), unsubscribeUrl });
   }
 
   private render(template: string, subject: string, data: object): { html: string; text: string } {

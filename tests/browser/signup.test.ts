@@ -5,7 +5,8 @@ import { startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
 import { expectNoAxeViolations } from '../helpers/axe';
 import { atEachWidth, PAGE_WIDTHS, screenshot, screenshots, SHOTS } from '../helpers/screenshots';
 import { launchBrowser, launchOptions, type TestBrowser } from '../helpers/chromium';
-import { linkIn, query, subscribeAndConfirm, uniqueEmail, waitForMail } from '../integration/subscription-test-kit';
+import { SignedLinks } from '../../src/shared/signed-links';
+import { addNewsletter, linkIn, query, subscribeAndConfirm, subscriptionsOf, uniqueEmail, waitForMail } from '../integration/subscription-test-kit';
 
 
 /** At a phone's width and a laptop's: a screenshot to look at, and axe-core finds no violation. */
@@ -35,10 +36,19 @@ describe('signup in a real browser', () => {
   let app: TestBulletin;
   let context: BrowserContext;
   let browser: TestBrowser;
+  let sportsId: number;
 
   beforeAll(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
     app = await startTestBulletin({ RATE_LIMIT_PER_IP: '10000', MAIL_FROM: 'The Daily Courier <news@courier.example>' });
+    // Three offered newsletters: the two the upgrade made and one an editor added.
+    sportsId = await addNewsletter(app, {
+      slug: 'sports',
+      name: 'Sports & Scores',
+      description: 'Every result from the weekend, with the goals that mattered.',
+      cron: '0 18 * * 6',
+      position: 3,
+    });
     browser = await launchBrowser({
       viewport: { width: 900, height: 900 },
       // axe-core arrives as an inline script, which the pages' CSP rightly blocks.
@@ -52,22 +62,25 @@ describe('signup in a real browser', () => {
     await app?.stop();
   });
 
-  test('when a person fills the form and clicks the emailed link, then one click confirms and the page can unsubscribe', async () => {
+  test('when a person ticks two of three newsletters and clicks the emailed link, then one click confirms both and the preferences show them switched on', async () => {
     const page = await context.newPage();
     const email = uniqueEmail('browser');
 
     await page.goto(`${app.url}/`);
+    expect(await page.getByRole('checkbox').count()).toBe(3);
     await looksFinished(page, '1-signup', 'signup form');
     // Keyboard only: the label names the field, Tab reaches the button.
     await page.getByLabel('Email address').fill(email);
     await page.getByLabel('First name (optional)').fill('Ada');
-    await page.getByLabel('Weekly digest').check();
+    await page.getByRole('checkbox', { name: 'Weekly' }).check();
+    await page.getByRole('checkbox', { name: 'Sports & Scores' }).check();
     await page.getByRole('button', { name: 'Subscribe' }).focus();
     await Promise.all([page.waitForURL(`${app.url}/subscribe`), page.keyboard.press('Enter')]);
     await page.getByRole('heading', { name: 'Check your inbox' }).waitFor();
     await looksFinished(page, '2-check-inbox', 'check your inbox');
 
     const mail = await waitForMail(app, email, /confirm/i);
+    expect(mail.parsed.text).toContain('Weekly and Sports & Scores');
     const confirmPage = await context.newPage();
     await confirmPage.setContent(mail.parsed.html as string);
     await confirmPage.screenshot({ path: path.join(SHOTS, '3-confirmation-email.png'), fullPage: true });
@@ -83,16 +96,40 @@ describe('signup in a real browser', () => {
     await looksFinished(page, '4-confirmed', 'confirmed');
 
     const welcome = await waitForMail(app, email, /welcome/i);
-    expect(welcome.parsed.text).toContain('weekly');
+    expect(welcome.parsed.text).toContain('- Weekly (Every Monday at 07:00)\n- Sports & Scores (Every Saturday at 18:00)');
 
-    await page.getByRole('button', { name: 'Unsubscribe' }).click();
+    await page.goto(linkIn(welcome, '/preferences'));
+    await page.getByRole('heading', { name: 'Your newsletters' }).waitFor();
+    expect(await page.getByRole('switch', { name: 'Daily' }).isChecked()).toBe(false);
+    expect(await page.getByRole('switch', { name: 'Weekly' }).isChecked()).toBe(true);
+    expect(await page.getByRole('switch', { name: 'Sports & Scores' }).isChecked()).toBe(true);
+    await looksFinished(page, '5-preferences', 'preferences with two of three newsletters');
+    await page.getByRole('switch', { name: 'Weekly' }).uncheck();
+    await page.getByRole('button', { name: 'Save preferences' }).click();
+    await page.getByRole('status').waitFor();
+    expect(await page.getByRole('switch', { name: 'Weekly' }).isChecked()).toBe(false);
+    expect(await subscriptionsOf(app, email)).toEqual(['sports']);
+    await looksFinished(page, '5-preferences-saved', 'preferences, saved');
+
+    // The unsubscribe link of a Sports edition: scoped to Sports (signed as the service signs it).
+    const { id } = (await query<{ id: number }>(app, 'SELECT id FROM subscribers WHERE email = $1', [email]))[0]!;
+    const links = new SignedLinks(app.config.SECRET_KEY!, app.config.PUBLIC_URL);
+    await page.goto(links.url('unsubscribe', id, sportsId));
+    await page.getByRole('heading', { name: 'Leave Sports & Scores?' }).waitFor();
+    await looksFinished(page, '6-leave-newsletter', 'leave one newsletter');
+    await page.getByRole('button', { name: 'Leave Sports & Scores' }).click();
+    await page.getByRole('heading', { name: 'You left Sports & Scores' }).waitFor();
+    await looksFinished(page, '6-left-newsletter', 'left one newsletter');
+    expect(await subscriptionsOf(app, email)).toEqual([]);
+
+    await page.getByRole('button', { name: 'Unsubscribe from everything' }).click();
     await page.getByRole('heading', { name: 'You will not hear from us again' }).waitFor();
-    await looksFinished(page, '5-unsubscribed', 'unsubscribed');
+    await looksFinished(page, '6-unsubscribed', 'unsubscribed');
     expect(await page.getByRole('button', { name: 'Resubscribe' }).isVisible()).toBe(true);
 
     await page.goto(linkIn(welcome, '/preferences'));
     await looksFinished(page, '6-preferences-unsubscribed', 'preferences of an unsubscribed reader');
-  }, 60_000);
+  }, 90_000);
 
   test('when scripts are off, then the confirm page shows a button that confirms', async () => {
     const noScript = await chromium.launch(launchOptions());
@@ -102,6 +139,7 @@ describe('signup in a real browser', () => {
       const email = uniqueEmail('noscript');
       await page.goto(`${app.url}/`);
       await page.getByLabel('Email address').fill(email);
+      await page.getByRole('checkbox', { name: 'Daily' }).check();
       await page.getByRole('button', { name: 'Subscribe' }).click();
       await page.getByRole('heading', { name: 'Check your inbox' }).waitFor();
       const mail = await waitForMail(app, email, /confirm/i);
@@ -139,6 +177,7 @@ describe('signup in a real browser', () => {
     const late = uniqueEmail('late');
     await page.goto(`${app.url}/`);
     await page.getByLabel('Email address').fill(late);
+    await page.getByRole('checkbox', { name: 'Daily' }).check();
     await page.getByRole('button', { name: 'Subscribe' }).click();
     const lateMail = await waitForMail(app, late, /confirm/i);
     await query(app, `UPDATE tokens SET expires_at = now() - interval '1 minute' WHERE subscriber_id = (SELECT id FROM subscribers WHERE email = $1)`, [late]);
@@ -157,10 +196,10 @@ describe('signup in a real browser', () => {
     await looksFinished(page, '12-unsubscribe', 'unsubscribe');
 
     await page.goto(linkIn(welcome, '/preferences'));
-    await page.getByLabel('Weekly digest').check();
+    await page.getByRole('switch', { name: 'Daily' }).uncheck();
     await page.getByRole('button', { name: 'Save preferences' }).click();
     await page.getByRole('status').waitFor();
-    await looksFinished(page, '13-preferences-saved', 'preferences, saved');
+    await looksFinished(page, '13-preferences-none', 'preferences, every newsletter switched off');
 
     await page.goto(`${app.url}/manage`);
     await looksFinished(page, '14-manage', 'manage: ask for a link');
@@ -175,7 +214,7 @@ describe('signup in a real browser', () => {
     expect(await page.getByRole('button', { name: 'Open my preferences' }).isDisabled()).toBe(true);
     await looksFinished(page, '15-manage-open', 'manage link page, its script submitting');
     await page.goto(linkIn(manageMail, '/manage/open'));
-    await page.getByRole('heading', { name: 'Preferences' }).waitFor();
+    await page.getByRole('heading', { name: 'Your newsletters' }).waitFor();
     await page.goto(linkIn(manageMail, '/manage/open'));
     await page.getByRole('heading', { name: 'This link has expired' }).waitFor();
     await looksFinished(page, '16-manage-expired', 'manage link used again');

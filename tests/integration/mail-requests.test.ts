@@ -42,8 +42,8 @@ describe('mail requests: a signup and its confirmation email commit together, an
     await query(
       app,
       `WITH s AS (
-         INSERT INTO subscribers (email, frequency, status, confirmation_sent_at, updated_at)
-         VALUES ($1, 'daily', 'pending', now(), now()) RETURNING id
+         INSERT INTO subscribers (email, status, confirmation_sent_at, updated_at)
+         VALUES ($1, 'pending', now(), now()) RETURNING id
        )
        INSERT INTO mail_requests (kind, subscriber_id) SELECT 'confirmation', id FROM s`,
       [email],
@@ -71,7 +71,7 @@ describe('mail requests: a signup and its confirmation email commit together, an
       await query(
         app,
         `WITH s AS (
-           INSERT INTO subscribers (email, frequency, status, updated_at) VALUES ($1, 'daily', 'unsubscribed', now()) RETURNING id
+           INSERT INTO subscribers (email, status, updated_at) VALUES ($1, 'unsubscribed', now()) RETURNING id
          )
          INSERT INTO mail_requests (kind, subscriber_id) SELECT 'welcome', id FROM s`,
         [email],
@@ -91,8 +91,8 @@ describe('mail requests: a signup and its confirmation email commit together, an
       await query(
         app,
         `WITH s AS (
-           INSERT INTO subscribers (email, frequency, status, updated_at)
-           SELECT '${label}-' || i || '@example.org', 'daily', 'unsubscribed', now() FROM generate_series(1, 3000) i
+           INSERT INTO subscribers (email, status, updated_at)
+           SELECT '${label}-' || i || '@example.org', 'unsubscribed', now() FROM generate_series(1, 3000) i
            RETURNING id
          )
          INSERT INTO mail_requests (kind, subscriber_id) SELECT 'welcome', id FROM s`,

@@ -78,7 +78,7 @@ describe('double opt-in confirmation', () => {
 
     const welcome = await waitForMail(app, email, /welcome/i);
     expect(welcome.parsed.text).toContain('Welcome, Grace!');
-    expect(welcome.parsed.text).toContain('weekly');
+    expect(welcome.parsed.text).toContain('- Weekly (Every Monday at 07:00)');
     expect(linkIn(welcome, '/unsubscribe')).toMatch(/\?s=\d+\./);
     expect(linkIn(welcome, '/preferences')).toMatch(/\?s=\d+\./);
     expect(welcome.header('List-Unsubscribe')[0]).toContain('/unsubscribe?s=');

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
 import {
-  jobsIdle, linkIn, mailsTo, queryOne, relative, subscribeAndConfirm, submitJsonSignup, submitSignup, uniqueEmail, waitForMail,
+  jobsIdle, linkIn, mailsTo, queryOne, relative, subscribeAndConfirm, submitJsonSignup, submitSignup, subscriptionsOf, uniqueEmail, waitForMail,
 } from './subscription-test-kit';
 
 describe('no enumeration, no list bombing', () => {
@@ -24,10 +24,12 @@ describe('no enumeration, no list bombing', () => {
 
     const html = [];
     const json = [];
+    // The form asks for a newsletter none of them holds (for the confirmed address: one more,
+    // added without a confirmation), the JSON for the one they all hold already.
     for (const email of [uniqueEmail('new'), pending, confirmed, unsubscribed]) {
-      const res = await submitSignup(app, { email, frequency: 'daily' });
+      const res = await submitSignup(app, { email, newsletters: 'weekly' });
       html.push({ status: res.status, type: res.type, body: res.text });
-      const api = await submitJsonSignup(app, { email });
+      const api = await submitJsonSignup(app, { email, newsletters: ['daily'] });
       json.push({ status: api.status, body: api.body });
     }
     for (const answer of html) expect(answer).toEqual(html[0]);
@@ -51,18 +53,22 @@ describe('no enumeration, no list bombing', () => {
     expect(mailsTo(app, email, /confirm/i)).toHaveLength(2);
   });
 
-  test('when a confirmed address signs up again, then it is not mailed and its settings do not change', async () => {
+  test('when a confirmed address signs up to one more newsletter, then it gets it at once, unmailed, its name and other newsletters unchanged', async () => {
     const email = uniqueEmail();
-    await subscribeAndConfirm(app, email, { frequency: 'daily', name: 'Ann' });
+    await subscribeAndConfirm(app, email, { newsletters: 'daily', name: 'Ann' });
     const before = app.smtp.to(email).length;
-    await submitSignup(app, { email, frequency: 'weekly', name: 'Mallory' }).expect(200);
+    await submitSignup(app, { email, newsletters: 'weekly', name: 'Mallory' }).expect(200);
     await jobsIdle(app);
     expect(app.smtp.to(email)).toHaveLength(before);
-    expect(await queryOne(app, 'SELECT status, frequency, name FROM subscribers WHERE email = $1', [email])).toEqual({
-      status: 'confirmed',
-      frequency: 'daily',
-      name: 'Ann',
-    });
+    expect(await queryOne(app, 'SELECT status, name FROM subscribers WHERE email = $1', [email])).toEqual({ status: 'confirmed', name: 'Ann' });
+    expect(await subscriptionsOf(app, email)).toEqual(['daily', 'weekly']);
+    const last = await queryOne(
+      app,
+      `SELECT c.event, n.slug FROM consents c JOIN subscribers s ON s.id = c.subscriber_id JOIN newsletters n ON n.id = c.newsletter_id
+        WHERE s.email = $1 ORDER BY c.id DESC LIMIT 1`,
+      [email],
+    );
+    expect(last).toEqual({ event: 'signup', slug: 'weekly' });
   });
 
   test('when an unsubscribed address signs up again, then it gets a fresh confirmation and is subscribed only after confirming', async () => {
@@ -79,6 +85,16 @@ describe('no enumeration, no list bombing', () => {
     const token = /name="token" value="([^"]+)"/.exec(page.text)![1];
     await request(app.url).post('/confirm').type('form').send({ token }).expect(200);
     expect(await queryOne(app, 'SELECT status FROM subscribers WHERE email = $1', [email])).toEqual({ status: 'confirmed' });
+  });
+
+  test('when an address that left everything signs up to one newsletter, then it comes back pending with that one only', async () => {
+    const email = uniqueEmail();
+    const { welcome } = await subscribeAndConfirm(app, email, { newsletters: ['daily', 'weekly'] });
+    await request(app.url).post(relative(linkIn(welcome, '/unsubscribe'))).type('form').send({ via: 'page' }).expect(200);
+    expect(await subscriptionsOf(app, email)).toEqual(['daily', 'weekly']);
+    await submitSignup(app, { email, newsletters: 'weekly' }).expect(200);
+    expect(await queryOne(app, 'SELECT status FROM subscribers WHERE email = $1', [email])).toEqual({ status: 'pending' });
+    expect(await subscriptionsOf(app, email)).toEqual(['weekly']);
   });
 });
 

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
-import { jobsIdle, mailsTo, query, queryOne, submitJsonSignup, submitSignup, uniqueEmail, waitForMail } from './subscription-test-kit';
+import { jobsIdle, mailsTo, query, queryOne, submitJsonSignup, submitSignup, subscriptionsOf, uniqueEmail, waitForMail } from './subscription-test-kit';
 
 describe('signup form and POST /subscribe', () => {
   let app: TestBulletin;
@@ -11,15 +11,18 @@ describe('signup form and POST /subscribe', () => {
     await app.stop();
   });
 
-  test('when / is opened, then a labelled signup form posts to /subscribe with email, name, frequency, consent and a honeypot', async () => {
+  test('when / is opened, then a labelled signup form posts to /subscribe with email, name, the offered newsletters, consent and a honeypot', async () => {
     const res = await request(app.url).get('/').expect(200);
     expect(res.type).toBe('text/html');
     expect(res.text).toContain('action="/subscribe"');
     expect(res.text).toMatch(/<label for="email">/);
     expect(res.text).toMatch(/<input id="email" name="email" type="email"[^>]*required/);
     expect(res.text).toMatch(/<label for="name">/);
-    expect(res.text).toMatch(/value="daily" checked/);
-    expect(res.text).toMatch(/value="weekly"/);
+    // Nothing is ticked for the reader: the choice is theirs.
+    expect(res.text).toMatch(/<input type="checkbox" id="nl-daily" name="newsletters" value="daily" aria-labelledby/);
+    expect(res.text).toMatch(/<input type="checkbox" id="nl-weekly" name="newsletters" value="weekly" aria-labelledby/);
+    expect(res.text).toContain('Every day at 07:00');
+    expect(res.text).toContain('Every Monday at 07:00');
     expect(res.text).toMatch(/By subscribing you agree/);
     expect(res.text).toMatch(/class="hp"[\s\S]*name="website"[^>]*tabindex="-1"/);
   });
@@ -31,9 +34,11 @@ describe('signup form and POST /subscribe', () => {
     expect(res.type).toBe('text/html');
     expect(res.text).toContain('Check your inbox');
     const subscriber = await queryOne(app, 'SELECT * FROM subscribers WHERE email = $1', [email]);
-    expect(subscriber).toMatchObject({ status: 'pending', name: 'Ada', frequency: 'weekly' });
+    expect(subscriber).toMatchObject({ status: 'pending', name: 'Ada' });
+    expect(await subscriptionsOf(app, email)).toEqual(['weekly']);
     const consents = await query(app, 'SELECT * FROM consents WHERE subscriber_id = $1', [subscriber!.id]);
-    expect(consents).toEqual([expect.objectContaining({ event: 'signup', source: 'form', user_agent: 'TestBrowser/1.0' })]);
+    const weekly = await queryOne<{ id: number }>(app, `SELECT id FROM newsletters WHERE slug = 'weekly'`);
+    expect(consents).toEqual([expect.objectContaining({ event: 'signup', source: 'form', user_agent: 'TestBrowser/1.0', newsletter_id: weekly!.id })]);
     expect(consents[0]!.ip).toMatch(/127\.0\.0\.1/);
     await waitForMail(app, email, /confirm/i);
   });

@@ -8,7 +8,7 @@ import { SubscriberRepository } from '../../src/subscriptions/subscriber-reposit
 import { freePort, startTestBulletin, type TestBulletin, TEST_POSTAL_ADDRESS } from '../helpers/test-bulletin';
 import {
   confirmThroughLink, jobsIdle, linkIn, mailsTo, query, queryOne, relative, subscribeAndConfirm, submitJsonSignup, submitSignup,
-  uniqueEmail, waitForMail,
+  subscriptionsOf, uniqueEmail, waitForMail,
 } from './subscription-test-kit';
 
 /**
@@ -25,7 +25,7 @@ describe('strangers and other people\'s addresses', () => {
     await app.stop();
   });
 
-  test('when a stranger signs up a pending address again with their own name and frequency, then the welcome email carries the first signup\'s', async () => {
+  test('when a stranger signs up a pending address again with their own name and newsletter, then the name stays the first signup\'s and the one confirmation covers both newsletters', async () => {
     const email = uniqueEmail('victim');
     await submitSignup(app, { email, name: 'Ann', frequency: 'daily' }).expect(200);
     const confirmMail = await waitForMail(app, email, /confirm/i);
@@ -37,26 +37,21 @@ describe('strangers and other people\'s addresses', () => {
     const welcome = await waitForMail(app, email, /welcome/i);
     expect(welcome.raw).not.toContain('evil.test');
     expect(welcome.parsed.text).toContain('Ann');
-    expect(welcome.parsed.text).toContain('You will receive the daily digest');
-    expect(await queryOne(app, 'SELECT name, frequency, status FROM subscribers WHERE email = $1', [email])).toEqual({
-      name: 'Ann',
-      frequency: 'daily',
-      status: 'confirmed',
-    });
+    // Nothing reaches the reader before they confirm, and the email they confirm names every newsletter.
+    expect(welcome.parsed.text).toMatch(/- Daily .*\n- Weekly /);
+    expect(await queryOne(app, 'SELECT name, status FROM subscribers WHERE email = $1', [email])).toEqual({ name: 'Ann', status: 'confirmed' });
+    expect(await subscriptionsOf(app, email)).toEqual(['daily', 'weekly']);
   });
 
-  test('when an unsubscribed address signs up again with another name and frequency, then it keeps its own until the reader changes them', async () => {
+  test('when an unsubscribed address signs up again with another name and newsletter, then it keeps its name and waits, pending, with exactly what was asked', async () => {
     const email = uniqueEmail('returning');
     const { welcome } = await subscribeAndConfirm(app, email, { name: 'Ann', frequency: 'daily' });
     await request(app.url).post(relative(linkIn(welcome, '/unsubscribe'))).type('form').send({ via: 'page' }).expect(200);
     await queryOne(app, `UPDATE subscribers SET confirmation_sent_at = now() - interval '11 minutes' WHERE email = $1 RETURNING id`, [email]);
 
     await submitSignup(app, { email, name: 'Mallory', frequency: 'weekly' }).expect(200);
-    expect(await queryOne(app, 'SELECT name, frequency, status FROM subscribers WHERE email = $1', [email])).toEqual({
-      name: 'Ann',
-      frequency: 'daily',
-      status: 'pending',
-    });
+    expect(await queryOne(app, 'SELECT name, status FROM subscribers WHERE email = $1', [email])).toEqual({ name: 'Ann', status: 'pending' });
+    expect(await subscriptionsOf(app, email)).toEqual(['weekly']);
     await app.smtp.waitFor(() => mailsTo(app, email, /confirm/i).length === 2);
     expect((await confirmThroughLink(app, linkIn(mailsTo(app, email, /confirm/i)[1]!, '/confirm'))).status).toBe(200);
     await app.smtp.waitFor(() => mailsTo(app, email, /welcome/i).length === 2);
@@ -198,7 +193,7 @@ describe('two instances on one database', () => {
     const email = uniqueEmail('two-pending');
     await submitSignup(first, { email }).expect(200);
     await waitForMail(first, email, /confirm/i);
-    await request(second.url).post('/subscribe').type('form').send({ email }).expect(200);
+    await request(second.url).post('/subscribe').type('form').send({ email, newsletters: 'daily' }).expect(200);
     await request(second.url).post('/manage').type('form').send({ email }).expect(200);
     await jobsIdle(first);
     expect(mailsTo(first, email, /confirm/i)).toHaveLength(1);

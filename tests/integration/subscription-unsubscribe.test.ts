@@ -1,7 +1,8 @@
 import request from 'supertest';
+import { SignedLinks } from '../../src/shared/signed-links';
 import { startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
 import {
-  jobsIdle, linkIn, mailsTo, query, queryOne, relative, subscribeAndConfirm, submitSignup, uniqueEmail, waitForMail,
+  jobsIdle, linkIn, mailsTo, query, queryOne, relative, subscribeAndConfirm, submitSignup, subscriptionsOf, uniqueEmail, waitForMail,
 } from './subscription-test-kit';
 
 describe('unsubscribe', () => {
@@ -50,7 +51,7 @@ describe('unsubscribe', () => {
     const { welcome, subscriberId } = await subscribeAndConfirm(app, email);
     const link = relative(linkIn(welcome, '/unsubscribe'));
     const page = await request(app.url).get(link).expect(200);
-    expect(page.text).toMatch(/<button class="button" type="submit">Unsubscribe<\/button>/);
+    expect(page.text).toMatch(/<button class="button" type="submit">Unsubscribe from everything<\/button>/);
     expect(await queryOne(app, 'SELECT status FROM subscribers WHERE id = $1', [subscriberId])).toEqual({ status: 'confirmed' });
 
     const done = await request(app.url).post(link).type('form').send({ via: 'page' }).expect(200);
@@ -95,5 +96,78 @@ describe('unsubscribe', () => {
     await request(app.url).post('/confirm/resend').type('form').send({ email }).expect(200);
     await jobsIdle(app);
     expect(app.smtp.to(email)).toHaveLength(1);
+  });
+
+  describe('a link scoped to one newsletter (the unsubscribe link of its editions)', () => {
+    let links: SignedLinks;
+    let weeklyId: number;
+    beforeAll(async () => {
+      // The same keys as the service: what an edition's footer and List-Unsubscribe carry.
+      links = new SignedLinks(app.config.SECRET_KEY!, app.config.PUBLIC_URL);
+      weeklyId = (await queryOne<{ id: number }>(app, `SELECT id FROM newsletters WHERE slug = 'weekly'`))!.id;
+    });
+    const scoped = (subscriberId: number) => relative(links.url('unsubscribe', subscriberId, weeklyId));
+    const consentsOf = (subscriberId: number) =>
+      query(app, 'SELECT event, source, newsletter_id FROM consents WHERE subscriber_id = $1 ORDER BY id', [subscriberId]);
+
+    test('when it is opened (GET), then it asks "Leave Weekly?", offers everything and the preferences, and changes nothing', async () => {
+      const email = uniqueEmail();
+      const { subscriberId } = await subscribeAndConfirm(app, email, { newsletters: ['daily', 'weekly'] });
+      const page = await request(app.url).get(scoped(subscriberId)).expect(200);
+      expect(page.text).toContain('<h1>Leave Weekly?</h1>');
+      expect(page.text).toMatch(/<button class="button" type="submit">Leave Weekly<\/button>/);
+      expect(page.text).toContain('Unsubscribe from everything');
+      expect(page.text).toMatch(/href="http:\/\/127\.0\.0\.1:\d+\/preferences\?s=\d+\./);
+      expect(await subscriptionsOf(app, email)).toEqual(['daily', 'weekly']);
+    });
+
+    test('when the one-click POST comes, then that newsletter only is left, the consent names it, and a repeat changes nothing', async () => {
+      const email = uniqueEmail();
+      const { subscriberId } = await subscribeAndConfirm(app, email, { newsletters: ['daily', 'weekly'] });
+      await request(app.url).post(scoped(subscriberId)).type('form').send('List-Unsubscribe=One-Click').expect(200);
+      expect(await subscriptionsOf(app, email)).toEqual(['daily']);
+      expect(await queryOne(app, 'SELECT status FROM subscribers WHERE id = $1', [subscriberId])).toEqual({ status: 'confirmed' });
+      const after = await consentsOf(subscriberId);
+      expect(after.at(-1)).toEqual({ event: 'unsubscribe', source: 'one-click', newsletter_id: weeklyId });
+      await request(app.url).post(scoped(subscriberId)).type('form').send('List-Unsubscribe=One-Click').expect(200);
+      expect(await consentsOf(subscriberId)).toHaveLength(after.length);
+    });
+
+    test('when its page button is used, then "You left Weekly" offers undo, and undo brings Weekly back', async () => {
+      const email = uniqueEmail();
+      const { subscriberId } = await subscribeAndConfirm(app, email, { newsletters: ['daily', 'weekly'] });
+      const left = await request(app.url).post(scoped(subscriberId)).type('form').send({ via: 'page' }).expect(200);
+      expect(left.text).toContain('You left Weekly');
+      const undo = /action="(\/resubscribe\?s=[^"]+)"/.exec(left.text)![1]!;
+      expect(await subscriptionsOf(app, email)).toEqual(['daily']);
+      const back = await request(app.url).post(undo).type('form').expect(200);
+      expect(back.text).toContain('You receive Weekly again');
+      expect(await subscriptionsOf(app, email)).toEqual(['daily', 'weekly']);
+      expect((await consentsOf(subscriberId)).at(-1)).toEqual({ event: 'confirmation', source: 'resubscribe-link', newsletter_id: weeklyId });
+    });
+
+    test('when an address-wide link (the old kind) is one-clicked, then everything is left, the subscriptions are kept, and resubscribing restores them', async () => {
+      const email = uniqueEmail();
+      const { welcome, subscriberId } = await subscribeAndConfirm(app, email, { newsletters: ['daily', 'weekly'] });
+      const link = relative(linkIn(welcome, '/unsubscribe'));
+      expect(link).toMatch(/\?s=\d+\./);
+      await request(app.url).post(link).type('form').send('List-Unsubscribe=One-Click').expect(200);
+      expect(await queryOne(app, 'SELECT status FROM subscribers WHERE id = $1', [subscriberId])).toEqual({ status: 'unsubscribed' });
+      expect((await consentsOf(subscriberId)).at(-1)).toEqual({ event: 'unsubscribe', source: 'one-click', newsletter_id: null });
+      expect(await subscriptionsOf(app, email)).toEqual(['daily', 'weekly']);
+      await request(app.url).post(link.replace('/unsubscribe', '/resubscribe')).type('form').expect(200);
+      expect(await queryOne(app, 'SELECT status FROM subscribers WHERE id = $1', [subscriberId])).toEqual({ status: 'confirmed' });
+      expect(await subscriptionsOf(app, email)).toEqual(['daily', 'weekly']);
+    });
+
+    test('when the newsletter of a scoped link is changed, then the link is refused', async () => {
+      const email = uniqueEmail();
+      const { subscriberId } = await subscribeAndConfirm(app, email, { newsletters: ['daily', 'weekly'] });
+      const dailyId = (await queryOne<{ id: number }>(app, `SELECT id FROM newsletters WHERE slug = 'daily'`))!.id;
+      const forged = scoped(subscriberId).replace(`s=${subscriberId}-${weeklyId}.`, `s=${subscriberId}-${dailyId}.`);
+      expect(forged).not.toBe(scoped(subscriberId));
+      expect((await request(app.url).post(forged).type('form').send('List-Unsubscribe=One-Click')).status).toBe(404);
+      expect(await subscriptionsOf(app, email)).toEqual(['daily', 'weekly']);
+    });
   });
 });

@@ -2,16 +2,19 @@ import { Router, type Request, type Response } from 'express';
 import type { Pages } from '../pages';
 import type { SignedLinks } from '../../shared/signed-links';
 import { fieldErrors, validationError } from '../../shared/errors';
-import { DEFAULT_FREQUENCY } from '../../shared/frequency';
 import type { SignupService } from '../../subscriptions/signup-service';
 import type { ConfirmationService } from '../../subscriptions/confirmation-service';
+import { unknownNewslettersMessage, type NewsletterChoices } from '../../subscriptions/newsletter-choices';
 import type { ConsentContext } from '../../subscriptions/subscriber-repository';
 import { foreignOrigin, signupCors } from '../cors';
 import { limitPerIp, type PublicRateLimits } from '../rate-limit';
-import { emailOnlySchema, honeypotFilled, signupSchema } from './subscription-schemas';
+import {
+  askedSlugs, emailOnlySchema, honeypotFilled, newsletterChoiceSchema, NO_NEWSLETTER_CHOSEN, signupSchema, signupSlugs,
+} from './subscription-schemas';
 
 export interface SubscriptionRoutesDeps {
   signup: SignupService;
+  choices: NewsletterChoices;
   confirmation: ConfirmationService;
   pages: Pages;
   links: SignedLinks;
@@ -28,8 +31,18 @@ export function subscriptionsRouter(deps: SubscriptionRoutesDeps): Router {
   const router = Router();
   const { pages, limits } = deps;
 
-  router.get('/', (_req, res) => {
-    pages.send(res, 'signup', { values: { frequency: DEFAULT_FREQUENCY }, errors: {}, ttlHours: deps.confirmationTtlHours });
+  /** The signup page: the offered newsletters, and any other the reader's values name (a box's fixed one). */
+  const signupPage = async (res: Response, values: Record<string, unknown>, errors: Record<string, string>, status = 200) => {
+    const choice = newsletterChoiceSchema.safeParse(values);
+    const ticked = choice.success ? askedSlugs(choice.data) : [];
+    const newsletters = await deps.choices.listed(ticked);
+    // With a single newsletter on offer there is nothing to choose: it is ticked from the start.
+    const checked = status === 200 && ticked.length === 0 && newsletters.length === 1 ? [newsletters[0]!.slug] : ticked;
+    pages.send(res, 'signup', { values, errors, newsletters, checked, ttlHours: deps.confirmationTtlHours }, status);
+  };
+
+  router.get('/', async (_req, res) => {
+    await signupPage(res, {}, {});
   });
 
   router.use('/subscribe', signupCors({ allowedOrigins: deps.corsOrigins, publicUrl: deps.publicUrl, pages }));
@@ -44,15 +57,23 @@ export function subscriptionsRouter(deps: SubscriptionRoutesDeps): Router {
     // Bots get the same answer as people, and nothing is stored or sent.
     if (honeypotFilled(body)) return void received();
 
+    // Every field is checked, so a form shows each message at once; the newsletters also against
+    // the database (an unknown or archived slug is named). The same work for every address.
     const parsed = signupSchema.safeParse(body);
-    if (!parsed.success) {
-      const fields = fieldErrors(parsed.error);
+    const fields = parsed.success ? {} : fieldErrors(parsed.error);
+    const choice = newsletterChoiceSchema.safeParse(body);
+    const { slugs, legacyDefault } = choice.success ? signupSlugs(choice.data) : { slugs: [], legacyDefault: false };
+    if (choice.success && slugs.length === 0) fields.newsletters = NO_NEWSLETTER_CHOSEN;
+    const { found, missing } = await deps.choices.resolve(slugs);
+    if (missing.length) fields.newsletters = legacyDefault ? NO_NEWSLETTER_CHOSEN : unknownNewslettersMessage(missing);
+    if (!parsed.success || Object.keys(fields).length) {
       if (json) throw validationError(fields);
-      return void pages.send(res, 'signup', { values: body, errors: fields, ttlHours: deps.confirmationTtlHours }, 400);
+      return void (await signupPage(res, body, fields, 400));
     }
     limits.perAddress.check(`address:${parsed.data.email}`);
-    const { email, name, frequency } = parsed.data;
-    await deps.signup.signup({ email, name, frequency }, consentOf(req, sourceOf(req, json, parsed.data.source, deps.publicUrl)));
+    const { email, name } = parsed.data;
+    const newsletterIds = found.map((n) => n.id);
+    await deps.signup.signup({ email, name, newsletterIds }, consentOf(req, sourceOf(req, json, parsed.data.source, deps.publicUrl)));
     received();
   });
 
