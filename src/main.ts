@@ -18,7 +18,6 @@ import { FeedPoller } from './articles/feed-poller';
 import { registerArticleJobs } from './articles/article-jobs';
 import { adminArticlesRouter } from './http/routes/admin-articles';
 import { createDigests } from './digests/create-digests';
-import { NewsletterRepository } from './newsletters/newsletter-repository';
 import { AlertTrigger, startAlertJobs } from './digests/alert-jobs';
 import { adminDigestsRouter } from './http/routes/admin-digests';
 import { digestPagesRouter } from './http/routes/digest-pages';
