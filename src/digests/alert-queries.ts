@@ -1,4 +1,5 @@
 import type { Article } from '../generated/prisma/client';
+import { windowArticleFromRow, type WindowArticle, type WindowArticleRow } from './digest-queries';
 
 /**
  * The alerts' SQL: the article an alert is made of, the alerts it already has, and the breaking
@@ -9,31 +10,11 @@ import type { Article } from '../generated/prisma/client';
 /** One article by its primary key, with its breaking flag (the alert is made from the stored row). */
 export const ALERT_ARTICLE = `SELECT id, title, url, summary, author, image_url, published_at, categories, breaking
          FROM articles WHERE id = $1`;
-export interface AlertArticleRow {
-  id: number;
-  title: string;
-  url: string;
-  summary: string | null;
-  author: string | null;
-  image_url: string | null;
-  published_at: Date;
-  categories: string[] | null;
-  breaking: boolean;
-}
-export type AlertArticle = Pick<Article, 'id' | 'title' | 'url' | 'summary' | 'author' | 'imageUrl' | 'publishedAt' | 'categories' | 'breaking'>;
+export type AlertArticleRow = WindowArticleRow & { breaking: boolean };
+export type AlertArticle = WindowArticle & Pick<Article, 'breaking'>;
 
 export function alertArticleFromRow(r: AlertArticleRow): AlertArticle {
-  return {
-    id: r.id,
-    title: r.title,
-    url: r.url,
-    summary: r.summary,
-    author: r.author,
-    imageUrl: r.image_url,
-    publishedAt: r.published_at,
-    categories: r.categories ?? [],
-    breaking: r.breaking,
-  };
+  return { ...windowArticleFromRow(r), breaking: r.breaking };
 }
 
 /**

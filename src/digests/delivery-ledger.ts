@@ -32,6 +32,16 @@ export interface ClaimedDelivery extends DeliveryKey {
 export type DeliveryProgress = Record<'due' | 'later' | 'sent' | 'failed' | 'skipped', number>;
 
 /**
+ * Whether the claimed row still goes out: the subscriber confirmed, not suppressed, and still
+ * subscribed to the edition's newsletter. The subscription is a scalar subquery with LIMIT, not
+ * EXISTS: the planner turns an EXISTS in a CASE into a hashed subplan that reads every
+ * subscription; this form is one index-only probe per claimed row (checked with EXPLAIN ANALYZE).
+ */
+const WANTED = `(s.status = 'confirmed' AND s.suppressed_at IS NULL
+                   AND (SELECT true FROM subscriptions sub
+                         WHERE sub.subscriber_id = d.subscriber_id AND sub.newsletter_id = g.newsletter_id LIMIT 1))`;
+
+/**
  * Shape shared by both claims. For each digest being sent, a LATERAL subquery walks the
  * deliveries_digest_id_status_subscriber_id_idx index (digest_id, status, subscriber_id) in
  * subscriber order and stops after `limit` rows, so a claim costs the same at the first row of a
@@ -46,16 +56,6 @@ export type DeliveryProgress = Record<'due' | 'later' | 'sent' | 'failed' | 'ski
  * (subscriber_id, newsletter_id), answered from the index alone.
  * The lease is set on the database's clock (see above). $1 limit, $2 lease seconds.
  */
-/**
- * Whether the claimed row still goes out: the subscriber confirmed, not suppressed, and still
- * subscribed to the edition's newsletter. The subscription is a scalar subquery with LIMIT, not
- * EXISTS: the planner turns an EXISTS in a CASE into a hashed subplan that reads every
- * subscription; this form is one index-only probe per claimed row (checked with EXPLAIN ANALYZE).
- */
-const WANTED = `(s.status = 'confirmed' AND s.suppressed_at IS NULL
-                   AND (SELECT true FROM subscriptions sub
-                         WHERE sub.subscriber_id = d.subscriber_id AND sub.newsletter_id = g.newsletter_id LIMIT 1))`;
-
 function claimStatement(status: DeliveryStatus, condition: string): string {
   return `WITH claimable AS MATERIALIZED (
          SELECT c.digest_id, c.subscriber_id

@@ -54,6 +54,26 @@ export async function startTestBulletin(env: Record<string, string> = {}): Promi
   };
 }
 
+/**
+ * One more instance beside `base`: the same database, SMTP peer and secret, its own port, silent.
+ * For the rules that must hold across instances (one edition per slot, one alert per article).
+ */
+export async function startInstanceBeside(base: TestBulletin, env: Record<string, string> = {}): Promise<RunningBulletin> {
+  const port = await freePort();
+  const config = loadConfig({
+    DATABASE_URL: base.db.url,
+    SMTP_URL: base.smtp.url,
+    MAIL_POSTAL_ADDRESS: TEST_POSTAL_ADDRESS,
+    SECRET_KEY: 'test-secret-key-0123456789abcdef0123456789',
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    LOG_LEVEL: 'silent',
+    DATABASE_POOL_SIZE: '4',
+    ...env,
+  });
+  return startBulletin(config, createLogger('silent'));
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();

@@ -12,11 +12,10 @@ import type { Newsletter } from '../../src/newsletters/newsletter';
 import { Templates } from '../../src/mail/templates';
 import { systemClock } from '../../src/shared/clock';
 import { templatesDir } from '../../src/wiring';
-import { loadConfig } from '../../src/config';
-import { startBulletin, type RunningBulletin } from '../../src/main';
+import type { RunningBulletin } from '../../src/main';
 import { createLogger } from '../../src/shared/logger';
 import { AlertFixtures } from '../helpers/alert-fixtures';
-import { adminAuth, freePort, QUIET_SCHEDULES, startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
+import { adminAuth, QUIET_SCHEDULES, startTestBulletin, type TestBulletin, startInstanceBeside } from '../helpers/test-bulletin';
 import type { CapturedMail } from '../helpers/smtp-capture';
 import { ALERT_QUEUE } from '../../src/digests/alert-jobs';
 
@@ -222,22 +221,8 @@ describe('breaking-news alerts across crashes and instances', () => {
       const stale = await fx.writtenArticle({ title: 'Old news' });
       await fx.pool.query(`UPDATE articles SET updated_at = now() - interval '2 hours' WHERE id = $1`, [stale]);
 
-      const configFor = async () => {
-        const port = await freePort();
-        return loadConfig({
-          ...QUIET_SCHEDULES,
-          DATABASE_URL: base.db.url,
-          SMTP_URL: base.smtp.url,
-          MAIL_POSTAL_ADDRESS: base.config.MAIL_POSTAL_ADDRESS!,
-          SECRET_KEY: 'test-secret-key-0123456789abcdef0123456789',
-          PORT: String(port),
-          PUBLIC_URL: `http://127.0.0.1:${port}`,
-          LOG_LEVEL: 'silent',
-          DATABASE_POOL_SIZE: '4',
-        });
-      };
       // Two instances start at once: both catch up, both take jobs; each alert is made once.
-      instances.push(...(await Promise.all([configFor(), configFor()].map(async (c) => startBulletin(await c, createLogger('silent'))))));
+      instances.push(...(await Promise.all([startInstanceBeside(base, QUIET_SCHEDULES), startInstanceBeside(base, QUIET_SCHEDULES)])));
       await base.smtp.waitFor((m) => (m.parsed.text ?? '').includes('Bridge closed after the crash'));
       await base.smtp.waitFor((m) => (m.parsed.text ?? '').includes(queued.title));
       await alertJobsSettled(fx);

@@ -1,10 +1,7 @@
 import { latestSlot } from '../../src/digests/slots';
 import crypto from 'node:crypto';
 import request from 'supertest';
-import { loadConfig } from '../../src/config';
-import { startBulletin } from '../../src/main';
-import { createLogger } from '../../src/shared/logger';
-import { freePort, startTestBulletin, type TestBulletin, adminAuth, QUIET_SCHEDULES } from '../helpers/test-bulletin';
+import { startTestBulletin, type TestBulletin, adminAuth, QUIET_SCHEDULES, startInstanceBeside } from '../helpers/test-bulletin';
 import { DigestFixtures } from '../helpers/digest-fixtures';
 
 
@@ -99,31 +96,17 @@ describe('digest schedule catch-up and DKIM', () => {
       const readers = await fx.subscribers(3);
       // In the hour before the most recent slot: the first window of an hourly schedule.
       await fx.article({ title: 'Missed while down', publishedAt: new Date(latestSlot('0 * * * *', 'UTC', new Date()).getTime() - 10 * 60_000) });
-      const configFor = async () => {
-        const port = await freePort();
-        return loadConfig({
-          DATABASE_URL: base.db.url,
-          SMTP_URL: base.smtp.url,
-          MAIL_POSTAL_ADDRESS: base.config.MAIL_POSTAL_ADDRESS!,
-          SECRET_KEY: 'test-secret-key-0123456789abcdef0123456789',
-          PORT: String(port),
-          PUBLIC_URL: `http://127.0.0.1:${port}`,
-          LOG_LEVEL: 'silent',
-          DATABASE_POOL_SIZE: '4',
-          // Hourly (applied to the `daily` newsletter at start): the most recent slot is after the article.
-          DIGEST_DAILY_CRON: '0 * * * *',
-          DIGEST_WEEKLY_CRON: '0 0 1 1 *',
-          UNSUBSCRIBE_MAILTO: 'unsubscribe@example.test',
-          DKIM_DOMAIN: 'example.test',
-          DKIM_SELECTOR: 'bulletin',
-          DKIM_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-        });
+      const env = {
+        // Hourly (applied to the `daily` newsletter at start): the most recent slot is after the article.
+        DIGEST_DAILY_CRON: '0 * * * *',
+        DIGEST_WEEKLY_CRON: '0 0 1 1 *',
+        UNSUBSCRIBE_MAILTO: 'unsubscribe@example.test',
+        DKIM_DOMAIN: 'example.test',
+        DKIM_SELECTOR: 'bulletin',
+        DKIM_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
       };
       // Two instances start at once: both catch up the same slot, only one edition is made.
-      const instances = await Promise.all([
-        startBulletin(await configFor(), createLogger('silent')),
-        startBulletin(await configFor(), createLogger('silent')),
-      ]);
+      const instances = await Promise.all([startInstanceBeside(base, env), startInstanceBeside(base, env)]);
       try {
         const { rows } = await fx.pool.query(`SELECT id, edition_at FROM digests`);
         expect(rows).toHaveLength(1);

@@ -1,5 +1,4 @@
-import { loadConfig } from '../../src/config';
-import { startBulletin, type RunningBulletin } from '../../src/main';
+import type { RunningBulletin } from '../../src/main';
 import { EDITIONS_QUEUE, NewsletterSchedules } from '../../src/digests/newsletter-schedules';
 import type { EditionComposer } from '../../src/digests/edition-composer';
 import { latestSlot } from '../../src/digests/slots';
@@ -9,7 +8,7 @@ import { systemClock } from '../../src/shared/clock';
 import { createLogger } from '../../src/shared/logger';
 import type { Database } from '../../src/db/database';
 import { DigestFixtures } from '../helpers/digest-fixtures';
-import { freePort, startTestBulletin, QUIET_SCHEDULES, type TestBulletin } from '../helpers/test-bulletin';
+import { startTestBulletin, QUIET_SCHEDULES, type TestBulletin, startInstanceBeside } from '../helpers/test-bulletin';
 import { openTestPool } from '../helpers/test-database';
 
 const HOURLY = '0 * * * *';
@@ -33,23 +32,7 @@ describe('newsletter schedules', () => {
     await base.stop();
   });
 
-  const instance = async (env: Record<string, string> = {}): Promise<RunningBulletin> => {
-    const port = await freePort();
-    return startBulletin(
-      loadConfig({
-        DATABASE_URL: base.db.url,
-        SMTP_URL: base.smtp.url,
-        MAIL_POSTAL_ADDRESS: base.config.MAIL_POSTAL_ADDRESS!,
-        SECRET_KEY: 'test-secret-key-0123456789abcdef0123456789',
-        PORT: String(port),
-        PUBLIC_URL: `http://127.0.0.1:${port}`,
-        LOG_LEVEL: 'silent',
-        DATABASE_POOL_SIZE: '4',
-        ...env,
-      }),
-      createLogger('silent'),
-    );
-  };
+  const instance = (env: Record<string, string> = {}): Promise<RunningBulletin> => startInstanceBeside(base, env);
   const editions = async () =>
     (
       await fx.pool.query<{ id: number; slug: string; edition_key: string }>(
