@@ -75,7 +75,7 @@ export const configSchema = z.object({
   MAIL_FROM: z
     .string()
     .default('Bulletin <newsletter@localhost>')
-    .describe('From address of every email'),
+    .describe("From address of every email; its display name is the site's name (a newsletter's fromName replaces it on its emails)"),
   MAIL_POSTAL_ADDRESS: z
     .string()
     .trim()
@@ -87,15 +87,15 @@ export const configSchema = z.object({
     .trim()
     .regex(/^([^<>@\r\n]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/, 'must be an address, optionally with a name: Name <a@b.example>')
     .optional()
-    .describe("Reply-To of every email, where readers' replies go"),
+    .describe("Reply-To of every email, where readers' replies go (a newsletter's replyTo replaces it on its emails)"),
   MAIL_LOGO_URL: z
     .url({ protocol: /^https$/, message: 'must be an https URL' })
     .optional()
-    .describe("https URL of a logo image for the emails' masthead (shown 200 px wide; its alt text is the newsletter name)"),
+    .describe("https URL of a logo image for the emails' masthead (shown 200 px wide; its alt text is the site's name)"),
   SMTP_MAX_CONNECTIONS: int(1, 100).default(5).describe('SMTP connections per pool (digests and other mail each have one)'),
   SMTP_RATE_PER_SECOND: int(0, 100000).default(0).describe('Max messages per second, 0 = unlimited'),
   SMTP_RATE_PER_HOUR: int(0, 100000000).default(0).describe('Max messages per hour, 0 = unlimited'),
-  LIST_ID: z.string().default('bulletin.localhost').describe('List-Id header value (a domain-like name)'),
+  LIST_ID: z.string().default('bulletin.localhost').describe("List-Id of the subscription emails (a domain-like name); a newsletter's emails put its slug in front (sports.bulletin.localhost)"),
   UNSUBSCRIBE_MAILTO: z
     .email()
     .optional()
