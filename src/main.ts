@@ -185,7 +185,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const logger = createLogger(config.LOG_LEVEL);
-  const bulletin = await startBulletin(config, logger).catch((err) => {
+  const starting = startBulletin(config, logger).catch((err) => {
     // A problem the user fixes (a port in use, a folder PostgreSQL cannot reach) is one sentence.
     if (err instanceof Error && err.name === 'EmbeddedPostgresError') console.error(err.message);
     else if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
@@ -204,7 +204,8 @@ async function main(): Promise<void> {
     }
     first = { signal, at: Date.now() };
     logger.info({ signal }, 'shutting down');
-    bulletin.stop().then(
+    // A signal during start-up stops the service once it is up (start-up cleans up after itself if it fails).
+    starting.then((bulletin) => bulletin.stop()).then(
       () => {
         logger.info('stopped');
         process.exit(0);
@@ -215,8 +216,11 @@ async function main(): Promise<void> {
       },
     );
   };
+  // Before start-up, not after it: "Bulletin is running" is written before start-up returns, and a
+  // signal arriving between that line and the handlers would kill the process with no shutdown.
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  await starting;
 }
 
 if (require.main === module) void main();

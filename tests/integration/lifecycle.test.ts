@@ -99,6 +99,16 @@ describe('start-up and shutdown of the real process', () => {
     }
   });
 
+  test('when a SIGTERM arrives during start-up, then the service finishes starting and stops cleanly with exit code 0', async () => {
+    const port = await freePort();
+    const app = spawnBulletin({ DATABASE_URL: db.url, SMTP_URL: smtp.url, SECRET_KEY, PORT: String(port) });
+    // Written while the database is opened, long before "Bulletin is running".
+    await app.waitForLog('no pending migrations');
+    app.child.kill('SIGTERM');
+    await expectCleanExit(app);
+    expect(app.output()).toContain('stopped');
+  });
+
   test('when a second signal arrives during shutdown, then the process exits at once with code 1', async () => {
     const port = await freePort();
     const app = spawnBulletin({ DATABASE_URL: db.url, SMTP_URL: smtp.url, SECRET_KEY, PORT: String(port) });
