@@ -72,7 +72,7 @@ async function measure(ctx: BenchContext, bulletin: BulletinProcess, prefix: str
       fetch(`${bulletin.url}/subscribe`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email, frequency: 'daily' }),
+        body: JSON.stringify({ email, newsletters: ['daily'] }),
       }).then(
         async (res) => {
           await res.arrayBuffer();

@@ -19,7 +19,11 @@ import { startBulletin, type BulletinProcess } from './bulletin';
 import type { BenchContext } from './context';
 import { median, round } from './stats';
 
-export const SIGNUP_CLASSES = ['new', 'pending', 'confirmed', 'unsubscribed'] as const;
+/**
+ * Every probe asks for the newsletter `daily`. "confirmed" already has it; "adding" is a confirmed
+ * reader who holds only `weekly`, so the signup adds `daily` at once, without an email.
+ */
+export const SIGNUP_CLASSES = ['new', 'pending', 'confirmed', 'adding', 'unsubscribed'] as const;
 export const MANAGE_CLASSES = ['unknown', 'pending', 'confirmed'] as const;
 type AddressClass = (typeof SIGNUP_CLASSES)[number] | (typeof MANAGE_CLASSES)[number];
 
@@ -112,7 +116,8 @@ function medianRun(f: TimingFigures): TimingRun {
 /**
  * `count` addresses in class `c`, written straight into the database: pending ones signed up a
  * minute ago (a repeat within the resend interval), unsubscribed ones left a day ago (a return:
- * pending again and a confirmation email), confirmed ones never asked for a manage link.
+ * pending again and a confirmation email), confirmed ones never asked for a manage link; all hold
+ * `daily` but "adding", which holds `weekly`.
  */
 async function prepare(ctx: BenchContext, c: AddressClass, prefix: string, count: number): Promise<string[]> {
   const tag = crypto.randomBytes(3).toString('hex');
@@ -120,6 +125,7 @@ async function prepare(ctx: BenchContext, c: AddressClass, prefix: string, count
   const row: Record<Exclude<AddressClass, 'new' | 'unknown'>, string> = {
     pending: `'pending', now() - interval '1 minute', NULL, NULL`,
     confirmed: `'confirmed', now() - interval '2 days', now() - interval '2 days', NULL`,
+    adding: `'confirmed', now() - interval '2 days', now() - interval '2 days', NULL`,
     unsubscribed: `'unsubscribed', now() - interval '3 days', now() - interval '3 days', now() - interval '1 day'`,
   };
   if (c !== 'new' && c !== 'unknown') {
@@ -128,8 +134,8 @@ async function prepare(ctx: BenchContext, c: AddressClass, prefix: string, count
          INSERT INTO subscribers (email, name, status, confirmation_sent_at, confirmed_at, unsubscribed_at, updated_at)
          SELECT e, 'Reader', ${row[c]}, now() FROM unnest($1::text[]) AS e RETURNING id
        )
-       INSERT INTO subscriptions (subscriber_id, newsletter_id) SELECT made.id, n.id FROM made, newsletters n WHERE n.slug = 'daily'`,
-      [emails],
+       INSERT INTO subscriptions (subscriber_id, newsletter_id) SELECT made.id, n.id FROM made, newsletters n WHERE n.slug = $2`,
+      [emails, c === 'adding' ? 'weekly' : 'daily'],
     );
   }
   return emails;
@@ -137,7 +143,7 @@ async function prepare(ctx: BenchContext, c: AddressClass, prefix: string, count
 
 /** One probe: milliseconds from sending the request to the end of the answer. */
 function probe(agent: http.Agent, baseUrl: string, endpoint: string, email: string): Promise<number> {
-  const body = JSON.stringify(endpoint === '/subscribe' ? { email, frequency: 'daily' } : { email });
+  const body = JSON.stringify(endpoint === '/subscribe' ? { email, newsletters: ['daily'] } : { email });
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const req = http.request(

@@ -28,8 +28,8 @@ export function signupRequests(kind: BodyKind, prefix: string): autocannon.Autoc
         const email = `${prefix}-${++n}@example.test`;
         request.body =
           kind === 'json'
-            ? JSON.stringify({ email, frequency: 'daily' })
-            : `email=${encodeURIComponent(email)}&frequency=daily`;
+            ? JSON.stringify({ email, newsletters: ['daily'] })
+            : `email=${encodeURIComponent(email)}&newsletters=daily`;
         return request;
       },
     },

@@ -22,17 +22,4 @@ export class NewsletterRepository {
   byId(id: number): Promise<Newsletter | null> {
     return this.deps.prisma.newsletter.findUnique({ where: { id } });
   }
-
-  /**
-   * The active newsletters of these slugs, and the slugs that name none (unknown or archived), in
-   * the order given, so an error can name each one.
-   */
-  async activeBySlugs(slugs: readonly string[]): Promise<{ found: Newsletter[]; missing: string[] }> {
-    const rows = await this.deps.prisma.newsletter.findMany({ where: { slug: { in: [...slugs] }, archivedAt: null } });
-    const bySlug = new Map(rows.map((n) => [n.slug, n]));
-    return {
-      found: slugs.flatMap((s) => bySlug.get(s) ?? []),
-      missing: slugs.filter((s) => !bySlug.has(s)),
-    };
-  }
 }

@@ -1,9 +1,11 @@
+import type pg from 'pg';
 import { howOften } from '../newsletters/how-often';
 import { isOffered, type Newsletter } from '../newsletters/newsletter';
 import type { NewsletterRepository } from '../newsletters/newsletter-repository';
+import { ACTIVE_NEWSLETTERS_BY_SLUG, type NamedNewsletterRow } from './subscriber-queries';
 
 /** What the subscription area needs of the newsletters (src/newsletters/newsletter-repository.ts). */
-export type NewsletterLookup = Pick<NewsletterRepository, 'active' | 'activeBySlugs' | 'byId'>;
+export type NewsletterLookup = Pick<NewsletterRepository, 'active' | 'byId'>;
 
 /** A newsletter as a reader is shown it: on the signup form, the preferences page, in emails. */
 export interface NewsletterChoice {
@@ -26,7 +28,7 @@ export function choiceOf(n: Newsletter): NewsletterChoice {
  * signup form does not list it); an archived or unknown slug is refused by name.
  */
 export class NewsletterChoices {
-  constructor(private readonly deps: { newsletters: NewsletterLookup }) {}
+  constructor(private readonly deps: { newsletters: NewsletterLookup; pool: pg.Pool }) {}
 
   /** The offered newsletters in the operator's order, and any active one of `alsoSlugs` after them. */
   async listed(alsoSlugs: readonly string[] = []): Promise<NewsletterChoice[]> {
@@ -34,11 +36,15 @@ export class NewsletterChoices {
     return active.filter((n) => isOffered(n) || alsoSlugs.includes(n.slug)).map(choiceOf);
   }
 
-  /** The active newsletters of these slugs, and the slugs that name none, so an error can name them. */
-  async resolve(slugs: readonly string[]): Promise<{ found: NewsletterChoice[]; missing: string[] }> {
+  /**
+   * The active newsletters of these slugs in the order given, and the slugs that name none
+   * (unknown or archived), so an error can name each one.
+   */
+  async resolve(slugs: readonly string[]): Promise<{ found: NamedNewsletterRow[]; missing: string[] }> {
     if (slugs.length === 0) return { found: [], missing: [] };
-    const { found, missing } = await this.deps.newsletters.activeBySlugs(slugs);
-    return { found: found.map(choiceOf), missing };
+    const { rows } = await this.deps.pool.query<NamedNewsletterRow>({ ...ACTIVE_NEWSLETTERS_BY_SLUG, values: [slugs] });
+    const bySlug = new Map(rows.map((n) => [n.slug, n]));
+    return { found: slugs.flatMap((s) => bySlug.get(s) ?? []), missing: slugs.filter((s) => !bySlug.has(s)) };
   }
 }
 

@@ -1,4 +1,4 @@
-import type { MailRequest, Token } from '../generated/prisma/client';
+import type { MailRequest, Newsletter, Token } from '../generated/prisma/client';
 
 /**
  * The subscription area's hand-written SQL (tables `subscribers`, `subscriptions`,
@@ -162,3 +162,14 @@ export type TakenMailRequest = Pick<MailRequest, 'kind' | 'subscriberId'>;
 export function takenMailRequestFromRow(r: TakenMailRequestRow): TakenMailRequest {
   return { kind: r.kind, subscriberId: r.subscriber_id };
 }
+
+/**
+ * The active newsletters a signup names, by slug (unique index): on the signup's hot path, so a
+ * named statement on the pool (through Prisma it cost 0.9 ms a call against 0.17 ms, more than the
+ * whole signup statement took before newsletters). $1 slugs.
+ */
+export const ACTIVE_NEWSLETTERS_BY_SLUG = {
+  name: 'newsletters.active-by-slug',
+  text: `SELECT id, slug FROM newsletters WHERE slug = ANY($1::text[]) AND archived_at IS NULL`,
+} as const;
+export type NamedNewsletterRow = Pick<Newsletter, 'id' | 'slug'>;
