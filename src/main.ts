@@ -93,8 +93,13 @@ export async function startBulletin(
       shutdown.add('stop claiming', 'breaking-news alerts', await startAlertJobs({ boss, composer: digests.alerts, logger }));
     }
 
-    // A changed newsletter reschedules at once, from any instance (the schedules live in the database).
-    const newsletterAdmin = createNewsletterAdmin({ prisma: db.prisma, clock, onChange: () => digests.schedulesOn(boss).sync() });
+    // A changed newsletter reschedules at once, from any instance (the schedules live in the
+    // database), and this instance's signups read the newsletters again.
+    const onNewslettersChanged = () => {
+      subscriptions.choices.forget();
+      return digests.schedulesOn(boss).sync();
+    };
+    const newsletterAdmin = createNewsletterAdmin({ prisma: db.prisma, clock, onChange: onNewslettersChanged });
 
     const outboxDir = config.SMTP_URL ? undefined : path.resolve(config.OUTBOX_DIR);
     // The viewer shows live confirm and manage links: only for someone at this machine.

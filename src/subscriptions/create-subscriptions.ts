@@ -46,7 +46,7 @@ export function createSubscriptions(deps: {
   const { config, clock } = deps;
   const repository = new SubscriberRepository({ prisma: deps.prisma, pool: deps.pool });
   const subscriptions = new SubscriptionRepository({ prisma: deps.prisma });
-  const choices = new NewsletterChoices({ newsletters: deps.newsletters, pool: deps.pool });
+  const choices = new NewsletterChoices({ newsletters: deps.newsletters, pool: deps.pool, clock });
   const mailRequests = new MailRequestRelay({ pool: deps.pool, boss: deps.boss, logger: deps.logger });
   const confirmations = new ConfirmationRequests({ repository, mailRequests, clock, resendMinutes: config.CONFIRMATION_RESEND_MINUTES });
   const listName = listNameFrom(config.MAIL_FROM);

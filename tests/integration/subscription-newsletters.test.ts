@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
+import { adminAuth, startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
 import {
   addNewsletter, confirmThroughLink, jobsIdle, linkIn, mailsTo, query, queryOne, subscriptionsOf, uniqueEmail, waitForMail,
 } from './subscription-test-kit';
@@ -115,7 +115,7 @@ describe('signing up to newsletters', () => {
     const form = await request(app.url).post('/subscribe').type('form').send({ email: uniqueEmail('old-form') });
     expect(form.status).toBe(200);
 
-    await queryOne(app, `UPDATE newsletters SET archived_at = now() WHERE slug = 'daily' RETURNING id`);
+    await request(app.url).patch('/api/admin/newsletters/daily').set(adminAuth).send({ archived: true }).expect(200);
     try {
       const later = uniqueEmail('old-client');
       const refused = await json({ email: later });
@@ -123,7 +123,27 @@ describe('signing up to newsletters', () => {
       expect(refused.body.fields).toEqual({ newsletters: 'Choose at least one newsletter' });
       expect(await query(app, 'SELECT id FROM subscribers WHERE email = $1', [later])).toEqual([]);
     } finally {
-      await queryOne(app, `UPDATE newsletters SET archived_at = NULL WHERE slug = 'daily' RETURNING id`);
+      await request(app.url).patch('/api/admin/newsletters/daily').set(adminAuth).send({ archived: false }).expect(200);
+    }
+  });
+
+  test('when a newsletter was archived by another instance a moment ago, then a signup naming only it writes nothing and sends nothing', async () => {
+    const early = uniqueEmail('known');
+    await json({ email: early, newsletters: ['weekly'] }).expect(202); // this instance now knows `weekly` as active
+    // Archived behind this instance's back (another instance's admin API): within the seconds it
+    // trusts what it read, it still takes the slug, and the statement drops it.
+    await queryOne(app, `UPDATE newsletters SET archived_at = now() WHERE slug = 'weekly' RETURNING id`);
+    try {
+      const email = uniqueEmail('late');
+      await json({ email, newsletters: ['weekly'] }).expect(202);
+      expect(await query(app, 'SELECT id FROM subscribers WHERE email = $1', [email])).toEqual([]);
+      // Once that time has passed, the slug is refused by name.
+      app.clock.skip(10_000);
+      const refused = await json({ email, newsletters: ['weekly'] });
+      expect(refused.status).toBe(400);
+      expect(refused.body.fields.newsletters).toMatch(/"weekly"/);
+    } finally {
+      await queryOne(app, `UPDATE newsletters SET archived_at = NULL WHERE slug = 'weekly' RETURNING id`);
     }
   });
 
