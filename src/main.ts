@@ -21,6 +21,7 @@ import { adminDigestsRouter } from './http/routes/admin-digests';
 import { digestPagesRouter } from './http/routes/digest-pages';
 import { isLoopback, listeningUrl } from './shared/network-address';
 import { Shutdown } from './shared/shutdown';
+import { disablePretenuring } from './shared/pretenuring';
 import { openDatabase, openMailer, openTemplates, signedLinks, templatesDir, withPublicUrl, type LinkedConfig } from './wiring';
 
 export interface RunningBulletin {
@@ -164,6 +165,8 @@ function closeServer(server: Server): Promise<void> {
 
 /** Entry point: `npm start`. A first SIGTERM/SIGINT shuts down gracefully, a second forces exit. */
 async function main(): Promise<void> {
+  // Before any of the service's code runs (see pretenuring.ts).
+  disablePretenuring();
   let config: Config;
   try {
     config = loadConfig();

@@ -7,9 +7,11 @@ import { createDigests } from '../digests/create-digests';
 import { systemClock } from '../shared/clock';
 import { isFrequency } from '../shared/frequency';
 import { isLoopback } from '../shared/network-address';
+import { disablePretenuring } from '../shared/pretenuring';
 import { commandLogger, openDatabase, openMailer, openTemplates, signedLinks, withPublicUrl } from '../wiring';
 
 async function main(argv: string[]): Promise<number> {
+  disablePretenuring();
   const frequency = argv[0];
   if (!isFrequency(frequency) || argv.length > 1) {
     console.error('usage: npm run digest:now -- daily|weekly');
