@@ -26,6 +26,7 @@ import { adminNewslettersRouter } from './http/routes/admin-newsletters';
 import { newsletterPagesRouter } from './http/routes/newsletter-pages';
 import { isLoopback, listeningUrl } from './shared/network-address';
 import { Shutdown } from './shared/shutdown';
+import { disablePretenuring } from './shared/pretenuring';
 import { openDatabase, openMailer, openTemplates, signedLinks, templatesDir, withPublicUrl, type LinkedConfig } from './wiring';
 
 export interface RunningBulletin {
@@ -182,6 +183,8 @@ function closeServer(server: Server): Promise<void> {
 
 /** Entry point: `npm start`. A first SIGTERM/SIGINT shuts down gracefully, a second forces exit. */
 async function main(): Promise<void> {
+  // Before any of the service's code runs (see pretenuring.ts).
+  disablePretenuring();
   let config: Config;
   try {
     config = loadConfig();

@@ -8,9 +8,11 @@ import { systemClock } from '../shared/clock';
 import { slugSchema } from '../newsletters/newsletter';
 import { NewsletterRepository } from '../newsletters/newsletter-repository';
 import { isLoopback } from '../shared/network-address';
+import { disablePretenuring } from '../shared/pretenuring';
 import { commandLogger, openDatabase, openMailer, openTemplates, signedLinks, withPublicUrl } from '../wiring';
 
 async function main(argv: string[]): Promise<number> {
+  disablePretenuring();
   const slug = argv[0];
   if (!slugSchema.safeParse(slug).success || argv.length > 1) {
     console.error('usage: npm run digest:now -- <newsletter>   (its slug, e.g. daily or weekly)');
