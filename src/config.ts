@@ -1,5 +1,5 @@
-import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { cronProblem, isTimeZone, TIME_ZONE_PROBLEM } from './shared/schedule-rules';
 
 /**
  * The only reader of process.env. Every setting is declared once here with its default and a
@@ -15,26 +15,12 @@ const url = z.url({ protocol: /^https?$/ });
 /** Example values (docker-compose.yml's, "change-me"...) must never sign real links or guard the admin API. */
 const notPlaceholder = (v: string) => !/change[-_ ]?me|replace[-_ ]?me|placeholder|example|your[-_ ]?(secret|token|key)/i.test(v);
 const placeholderMessage = 'is a placeholder: make a random one with `openssl rand -hex 32`';
-/**
- * Read as pg-boss's schedule() reads it (cron-parser, not strict, checked against UTC), and as the
- * digest catch-up does: a bad one stops start-up here instead of failing later inside a job.
- */
+/** Checked at start, as pg-boss will read it: a bad one stops start-up here instead of failing later inside a job. */
 const cron = z.string().superRefine((v, ctx) => {
-  try {
-    CronExpressionParser.parse(v, { tz: 'UTC', strict: false });
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `is not a cron expression (minute hour day month weekday, e.g. "0 7 * * *"): ${(err as Error).message}` });
-  }
+  const problem = cronProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
-/** An IANA zone the schedules can use: Intl throws a RangeError for any other name. */
-const timeZone = z.string().refine((v) => {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: v });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'is not a time zone (an IANA name such as "Europe/Berlin", or "UTC")');
+const timeZone = z.string().refine(isTimeZone, TIME_ZONE_PROBLEM);
 
 export const configSchema = z.object({
   PORT: int(0, 65535).default(3000).describe('HTTP port to listen on (0 picks a free port)'),

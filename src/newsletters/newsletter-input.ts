@@ -1,5 +1,6 @@
-import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { cronProblem, isTimeZone, TIME_ZONE_PROBLEM } from '../shared/schedule-rules';
+import { isSingleLine } from '../shared/single-line';
 import { slugSchema } from './newsletter';
 
 /**
@@ -8,13 +9,11 @@ import { slugSchema } from './newsletter';
  * time zone) are checked by `scheduleProblems`, on the newsletter as it would be after the change.
  */
 
-// Line breaks in a sender name or Reply-To would be header injection; no control character belongs in a name.
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 const line = (max: number) =>
   z
     .string({ error: 'must be text' })
-    .refine((v) => !CONTROL_CHARS.test(v), 'must not contain line breaks or control characters')
+    .refine(isSingleLine, 'must not contain line breaks or control characters')
     .transform((v) => v.trim())
     .pipe(z.string().max(max, `must be at most ${max} characters`));
 
@@ -22,16 +21,6 @@ const line = (max: number) =>
 const clearable = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? null : v), schema.nullable());
 
 const cronField = z.string({ error: 'must be a cron expression, like "0 7 * * *"' }).trim().min(1, 'must be a cron expression, like "0 7 * * *"').max(100, 'must be at most 100 characters');
-
-/** An IANA zone the schedules can use: Intl throws a RangeError for any other name (as in config.ts). */
-export function isTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const newsletterFields = {
   slug: slugSchema,
@@ -42,7 +31,7 @@ const newsletterFields = {
   timeZone: z
     .string({ error: 'must be a time zone, like "Europe/Berlin" or "UTC"' })
     .trim()
-    .refine(isTimeZone, 'is not a time zone (an IANA name such as "Europe/Berlin", or "UTC")'),
+    .refine(isTimeZone, TIME_ZONE_PROBLEM),
   maxArticles: z.number({ error: 'must be a whole number from 1 to 100' }).int('must be a whole number from 1 to 100').min(1, 'must be at least 1').max(100, 'must be at most 100'),
   categories: z
     .array(line(50).pipe(z.string().min(1, 'must not be empty')), { error: 'must be a list of category names' })
@@ -57,7 +46,7 @@ const newsletterFields = {
     z
       .string({ error: 'must be an email address' })
       .max(254, 'must be at most 254 characters')
-      .refine((v) => !CONTROL_CHARS.test(v), 'must not contain line breaks or control characters')
+      .refine(isSingleLine, 'must not contain line breaks or control characters')
       .trim()
       .pipe(z.email('must be an email address, like letters@news.example')),
   ),
@@ -97,10 +86,6 @@ export function scheduleProblems(n: { kind: 'digest' | 'alert'; cron: string | n
   if (n.kind === 'alert') return n.cron ? { cron: 'an alert is sent at once and has no schedule: leave cron out (or null)' } : {};
   if (!n.cron) return { cron: 'a digest needs a schedule: a cron expression, like "0 7 * * *"' };
   if (n.cron.trim().split(/\s+/).length !== 5) return { cron: 'must have five fields: minute hour day month weekday, like "0 7 * * *"' };
-  try {
-    CronExpressionParser.parse(n.cron, { tz: n.timeZone, strict: false });
-    return {};
-  } catch (err) {
-    return { cron: `is not a cron expression (minute hour day month weekday, e.g. "0 7 * * *"): ${(err as Error).message}` };
-  }
+  const problem = cronProblem(n.cron, n.timeZone);
+  return problem ? { cron: problem } : {};
 }

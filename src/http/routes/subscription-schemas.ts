@@ -1,16 +1,14 @@
 import { z } from 'zod';
 import { LEGACY_FREQUENCIES } from '../../newsletters/newsletter';
+import { isSingleLine } from '../../shared/single-line';
 
 /** Request schemas of the subscription area. Unknown fields are dropped (zod's default). */
 
-// Line breaks smuggled into an address or name are the classic header-injection move: refuse them.
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-const noControlChars = (v: string) => !CONTROL_CHARS.test(v);
 
 export const emailField = z
   .string({ error: 'Enter your email address' })
   .max(254, 'That email address is too long (254 characters at most)')
-  .refine(noControlChars, 'An email address cannot contain line breaks or control characters')
+  .refine(isSingleLine, 'An email address cannot contain line breaks or control characters')
   .trim()
   .toLowerCase()
   .pipe(z.string().min(1, 'Enter your email address').pipe(z.email('Enter a valid email address, like name@example.com')));
@@ -18,7 +16,7 @@ export const emailField = z
 const nameField = z
   .string({ error: 'Your name must be text' })
   .max(100, 'Your name can be 100 characters at most')
-  .refine(noControlChars, 'Your name cannot contain line breaks or control characters')
+  .refine(isSingleLine, 'Your name cannot contain line breaks or control characters')
   .trim()
   .transform((v) => v || undefined)
   .optional();
@@ -40,7 +38,7 @@ const newslettersField = z.preprocess(
       z
         .string({ error: 'Name each newsletter by its slug, like "daily"' })
         .max(64, 'A newsletter slug has 64 characters at most')
-        .refine(noControlChars, 'A newsletter slug cannot contain line breaks or control characters')
+        .refine(isSingleLine, 'A newsletter slug cannot contain line breaks or control characters')
         .trim(),
       { error: 'List the newsletters by slug, like ["daily"]' },
     )
