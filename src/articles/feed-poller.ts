@@ -1,3 +1,4 @@
+import { categoryKey } from '../shared/categories';
 import type { Logger } from '../shared/logger';
 import type { ArticleService, ImportReport } from './article-service';
 import { parseFeed, type FeedItemInput } from './feed-parser';
@@ -30,7 +31,7 @@ export class FeedPoller {
   private readonly breaking: ReadonlySet<string>;
 
   constructor(private readonly deps: FeedPollerOptions) {
-    this.breaking = new Set((deps.breakingCategories ?? []).map(foldCase));
+    this.breaking = new Set((deps.breakingCategories ?? []).map(categoryKey));
     this.timeoutMs = deps.timeoutMs ?? 15_000;
     this.maxBytes = deps.maxBytes ?? 5 * 1024 * 1024;
     this.fetch = deps.fetch ?? fetch;
@@ -64,7 +65,7 @@ export class FeedPoller {
 
   /** An item is breaking when one of its categories is mapped; otherwise its stored flag is kept. */
   private markBreaking(item: FeedItemInput): FeedItemInput {
-    return item.categories.some((c) => this.breaking.has(foldCase(c))) ? { ...item, breaking: true } : item;
+    return item.categories.some((c) => this.breaking.has(categoryKey(c))) ? { ...item, breaking: true } : item;
   }
 
   private async download(url: string): Promise<string> {
@@ -87,11 +88,6 @@ export class FeedPoller {
     }
     return readCapped(res, this.maxBytes);
   }
-}
-
-/** Categories compare without case ("Breaking" = "BREAKING"), as the newsletters' filters do. */
-function foldCase(category: string): string {
-  return category.trim().toLocaleLowerCase('en');
 }
 
 /** Reads the body but stops at maxBytes, since Content-Length may be absent or wrong. */

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type pg from 'pg';
 import { withTransaction } from '../db/transaction';
 import type { Newsletter } from '../newsletters/newsletter';
+import { passesCategoryFilter } from '../shared/categories';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import { ALERT_ARTICLE, MISSED_ALERT_ARTICLES, NEWSLETTERS_WITH_EDITION, alertArticleFromRow, type AlertArticle, type AlertArticleRow } from './alert-queries';
@@ -34,17 +35,6 @@ export function alertEditionKey(articleId: number): string {
   return `article:${articleId}`;
 }
 
-/** Whether an article is for a newsletter: its filter is empty, or shares a category (any case). */
-export function matchesFilter(filter: readonly string[], categories: readonly string[]): boolean {
-  if (filter.length === 0) return true;
-  const wanted = new Set(filter.map(foldCase));
-  return categories.some((c) => wanted.has(foldCase(c)));
-}
-
-function foldCase(category: string): string {
-  return category.trim().toLowerCase();
-}
-
 /**
  * Makes the alerts of one breaking article: for each active alert newsletter whose filter it
  * matches, render once, then store the edition (key `article:<id>`) and its recipients in ONE
@@ -72,7 +62,7 @@ export class AlertComposer {
     // Deleted, or no longer breaking, by the time the job ran: nothing to announce.
     if (!article?.breaking) return [];
     const candidates = (await this.deps.newsletters.active()).filter(
-      (n) => n.kind === 'alert' && matchesFilter(n.categories, article.categories),
+      (n) => n.kind === 'alert' && passesCategoryFilter(n.categories, article.categories),
     );
     if (!candidates.length) return [];
     // A repeat stops here, before rendering anything.

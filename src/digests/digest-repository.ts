@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Digest } from '../generated/prisma/client';
 import type { Queryable } from '../db/transaction';
+import { categoryKey } from '../shared/categories';
 import type { DigestArticle } from './digest-renderer';
 import {
   ARTICLES_IN_WINDOW,
@@ -58,7 +59,7 @@ export class DigestRepository {
 
   /** Articles published in (start, end], newest first, carrying one of `categories` (any case; none: all). */
   async articlesIn(start: Date, end: Date, limit: number, categories: readonly string[] = []): Promise<DigestArticle[]> {
-    const wanted = categories.map((c) => c.trim().toLowerCase()).filter(Boolean);
+    const wanted = categories.map(categoryKey).filter(Boolean);
     const { rows } = await this.deps.pool.query<WindowArticleRow>(ARTICLES_IN_WINDOW, [start, end, limit, wanted]);
     return rows.map(windowArticleFromRow);
   }

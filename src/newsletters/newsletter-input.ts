@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { categoryKey } from '../shared/categories';
 import { cronProblem, isTimeZone, TIME_ZONE_PROBLEM } from '../shared/schedule-rules';
 import { isSingleLine } from '../shared/single-line';
 import { slugSchema } from './newsletter';
@@ -37,7 +38,7 @@ const newsletterFields = {
     .array(line(50).pipe(z.string().min(1, 'must not be empty')), { error: 'must be a list of category names' })
     .max(20, 'at most 20 categories')
     // The filter compares without case: "Sport" and "sport" are one category.
-    .transform((list) => [...new Map(list.map((c) => [c.toLowerCase(), c])).values()]),
+    .transform((list) => [...new Map(list.map((c) => [categoryKey(c), c])).values()]),
   offered: z.boolean({ error: 'must be true or false' }),
   position: z.number({ error: 'must be a whole number' }).int('must be a whole number').min(-1_000_000).max(1_000_000),
   publicArchive: z.boolean({ error: 'must be true or false' }),
