@@ -5,6 +5,7 @@ import type { LinkPurpose, SignedLinks } from '../shared/signed-links';
 import type { Newsletter } from '../newsletters/newsletter';
 import type { ArticleData } from '../articles/article-repository';
 import { truncate } from '../articles/plain-text';
+import { articleCard, newsletterBrand, oneLine, ZoneFormats } from './edition-parts';
 
 /** Articles are stored as plain text (see src/articles/plain-text.ts); the templates escape them. */
 export type DigestArticle = Omit<ArticleData, 'sourceId'> & { id: number };
@@ -30,7 +31,7 @@ export const PERSONAL_LINKS = { unsubscribeUrl: 'unsubscribe', preferencesUrl: '
   LinkPurpose
 >;
 export type PersonalLink = keyof typeof PERSONAL_LINKS;
-const PERSONAL_LINK_NAMES = Object.keys(PERSONAL_LINKS) as PersonalLink[];
+export const PERSONAL_LINK_NAMES = Object.keys(PERSONAL_LINKS) as PersonalLink[];
 
 /**
  * Links that stand for one newsletter: leaving it from an edition leaves that newsletter and no
@@ -69,15 +70,14 @@ export type RenderedNewsletter = Pick<Newsletter, 'name' | 'timeZone' | 'replyTo
  * through eta's escaping in the HTML, so a title with `<script>` arrives as text.
  */
 export class DigestRenderer {
-  /** Formats per time zone, made once each (newsletters have their own zones). */
-  private readonly formats = new Map<string, { date: Intl.DateTimeFormat; time: Intl.DateTimeFormat }>();
+  private readonly formats = new ZoneFormats();
 
   constructor(private readonly deps: { templates: Templates; publicUrl: string; listName: string }) {}
 
   render(input: { newsletter: RenderedNewsletter; editionAt: Date; publicId: string; articles: DigestArticle[] }): RenderedDigest {
     const { newsletter } = input;
-    const format = this.formatsIn(newsletter.timeZone);
-    const dateLabel = format.date.format(input.editionAt);
+    const dateLabel = this.formats.date(newsletter.timeZone).format(input.editionAt);
+    const time = this.formats.time(newsletter.timeZone);
     const newsletterName = oneLine(newsletter.name);
     const subject = subjectLine(oneLine(input.articles[0]?.title ?? dateLabel), oneLine(`${this.deps.listName} ${newsletterName}`));
     // Made per render: article text cannot know them, so it is never filled (see personalize.ts).
@@ -89,34 +89,13 @@ export class DigestRenderer {
       dateLabel,
       preheader: preheaderOf(input.articles),
       intro: `${capitalize(plural(input.articles.length, 'story'))} in this edition of ${newsletterName}.`,
-      // Only a newsletter's own Reply-To replaces the configured one (the templates' brand).
-      ...(newsletter.replyTo ? { replyTo: newsletter.replyTo } : {}),
-      articles: input.articles.map((a) => ({
-        title: oneLine(a.title),
-        url: a.url,
-        summary: a.summary ? truncate(oneLine(a.summary), SUMMARY_MAX) : '',
-        author: a.author ? oneLine(a.author) : '',
-        imageUrl: a.imageUrl && /^https?:\/\//i.test(a.imageUrl) ? a.imageUrl : '',
-        category: a.categories[0] ?? '',
-        timeLabel: format.time.format(a.publishedAt),
-      })),
+      ...newsletterBrand(newsletter),
+      articles: input.articles.map((a) => articleCard(a, SUMMARY_MAX, time)),
       homeUrl: this.deps.publicUrl,
       webUrl: `${this.deps.publicUrl}/digests/${input.publicId}`,
       ...placeholders.tokens(PERSONAL_LINK_NAMES),
     });
     return { subject, html: placeholders.seal(html), text: placeholders.seal(text) };
-  }
-
-  private formatsIn(timeZone: string) {
-    let format = this.formats.get(timeZone);
-    if (!format) {
-      format = {
-        date: new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone }),
-        time: new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZone }),
-      };
-      this.formats.set(timeZone, format);
-    }
-    return format;
   }
 }
 
@@ -144,10 +123,6 @@ function preheaderOf(articles: DigestArticle[]): string {
   const next = articles.slice(1, 4).map((a) => oneLine(a.title));
   if (next.length) return `Also: ${next.join(' · ')}`;
   return articles[0]?.summary ? truncate(oneLine(articles[0].summary), 140) : '';
-}
-
-function oneLine(s: string): string {
-  return s.replace(/\s+/g, ' ').trim();
 }
 
 function capitalize(s: string): string {
