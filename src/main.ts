@@ -100,7 +100,7 @@ export async function startBulletin(
       subscriptions.choices.forget();
       return digests.schedulesOn(boss).sync();
     };
-    const newsletterAdmin = createNewsletterAdmin({ prisma: db.prisma, clock, onChange: onNewslettersChanged });
+    const newsletterAdmin = createNewsletterAdmin({ prisma: db.prisma, newsletters, clock, onChange: onNewslettersChanged });
 
     const outboxDir = config.SMTP_URL ? undefined : path.resolve(config.OUTBOX_DIR);
     // The viewer shows live confirm and manage links: only for someone at this machine.

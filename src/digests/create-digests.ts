@@ -55,12 +55,13 @@ export interface DigestDeps {
 /** Builds the digest classes from their dependencies; main.ts and the CLI wire them the same way. */
 export function createDigests(deps: DigestDeps) {
   const { config } = deps;
+  const listName = listNameFrom(config.MAIL_FROM);
   const repository = new DigestRepository({ pool: deps.pool });
   const ledger = new DeliveryLedger({ pool: deps.pool, clock: deps.clock });
   const renderer = new DigestRenderer({
     templates: deps.templates,
     publicUrl: config.PUBLIC_URL,
-    listName: listNameFrom(config.MAIL_FROM),
+    listName,
   });
   const sender = new DigestSender({
     ledger,
@@ -98,7 +99,7 @@ export function createDigests(deps: DigestDeps) {
     repository,
     ledger,
     newsletters: deps.newsletters,
-    renderer: new AlertRenderer({ templates: deps.templates, publicUrl: config.PUBLIC_URL, listName: listNameFrom(config.MAIL_FROM) }),
+    renderer: new AlertRenderer({ templates: deps.templates, publicUrl: config.PUBLIC_URL, listName }),
     clock: deps.clock,
     logger: deps.logger,
     onComposed: () => sender.wake(),

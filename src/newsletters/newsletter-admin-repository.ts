@@ -70,29 +70,26 @@ export class NewsletterAdminRepository {
   async deleteIfUnused(id: number): Promise<{ deleted: true } | { deleted: false; use: NewsletterUse }> {
     try {
       return await this.deps.prisma.$transaction(async (tx) => {
-        const [subscriptions, editions, consents] = await Promise.all([
-          tx.subscription.count({ where: { newsletterId: id } }),
-          tx.digest.count({ where: { newsletterId: id } }),
-          tx.consent.count({ where: { newsletterId: id } }),
-        ]);
-        if (subscriptions || editions || consents) return { deleted: false as const, use: { subscriptions, editions, consents } };
+        const use = await useOf(tx, id);
+        if (use.subscriptions || use.editions || use.consents) return { deleted: false as const, use };
         await tx.newsletter.delete({ where: { id } });
         return { deleted: true as const };
       });
     } catch (err) {
       if (!isForeignKeyViolation(err)) throw err;
-      return { deleted: false, use: await this.use(id) };
+      return { deleted: false, use: await useOf(this.deps.prisma, id) };
     }
   }
+}
 
-  private async use(id: number): Promise<NewsletterUse> {
-    const [subscriptions, editions, consents] = await Promise.all([
-      this.deps.prisma.subscription.count({ where: { newsletterId: id } }),
-      this.deps.prisma.digest.count({ where: { newsletterId: id } }),
-      this.deps.prisma.consent.count({ where: { newsletterId: id } }),
-    ]);
-    return { subscriptions, editions, consents };
-  }
+/** Counted inside the delete's transaction, or after it failed on a row made in between. */
+async function useOf(db: Pick<PrismaClient, 'subscription' | 'digest' | 'consent'>, id: number): Promise<NewsletterUse> {
+  const [subscriptions, editions, consents] = await Promise.all([
+    db.subscription.count({ where: { newsletterId: id } }),
+    db.digest.count({ where: { newsletterId: id } }),
+    db.consent.count({ where: { newsletterId: id } }),
+  ]);
+  return { subscriptions, editions, consents };
 }
 
 function isUniqueViolation(err: unknown): boolean {
