@@ -74,11 +74,10 @@ export function signupSlugs(choice: NewsletterChoiceInput): { slugs: string[]; l
   return legacyDefault ? { slugs: [LEGACY_DEFAULT_NEWSLETTER], legacyDefault } : { slugs, legacyDefault };
 }
 
+/** A signup's reader; which newsletters it asks for is newsletterChoiceSchema's part. */
 export const signupSchema = z.object({
   email: emailField,
   name: nameField,
-  newsletters: newslettersField,
-  frequency: legacyFrequencyField,
   /** Where the form lives, from a hidden field: our page ("form") or a news site's ("embed"). */
   source: z.preprocess(emptyAsUndefined, z.enum(['form', 'embed', 'api']).optional()).catch(undefined),
 });

@@ -60,8 +60,8 @@ export function subscriptionsRouter(deps: SubscriptionRoutesDeps): Router {
     // Every field is checked, so a form shows each message at once; the newsletters also against
     // the database (an unknown or archived slug is named). The same work for every address.
     const parsed = signupSchema.safeParse(body);
-    const fields = parsed.success ? {} : fieldErrors(parsed.error);
     const choice = newsletterChoiceSchema.safeParse(body);
+    const fields = { ...(parsed.success ? {} : fieldErrors(parsed.error)), ...(choice.success ? {} : fieldErrors(choice.error)) };
     const { slugs, legacyDefault } = choice.success ? signupSlugs(choice.data) : { slugs: [], legacyDefault: false };
     if (choice.success && slugs.length === 0) fields.newsletters = NO_NEWSLETTER_CHOSEN;
     const { found, missing } = await deps.choices.resolve(slugs);
