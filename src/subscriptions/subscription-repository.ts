@@ -20,6 +20,12 @@ export class SubscriptionRepository {
     return rows.map((r) => r.newsletter);
   }
 
+  /** Whether the subscriber holds this one newsletter (one primary-key probe). */
+  async holds(subscriberId: number, newsletterId: number): Promise<boolean> {
+    const row = await this.deps.prisma.subscription.findUnique({ where: { subscriberId_newsletterId: { subscriberId, newsletterId } }, select: { subscriberId: true } });
+    return row !== null;
+  }
+
   /**
    * Adds and removes subscriptions at once (the preferences form, a scoped unsubscribe and its
    * undo). Consent events only for what changed: `confirmation` for a newsletter added through a

@@ -43,8 +43,7 @@ export class UnsubscribeService {
     if (newsletterId === undefined) return { subscriber };
     const newsletter = await this.deps.newsletters.byId(newsletterId);
     if (!newsletter) return { subscriber };
-    const held = await this.deps.subscriptions.held(id);
-    return { subscriber, newsletter: choiceOf(newsletter), holds: held.some((n) => n.id === newsletterId) };
+    return { subscriber, newsletter: choiceOf(newsletter), holds: await this.deps.subscriptions.holds(id, newsletterId) };
   }
 
   /** Unsubscribe from everything: no email of any newsletter any more. */
