@@ -68,7 +68,7 @@ export async function startBulletin(
     // Running jobs (emails, a composition, a feed poll) finish before the mailer and database close.
     shutdown.add('finish in-flight', 'job queue', () => boss.stop({ graceful: true, timeout: 20_000 }));
     const links = signedLinks(config, publicUrl);
-    const newsletters = new NewsletterRepository({ prisma: db.prisma });
+    const newsletters = new NewsletterRepository({ pool: db.pool });
     const subscriptions = createSubscriptions({ prisma: db.prisma, pool: db.pool, boss, mailer, templates, links, newsletters, clock, logger, config: linkedConfig });
     await subscriptions.registerJobs();
     // Every instance relays the mail requests its own requests wrote: after HTTP drained, the last

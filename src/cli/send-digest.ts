@@ -31,7 +31,7 @@ async function main(argv: string[]): Promise<number> {
   const again = `npm run digest:now -- ${slug}`;
   const logger = commandLogger(config);
   const database = await openDatabase({ ...config, DATABASE_POOL_SIZE: 4 }, logger);
-  const newsletters = new NewsletterRepository({ prisma: database.db.prisma });
+  const newsletters = new NewsletterRepository({ pool: database.db.pool });
   const newsletter = await newsletters.bySlug(slug as string);
   if (!newsletter || newsletter.archivedAt || newsletter.kind !== 'digest') {
     const known = (await newsletters.active()).filter((n) => n.kind === 'digest').map((n) => n.slug);

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     links: signedLinks(config, config.PUBLIC_URL),
     clock: systemClock,
     logger,
-    newsletters: new NewsletterRepository({ prisma: database.db.prisma }),
+    newsletters: new NewsletterRepository({ pool: database.db.pool }),
     config,
     senderOptions: { leaseSeconds: Number(process.env.SENDER_LEASE_SECONDS ?? 3), pollIntervalMs: 200 },
   });

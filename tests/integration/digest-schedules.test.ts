@@ -124,7 +124,7 @@ describe('newsletter schedules', () => {
     const schedules = new NewsletterSchedules({
       boss,
       composer: {} as EditionComposer,
-      newsletters: new NewsletterRepository({ prisma: database.prisma }),
+      newsletters: new NewsletterRepository({ pool: database.pool }),
       clock: systemClock,
       logger: createLogger('silent'),
     });

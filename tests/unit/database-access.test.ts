@@ -34,6 +34,19 @@ describe('reaching the database', () => {
     expect(inline).toEqual([]);
   });
 
+  test('when the source is read, then the digest area, the newsletters\' reads and digest:now make no Prisma query', () => {
+    // A process that only sends must not load Prisma's query compiler (+35-47 MB RSS): see
+    // src/newsletters/newsletter-queries.ts. Types from the generated client cost nothing.
+    const sending = (file: string) =>
+      file.startsWith('src/digests/') ||
+      ['src/newsletters/newsletter-repository.ts', 'src/newsletters/newsletter-queries.ts', 'src/cli/send-digest.ts'].includes(file);
+    const usingPrisma = sources
+      .filter(({ file, text }) => sending(file) && /\bprisma\b(?!\/)|PrismaClient|^import (?!type )[^;]*generated\/prisma/m.test(text))
+      .map(({ file }) => file);
+    expect(sources.filter(({ file }) => sending(file)).length).toBeGreaterThan(10);
+    expect(usingPrisma).toEqual([]);
+  });
+
   test('when the source is read, then only the transaction helper sends BEGIN, COMMIT or ROLLBACK', () => {
     const handWritten = sources
       .filter(({ file, text }) => file !== 'src/db/transaction.ts' && /[`'"](BEGIN|COMMIT|ROLLBACK)[`'"]/.test(text))
