@@ -43,6 +43,9 @@ export function cookieOptions(secure: boolean) {
 export function loadConsole(sessions: Sessions, secure: boolean): RequestHandler {
   return async (req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
+    // helmet's no-referrer makes browsers send `Origin: null` even on the console's own forms;
+    // same-origin keeps the real Origin there and still tells other sites nothing.
+    res.setHeader('Referrer-Policy', 'same-origin');
     const cookies = parseCookies(req.get('cookie'));
     const cookieToken = cookies.get(SESSION_COOKIE);
     const session = cookieToken ? await sessions.resolve(cookieToken) : null;
@@ -57,14 +60,16 @@ export function loadConsole(sessions: Sessions, secure: boolean): RequestHandler
 
 /**
  * A form from another site is refused before anything reads it: browsers say where a request
- * comes from (Sec-Fetch-Site, Origin), and only this service's own pages may post to the console.
- * Requests without either header (old browsers, scripts) still need the form token of a session.
+ * comes from, and only this service's own pages may post to the console. Sec-Fetch-Site when the
+ * browser sends it (all current ones); else the Origin. Requests with neither (old browsers,
+ * scripts) still need the form token of a session.
  */
 export function sameOriginForms(publicUrl: string): RequestHandler {
   return (req, _res, next) => {
     if (req.method === 'GET' || req.method === 'HEAD') return next();
     const site = req.get('sec-fetch-site');
-    const crossSite = (site !== undefined && site !== 'same-origin') || (req.get('origin') !== undefined && !isSameOrigin(req, publicUrl));
+    const origin = req.get('origin');
+    const crossSite = site !== undefined ? site !== 'same-origin' : origin !== undefined && !isSameOrigin(req, publicUrl);
     if (crossSite) return next(new AppError('FORBIDDEN', 'This form was sent from another site: nothing was changed'));
     next();
   };
