@@ -105,7 +105,7 @@ export const configSchema = z.object({
     .min(24, 'must be at least 24 characters')
     .refine(notPlaceholder, placeholderMessage)
     .optional()
-    .describe('Bearer token of the admin API; unset disables it'),
+    .describe("Bearer token of the admin API, with full rights; unset, only users' API tokens from the console open it"),
   ADMIN_SESSION_IDLE_MINUTES: int(1, 24 * 60)
     .default(60)
     .describe('Minutes without a request after which a console session ends (the user signs in again)'),

@@ -2,10 +2,9 @@ import fs from 'node:fs';
 import type { Page } from 'playwright-core';
 import { expectNoAxeViolations } from '../helpers/axe';
 import { launchBrowser, type TestBrowser } from '../helpers/chromium';
-import { linkIn } from '../helpers/console-client';
-import { runCommand } from '../helpers/run-command';
+import { adminCreate, linkIn } from '../helpers/console-client';
 import { atEachWidth, PAGE_WIDTHS, screenshot, SHOTS } from '../helpers/screenshots';
-import { QUIET_SCHEDULES, startTestBulletin, TEST_POSTAL_ADDRESS, type TestBulletin } from '../helpers/test-bulletin';
+import { QUIET_SCHEDULES, startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
 
 /** At a phone's width and a laptop's: a screenshot to look at, and axe-core finds no violation. */
 async function looksFinished(page: Page, name: string): Promise<void> {
@@ -36,17 +35,7 @@ describe('the newsroom console in a real browser', () => {
   });
 
   test('when the first admin sets up the console and invites an editor, then the editor signs in and sees 403 on Users', async () => {
-    const created = await runCommand('src/cli/create-admin.ts', ['chief@courier.example'], {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      DATABASE_URL: app.db.url,
-      SMTP_URL: app.smtp.url,
-      MAIL_POSTAL_ADDRESS: TEST_POSTAL_ADDRESS,
-      SECRET_KEY: app.config.SECRET_KEY!,
-      PUBLIC_URL: app.config.PUBLIC_URL,
-      MAIL_FROM: app.config.MAIL_FROM,
-      LOG_LEVEL: 'warn',
-    });
+    const created = await adminCreate(app, ['chief@courier.example']);
     expect(created.code).toBe(0);
     const page = await browser.context.newPage();
 

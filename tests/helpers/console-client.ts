@@ -1,7 +1,8 @@
 import request from 'supertest';
 import { loadConfig } from '../../src/config';
 import { createAccounts } from '../../src/accounts/create-accounts';
-import type { TestBulletin } from './test-bulletin';
+import { runCommand, type CommandResult } from './run-command';
+import { TEST_POSTAL_ADDRESS, type TestBulletin } from './test-bulletin';
 import { openTestPool } from './test-database';
 
 export const PASSWORD = 'correct horse battery staple';
@@ -91,4 +92,19 @@ export async function invited(admin: ConsoleClient, email: string, role: 'admin'
   const client = new ConsoleClient(admin.app);
   expect((await client.setPassword(await admin.invite(email, role))).status).toBe(303);
   return client;
+}
+
+/** `npm run admin:create -- ...args` as an operator runs it beside the server, with its settings. */
+export function adminCreate(app: TestBulletin, args: string[]): Promise<CommandResult> {
+  return runCommand('src/cli/create-admin.ts', args, {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    DATABASE_URL: app.db.url,
+    SMTP_URL: app.smtp.url,
+    MAIL_POSTAL_ADDRESS: TEST_POSTAL_ADDRESS,
+    SECRET_KEY: app.config.SECRET_KEY!,
+    PUBLIC_URL: app.config.PUBLIC_URL,
+    MAIL_FROM: app.config.MAIL_FROM,
+    LOG_LEVEL: 'warn',
+  });
 }

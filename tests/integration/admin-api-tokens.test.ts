@@ -1,8 +1,7 @@
 import request from 'supertest';
-import { ConsoleClient, firstAdmin, invited, linkIn } from '../helpers/console-client';
+import { adminCreate, ConsoleClient, firstAdmin, invited, linkIn } from '../helpers/console-client';
 import { DigestFixtures } from '../helpers/digest-fixtures';
-import { runCommand } from '../helpers/run-command';
-import { adminAuth, QUIET_SCHEDULES, startTestBulletin, TEST_POSTAL_ADDRESS, type TestBulletin } from '../helpers/test-bulletin';
+import { adminAuth, QUIET_SCHEDULES, startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
 import { query } from './subscription-test-kit';
 
 describe('users\' API tokens on the admin API', () => {
@@ -112,17 +111,7 @@ describe('users\' API tokens on the admin API', () => {
   });
 
   test('when npm run admin:create is run, then it prints a one-hour link that sets the first admin\'s password', async () => {
-    const run = (args: string[]) =>
-      runCommand('src/cli/create-admin.ts', args, {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        DATABASE_URL: app.db.url,
-        SMTP_URL: app.smtp.url,
-        MAIL_POSTAL_ADDRESS: TEST_POSTAL_ADDRESS,
-        SECRET_KEY: app.config.SECRET_KEY!,
-        PUBLIC_URL: app.config.PUBLIC_URL,
-        LOG_LEVEL: 'warn',
-      });
+    const run = (args: string[]) => adminCreate(app, args);
     const made = await run(['Night.Editor@News.Example']);
     expect(made.stderr).toBe('');
     expect([made.code, made.stdout.split('\n')[0]]).toEqual([0, 'Created the admin night.editor@news.example.']);
