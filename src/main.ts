@@ -8,7 +8,9 @@ import { createApp } from './http/app';
 import { Pages } from './http/pages';
 import { createSubscriptions } from './subscriptions/create-subscriptions';
 import { NewsletterRepository } from './newsletters/newsletter-repository';
-import { createPublicRateLimits } from './http/rate-limit';
+import { createLoginRateLimits, createPublicRateLimits } from './http/rate-limit';
+import { createAccounts } from './accounts/create-accounts';
+import { consoleRouter } from './http/console/console-router';
 import { subscriptionsRouter } from './http/routes/subscriptions';
 import { subscriberLinksRouter } from './http/routes/subscriber-links';
 import { systemClock, type WaitingClock } from './shared/clock';
@@ -102,6 +104,9 @@ export async function startBulletin(
     };
     const newsletterAdmin = createNewsletterAdmin({ prisma: db.prisma, newsletters, clock, onChange: onNewslettersChanged });
 
+    const accounts = createAccounts({ prisma: db.prisma, clock, publicUrl, config });
+    const adminApi = { adminToken: config.ADMIN_TOKEN, apiTokens: accounts.apiTokens };
+
     const outboxDir = config.SMTP_URL ? undefined : path.resolve(config.OUTBOX_DIR);
     // The viewer shows live confirm and manage links: only for someone at this machine.
     const outboxViewer = outboxDir !== undefined && isLoopback(config.HOST);
@@ -114,7 +119,7 @@ export async function startBulletin(
       isDatabaseReachable: db.isReachable,
       outboxDir: outboxViewer ? outboxDir : undefined,
       routers: [
-        adminArticlesRouter({ articles, adminToken: config.ADMIN_TOKEN }),
+        adminArticlesRouter({ articles, auth: adminApi }),
         subscriptionsRouter({
           ...subscriptions,
           pages,
@@ -127,14 +132,16 @@ export async function startBulletin(
         subscriberLinksRouter({ ...subscriptions, pages, links, limits: publicLimits }),
         adminDigestsRouter({
           ...digests,
-          adminToken: config.ADMIN_TOKEN,
+          auth: adminApi,
+          audit: accounts.audit,
           clock,
           publicUrl,
           wakeSender: () => digests.sender.wake(),
         }),
         digestPagesRouter({ ...digests, pages }),
-        adminNewslettersRouter({ ...newsletterAdmin, adminToken: config.ADMIN_TOKEN }),
+        adminNewslettersRouter({ ...newsletterAdmin, auth: adminApi }),
         newsletterPagesRouter({ ...newsletterAdmin, pages, confirmationTtlHours: config.CONFIRMATION_TTL_HOURS }),
+        consoleRouter({ ...accounts, pages, publicUrl, loginLimits: createLoginRateLimits(config, clock) }),
       ],
     });
     attach(app);
