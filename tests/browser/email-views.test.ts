@@ -7,7 +7,7 @@ import request from 'supertest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startTestBulletin, TEST_ADMIN_TOKEN, type TestBulletin, QUIET_SCHEDULES } from '../helpers/test-bulletin';
 import { DigestFixtures } from '../helpers/digest-fixtures';
-import { expectNoAxeViolations } from '../helpers/axe';
+import { addAxeToEveryPage, expectNoAxeViolations } from '../helpers/axe';
 import { SHOTS } from '../helpers/screenshots';
 import { launchBrowser, type TestBrowser } from '../helpers/chromium';
 
@@ -106,11 +106,9 @@ describe('the web version and the outbox viewer in a real browser', () => {
     const deadline = Date.now() + 15_000;
     while (fs.readdirSync(outboxDir).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
 
-    browser = await launchBrowser({
-      // axe-core arrives as an inline script, which the pages' CSP rightly blocks.
-      bypassCSP: true,
-    });
+    browser = await launchBrowser();
     context = browser.context;
+    await addAxeToEveryPage(context);
   }, 60_000);
 
   afterAll(async () => {

@@ -6,7 +6,7 @@ import { newsroomEnv, receiveEveryEmail, type EmailKind } from '../helpers/every
 import { Templates } from '../../src/mail/templates';
 import { DigestRenderer } from '../../src/digests/digest-renderer';
 import { compileStored, escapeHtml } from '../../src/mail/personalize';
-import { axeViolations, type DisabledRules } from '../helpers/axe';
+import { addAxeToEveryPage, axeViolations, type DisabledRules } from '../helpers/axe';
 import { SHOTS } from '../helpers/screenshots';
 import { launchBrowser, launchOptions, type TestBrowser } from '../helpers/chromium';
 
@@ -131,6 +131,8 @@ describe('emails in a real browser, narrow and wide, light and dark', () => {
   let context: BrowserContext;
   let browser: TestBrowser;
   let emails: Record<EmailKind, { html: string }>;
+  /** One page shows every email in turn: each setContent gives it a fresh document. */
+  let page: Page;
 
   beforeAll(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
@@ -139,10 +141,12 @@ describe('emails in a real browser, narrow and wide, light and dark', () => {
     emails = Object.fromEntries(Object.entries(received).map(([kind, mail]) => [kind, { html: mail.parsed.html as string }])) as typeof emails;
     browser = await launchBrowser();
     context = browser.context;
+    await addAxeToEveryPage(context);
     await context.route('https://**/*', (route) => {
       const logo = route.request().url().includes('logo');
       return route.fulfill({ contentType: 'image/svg+xml', body: logo ? svg(400, 80, 'COURIER') : svg(1072, 600, 'photo') });
     });
+    page = await context.newPage();
   }, 90_000);
 
   afterAll(async () => {
@@ -151,14 +155,12 @@ describe('emails in a real browser, narrow and wide, light and dark', () => {
   });
 
   async function show(html: string, width: number, scheme: 'light' | 'dark', shot: string) {
-    const page = await context.newPage();
     await page.setViewportSize({ width, height: 800 });
     await page.emulateMedia({ colorScheme: scheme });
     await page.setContent(html, { waitUntil: 'load' });
     await page.screenshot({ path: path.join(SHOTS, shot), fullPage: true });
     const seen = await readability(page);
     const axe = await axeViolations(page, { disabledRules: EMAIL_RULES_OFF });
-    await page.close();
     return { ...seen, axe };
   }
 

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
-import { expectNoAxeViolations } from '../helpers/axe';
+import { addAxeToEveryPage, expectNoAxeViolations } from '../helpers/axe';
 import { atEachWidth, PAGE_WIDTHS, screenshot, screenshots, SHOTS } from '../helpers/screenshots';
-import { launchBrowser, launchOptions, type TestBrowser } from '../helpers/chromium';
+import { launchBrowser, type TestBrowser } from '../helpers/chromium';
 import { SignedLinks } from '../../src/shared/signed-links';
 import { addNewsletter, linkIn, query, subscribeAndConfirm, subscriptionsOf, uniqueEmail, waitForMail } from '../integration/subscription-test-kit';
 
@@ -49,12 +49,9 @@ describe('signup in a real browser', () => {
       cron: '0 18 * * 6',
       position: 3,
     });
-    browser = await launchBrowser({
-      viewport: { width: 900, height: 900 },
-      // axe-core arrives as an inline script, which the pages' CSP rightly blocks.
-      bypassCSP: true,
-    });
+    browser = await launchBrowser({ viewport: { width: 900, height: 900 } });
     context = browser.context;
+    await addAxeToEveryPage(context);
   }, 60_000);
 
   afterAll(async () => {
@@ -132,10 +129,9 @@ describe('signup in a real browser', () => {
   }, 90_000);
 
   test('when scripts are off, then the confirm page shows a button that confirms', async () => {
-    const noScript = await chromium.launch(launchOptions());
+    const noScript = await browser.browser.newContext({ javaScriptEnabled: false });
     try {
-      const ctx = await noScript.newContext({ javaScriptEnabled: false });
-      const page = await ctx.newPage();
+      const page = await noScript.newPage();
       const email = uniqueEmail('noscript');
       await page.goto(`${app.url}/`);
       await page.getByLabel('Email address').fill(email);

@@ -1,7 +1,5 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext, type LaunchOptions } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type LaunchOptions } from 'playwright-core';
 
 /** Debian's Chromium: a browser cannot be downloaded from npm here (CHROMIUM_PATH points elsewhere). */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -25,26 +23,19 @@ export function requireChromium(): void {
   }
 }
 
-type ContextOptions = NonNullable<Parameters<typeof chromium.launchPersistentContext>[1]>;
-
 export interface TestBrowser {
+  /** For more contexts beside `context` (scripts off, say): one browser process serves them all. */
+  browser: Browser;
   context: BrowserContext;
-  /** Closes the browser and deletes its profile. */
+  /** Closes the browser; Playwright deletes its throwaway profile. */
   close(): Promise<void>;
 }
 
-/** Chromium with a fresh, throwaway profile, headless, with LAUNCH_ARGS. */
-export async function launchBrowser(options: Omit<ContextOptions, 'executablePath' | 'headless' | 'args'> = {}): Promise<TestBrowser> {
-  requireChromium();
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'bulletin-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { ...options, executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
-  return {
-    context,
-    async close() {
-      await context.close();
-      fs.rmSync(profile, { recursive: true, force: true });
-    },
-  };
+/** Chromium with a fresh, throwaway profile, headless, with LAUNCH_ARGS, and one context. */
+export async function launchBrowser(options: BrowserContextOptions = {}): Promise<TestBrowser> {
+  const browser = await chromium.launch(launchOptions());
+  const context = await browser.newContext(options);
+  return { browser, context, close: () => browser.close() };
 }
 
 /** The launch options of a plain (non-persistent) Chromium, for the tests that need one. */

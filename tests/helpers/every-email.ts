@@ -5,7 +5,8 @@ import { DigestFixtures } from './digest-fixtures';
 import { AlertFixtures } from './alert-fixtures';
 import { subscribeAndConfirm, uniqueEmail, waitForMail } from '../integration/subscription-test-kit';
 
-export type EmailKind = 'confirmation' | 'welcome' | 'manage' | 'digest' | 'alert';
+export const EMAIL_KINDS = ['confirmation', 'welcome', 'manage', 'digest', 'alert'] as const;
+export type EmailKind = (typeof EMAIL_KINDS)[number];
 
 /** Settings that make the emails look like a real newsroom's (and pass the SMTP-mode config). */
 export const newsroomEnv = {
