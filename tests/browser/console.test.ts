@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Page } from 'playwright-core';
-import { expectNoAxeViolations } from '../helpers/axe';
+import { addAxeToEveryPage, expectNoAxeViolations } from '../helpers/axe';
 import { launchBrowser, type TestBrowser } from '../helpers/chromium';
 import { adminCreate, linkIn } from '../helpers/console-client';
 import { atEachWidth, PAGE_WIDTHS, screenshot, SHOTS } from '../helpers/screenshots';
@@ -26,7 +26,8 @@ describe('the newsroom console in a real browser', () => {
   beforeAll(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
     app = await startTestBulletin({ ...QUIET_SCHEDULES, MAIL_FROM: 'The Daily Courier <news@courier.example>' });
-    browser = await launchBrowser({ viewport: { width: 1280, height: 900 }, bypassCSP: true }); // axe arrives as an inline script
+    browser = await launchBrowser({ viewport: { width: 1280, height: 900 } });
+    await addAxeToEveryPage(browser.context);
   }, 60_000);
 
   afterAll(async () => {
