@@ -24,6 +24,9 @@ import { digestPagesRouter } from './http/routes/digest-pages';
 import { createNewsletterAdmin } from './newsletters/create-newsletter-admin';
 import { adminNewslettersRouter } from './http/routes/admin-newsletters';
 import { newsletterPagesRouter } from './http/routes/newsletter-pages';
+import { adminSubscribersRouter } from './http/routes/admin-subscribers';
+import { createSubscriberAdmin } from './lists/create-lists';
+import { ErasedAddresses } from './privacy/erased-addresses';
 import { isLoopback, listeningUrl } from './shared/network-address';
 import { Shutdown } from './shared/shutdown';
 import { disablePretenuring } from './shared/pretenuring';
@@ -69,7 +72,8 @@ export async function startBulletin(
     shutdown.add('finish in-flight', 'job queue', () => boss.stop({ graceful: true, timeout: 20_000 }));
     const links = signedLinks(config, publicUrl);
     const newsletters = new NewsletterRepository({ pool: db.pool });
-    const subscriptions = createSubscriptions({ prisma: db.prisma, pool: db.pool, boss, mailer, templates, links, newsletters, clock, logger, config: linkedConfig });
+    const erasedAddresses = new ErasedAddresses({ pool: db.pool });
+    const subscriptions = createSubscriptions({ prisma: db.prisma, pool: db.pool, boss, mailer, templates, links, newsletters, erasedAddresses, clock, logger, config: linkedConfig });
     await subscriptions.registerJobs();
     // Every instance relays the mail requests its own requests wrote: after HTTP drained, the last
     // ones go into the job queue before it stops.
@@ -101,6 +105,8 @@ export async function startBulletin(
       return digests.schedulesOn(boss).sync();
     };
     const newsletterAdmin = createNewsletterAdmin({ prisma: db.prisma, newsletters, clock, onChange: onNewslettersChanged });
+
+    const subscriberAdmin = createSubscriberAdmin({ pool: db.pool, erasedAddresses, mailRequests: subscriptions.mailRequests, clock, logger });
 
     const outboxDir = config.SMTP_URL ? undefined : path.resolve(config.OUTBOX_DIR);
     // The viewer shows live confirm and manage links: only for someone at this machine.
@@ -135,6 +141,7 @@ export async function startBulletin(
         digestPagesRouter({ ...digests, pages }),
         adminNewslettersRouter({ ...newsletterAdmin, adminToken: config.ADMIN_TOKEN }),
         newsletterPagesRouter({ ...newsletterAdmin, pages, confirmationTtlHours: config.CONFIRMATION_TTL_HOURS }),
+        adminSubscribersRouter({ ...subscriberAdmin, newsletters, adminToken: config.ADMIN_TOKEN }),
       ],
     });
     attach(app);

@@ -86,7 +86,10 @@ describe('applyMigrations', () => {
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`,
     );
     expect(tables.map((t) => t.table_name).sort()).toEqual(
-      ['_prisma_migrations', 'articles', 'consents', 'deliveries', 'digests', 'mail_requests', 'manage_requests', 'newsletters', 'subscribers', 'subscriptions', 'tokens'].sort(),
+      [
+        '_prisma_migrations', 'articles', 'consent_statements', 'consents', 'deliveries', 'digests', 'erased_addresses', 'erasure_salt',
+        'mail_requests', 'manage_requests', 'newsletters', 'subscribers', 'subscriptions', 'tokens',
+      ].sort(),
     );
     // Same columns, types and nullability as the table Prisma's engine creates.
     const columns = await query(
