@@ -14,6 +14,7 @@ import {
   CREATE_IMPORT_ROWS,
   FILL_IMPORT_ROWS,
   INSERT_NEW,
+  LIFT_STATEMENT_TIMEOUT,
   LOCK_NEWSLETTERS,
   MARK_ERASED,
   MARK_EXISTING,
@@ -101,7 +102,7 @@ export class ListImport {
     const hashes = await this.deps.erasedAddresses.hashesOf(list.valid.map((r) => r.email));
     const now = this.deps.clock.now();
     await withTransaction(this.deps.pool, async (tx) => {
-      await tx.query('SET LOCAL statement_timeout = 0');
+      await tx.query(LIFT_STATEMENT_TIMEOUT);
       const run = <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => tx.query<R>(bulkStatement(text, values));
       const locked = await run(LOCK_NEWSLETTERS, [options.newsletterIds]);
       if (locked.rowCount !== options.newsletterIds.length) {

@@ -18,6 +18,9 @@ export const CREATE_IMPORT_ROWS = `CREATE TEMPORARY TABLE import_rows (
          subscriber_id int, outcome text
        ) ON COMMIT DROP`;
 
+/** An import of a large list may take longer than the statements a reader waits on: no limit, for this transaction only. */
+export const LIFT_STATEMENT_TIMEOUT = `SET LOCAL statement_timeout = 0`;
+
 /** The file's valid rows in one statement. $1 rows, $2 emails, $3 names, $4 address hashes. */
 export const FILL_IMPORT_ROWS = `INSERT INTO import_rows (row_number, email, name, address_hash)
        SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[])`;
