@@ -141,7 +141,7 @@ export async function startBulletin(
         digestPagesRouter({ ...digests, pages }),
         adminNewslettersRouter({ ...newsletterAdmin, adminToken: config.ADMIN_TOKEN }),
         newsletterPagesRouter({ ...newsletterAdmin, pages, confirmationTtlHours: config.CONFIRMATION_TTL_HOURS }),
-        adminSubscribersRouter({ ...subscriberAdmin, newsletters, adminToken: config.ADMIN_TOKEN }),
+        adminSubscribersRouter({ ...subscriberAdmin, newsletters, adminToken: config.ADMIN_TOKEN, maxImportMb: config.LIST_IMPORT_MAX_MB }),
       ],
     });
     attach(app);

@@ -129,8 +129,6 @@ export class SubscriberRepository {
    * had been erased, its hash goes, and a later import may add newsletters again.
    */
   async confirm(subscriberId: number, tokenId: number, now: Date, consent: ConsentContext): Promise<boolean> {
-    const subscriber = await this.findById(subscriberId);
-    const addressHash = subscriber && (await this.deps.erasedAddresses.hashOf(subscriber.email));
     return this.prisma.$transaction(async (tx) => {
       const { count } = await tx.subscriber.updateMany({
         where: { id: subscriberId, status: 'pending' },
@@ -140,7 +138,8 @@ export class SubscriberRepository {
       if (count === 1) {
         await consentPerSubscription(tx, subscriberId, 'confirmation', consent);
         await tx.mailRequest.create({ data: { subscriberId, kind: 'welcome' } });
-        if (addressHash) await tx.erasedAddress.deleteMany({ where: { addressHash } });
+        const { email } = await tx.subscriber.findUniqueOrThrow({ where: { id: subscriberId }, select: { email: true } });
+        await tx.erasedAddress.deleteMany({ where: { addressHash: await this.deps.erasedAddresses.hashOf(email) } });
       }
       return count === 1;
     });

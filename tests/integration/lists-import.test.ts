@@ -20,7 +20,7 @@ const CONSENT = 'Signed up on paper at the 2025 book fair stand';
 describe('list import (POST /api/admin/subscribers/import)', () => {
   let app: TestBulletin;
   beforeAll(async () => {
-    app = await startTestBulletin({ ...QUIET_SCHEDULES });
+    app = await startTestBulletin({ ...QUIET_SCHEDULES, LIST_IMPORT_MAX_MB: '1' });
     await addNewsletter(app, { slug: 'sports', name: 'Sports' });
     await addNewsletter(app, { slug: 'old-news', name: 'Old news', archived: true });
   });
@@ -230,6 +230,13 @@ describe('list import (POST /api/admin/subscribers/import)', () => {
       const json = request(app.url).post('/api/admin/subscribers/import').query({ newsletters: 'daily', status: 'confirmed', consent: CONSENT }).set(adminAuth).send({ email: 'a@example.org' });
       expect(await fieldsOf(json)).toHaveProperty('body');
       expect(await fieldsOf(importCsv('email,name\n"a@example.org,A\n'))).toHaveProperty('body');
+    });
+
+    test('when the file is larger than LIST_IMPORT_MAX_MB (1 here), then 413', async () => {
+      const body = Buffer.alloc(1024 * 1024 + 1, '\n');
+      body.write(`email\n${uniqueEmail('huge')}\n`);
+      const res = await importCsv(body).expect(413);
+      expect(res.body.error).toMatch(/larger than 1 MB/);
     });
 
     test('when no admin token is given, then 401 and nothing is read', async () => {

@@ -8,9 +8,6 @@ import { MAX_ROW_ID } from '../../shared/row-id';
 import { requireAdmin } from '../admin-auth';
 import { parseInput } from '../parse-input';
 
-/** The largest list file taken; a 100,000-row Mailchimp export is about 20 MB. */
-export const MAX_IMPORT_BYTES = 50 * 1024 * 1024;
-
 /** Who acts, until the admin API knows its users: the one shared token. */
 const ACTOR = 'ADMIN_TOKEN';
 
@@ -50,7 +47,14 @@ const idSchema = z.coerce.number().int().positive().max(MAX_ROW_ID);
  * find a subscriber by address prefix, and a reader's privacy requests (their data; erasure).
  * Bearer ADMIN_TOKEN. The rules live in src/lists and src/privacy.
  */
-export function adminSubscribersRouter(deps: SubscriberAdmin & { newsletters: Pick<NewsletterRepository, 'active' | 'bySlug'>; adminToken: string | undefined }): Router {
+export function adminSubscribersRouter(
+  deps: SubscriberAdmin & {
+    newsletters: Pick<NewsletterRepository, 'active' | 'bySlug'>;
+    adminToken: string | undefined;
+    /** LIST_IMPORT_MAX_MB: a larger file is refused with 413. */
+    maxImportMb: number;
+  },
+): Router {
   const routes = Router();
 
   routes.post('/import', async (req, res) => {
@@ -60,7 +64,7 @@ export function adminSubscribersRouter(deps: SubscriberAdmin & { newsletters: Pi
     const missing = query.newsletters.filter((slug) => !active.has(slug));
     if (missing.length) throw validationError({ newsletters: `No active newsletter ${missing.map((s) => `"${s}"`).join(', ')}` });
     const report = await deps.imports.run(
-      limited(req, MAX_IMPORT_BYTES),
+      limited(req, deps.maxImportMb),
       {
         newsletterIds: [...new Set(query.newsletters.map((slug) => active.get(slug)!))],
         status: query.status,
@@ -118,14 +122,20 @@ function subscriberId(req: Request): number {
   return id.data;
 }
 
-/** The request body, failing with 413 past `max` bytes (the file is read as it arrives). */
-function limited(req: Request, max: number): Readable {
+/**
+ * The request body, failing with 413 past `max` bytes (the file is read as it arrives). The rest of
+ * an oversized body is read and dropped, so the client, still sending, gets the answer.
+ */
+function limited(req: Request, maxMb: number): Readable {
+  const max = maxMb * 1024 * 1024;
   let seen = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       seen += chunk.length;
-      if (seen > max) done(new AppError('TOO_LARGE', `The file is larger than ${max / 1024 / 1024} MB`));
-      else done(null, chunk);
+      if (seen <= max) return done(null, chunk);
+      req.unpipe(counter);
+      req.resume();
+      done(new AppError('TOO_LARGE', `The file is larger than ${maxMb} MB (LIST_IMPORT_MAX_MB)`));
     },
   });
   req.on('error', (err) => counter.destroy(err));
