@@ -105,7 +105,19 @@ export const configSchema = z.object({
     .min(24, 'must be at least 24 characters')
     .refine(notPlaceholder, placeholderMessage)
     .optional()
-    .describe('Bearer token of the admin API; unset disables it'),
+    .describe("Bearer token of the admin API, with full rights; unset, only users' API tokens from the console open it"),
+  ADMIN_SESSION_IDLE_MINUTES: int(1, 24 * 60)
+    .default(60)
+    .describe('Minutes without a request after which a console session ends (the user signs in again)'),
+  ADMIN_SESSION_MAX_HOURS: int(1, 24 * 30)
+    .default(12)
+    .describe('Hours after sign-in at which a console session ends, however active'),
+  ADMIN_LOGIN_LIMIT_PER_IP: int(1, 100000)
+    .default(30)
+    .describe('Console sign-in attempts per IP per RATE_LIMIT_WINDOW_SECONDS'),
+  ADMIN_LOGIN_LIMIT_PER_ADDRESS: int(1, 1000)
+    .default(10)
+    .describe('Console sign-in attempts per email address per RATE_LIMIT_WINDOW_SECONDS'),
   CORS_ORIGINS: list.default([]).describe('Origins allowed to POST JSON signups cross-origin'),
   TRUST_PROXY: z.string().default('loopback').describe("Express 'trust proxy' setting"),
 

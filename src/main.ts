@@ -8,7 +8,9 @@ import { createApp } from './http/app';
 import { Pages } from './http/pages';
 import { createSubscriptions } from './subscriptions/create-subscriptions';
 import { NewsletterRepository } from './newsletters/newsletter-repository';
-import { createPublicRateLimits } from './http/rate-limit';
+import { createLoginRateLimits, createPublicRateLimits } from './http/rate-limit';
+import { createAccounts } from './accounts/create-accounts';
+import { consoleRouter } from './http/console/console-router';
 import { subscriptionsRouter } from './http/routes/subscriptions';
 import { subscriberLinksRouter } from './http/routes/subscriber-links';
 import { systemClock, type WaitingClock } from './shared/clock';
@@ -106,6 +108,8 @@ export async function startBulletin(
     };
     const newsletterAdmin = createNewsletterAdmin({ prisma: db.prisma, newsletters, clock, onChange: onNewslettersChanged });
 
+    const accounts = createAccounts({ prisma: db.prisma, clock, publicUrl, config });
+    const adminApi = { adminToken: config.ADMIN_TOKEN, apiTokens: accounts.apiTokens };
     const subscriberAdmin = createSubscriberAdmin({ pool: db.pool, erasedAddresses, mailRequests: subscriptions.mailRequests, clock, logger });
 
     const outboxDir = config.SMTP_URL ? undefined : path.resolve(config.OUTBOX_DIR);
@@ -120,7 +124,7 @@ export async function startBulletin(
       isDatabaseReachable: db.isReachable,
       outboxDir: outboxViewer ? outboxDir : undefined,
       routers: [
-        adminArticlesRouter({ articles, adminToken: config.ADMIN_TOKEN }),
+        adminArticlesRouter({ articles, auth: adminApi }),
         subscriptionsRouter({
           ...subscriptions,
           pages,
@@ -133,15 +137,17 @@ export async function startBulletin(
         subscriberLinksRouter({ ...subscriptions, pages, links, limits: publicLimits }),
         adminDigestsRouter({
           ...digests,
-          adminToken: config.ADMIN_TOKEN,
+          auth: adminApi,
+          audit: accounts.audit,
           clock,
           publicUrl,
           wakeSender: () => digests.sender.wake(),
         }),
         digestPagesRouter({ ...digests, pages }),
-        adminNewslettersRouter({ ...newsletterAdmin, adminToken: config.ADMIN_TOKEN }),
+        adminNewslettersRouter({ ...newsletterAdmin, auth: adminApi }),
         newsletterPagesRouter({ ...newsletterAdmin, pages, confirmationTtlHours: config.CONFIRMATION_TTL_HOURS }),
-        adminSubscribersRouter({ ...subscriberAdmin, newsletters, adminToken: config.ADMIN_TOKEN, maxImportMb: config.LIST_IMPORT_MAX_MB }),
+        adminSubscribersRouter({ ...subscriberAdmin, newsletters, auth: adminApi, audit: accounts.audit, maxImportMb: config.LIST_IMPORT_MAX_MB }),
+        consoleRouter({ ...accounts, pages, publicUrl, loginLimits: createLoginRateLimits(config, clock) }),
       ],
     });
     attach(app);

@@ -39,7 +39,8 @@ export function foreignOrigin(req: Request, publicUrl: string): string | undefin
   return origin;
 }
 
-function isSameOrigin(req: Request, publicUrl: string): boolean {
+/** Whether the request's Origin is this service's own (PUBLIC_URL, or the address it was reached at). */
+export function isSameOrigin(req: Request, publicUrl: string): boolean {
   const origin = normalizeOrigin(req.get('origin') ?? '');
   return origin === normalizeOrigin(publicUrl) || origin === normalizeOrigin(`${req.protocol}://${req.get('host')}`);
 }

@@ -8,6 +8,7 @@ import { requestIdOf } from './request-log';
 const STATUS: Record<ErrorCode, number> = {
   VALIDATION: 400,
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   TOKEN_INVALID: 404,
   TOKEN_EXPIRED: 410,

@@ -66,6 +66,21 @@ export function createPublicRateLimits(
   };
 }
 
+/** The console's sign-in attempts, per client IP and per address, in the same window as the public limits. */
+export function createLoginRateLimits(
+  config: { ADMIN_LOGIN_LIMIT_PER_IP: number; ADMIN_LOGIN_LIMIT_PER_ADDRESS: number; RATE_LIMIT_WINDOW_SECONDS: number },
+  clock: Clock,
+): PublicRateLimits {
+  return createPublicRateLimits(
+    {
+      RATE_LIMIT_PER_IP: config.ADMIN_LOGIN_LIMIT_PER_IP,
+      RATE_LIMIT_PER_ADDRESS: config.ADMIN_LOGIN_LIMIT_PER_ADDRESS,
+      RATE_LIMIT_WINDOW_SECONDS: config.RATE_LIMIT_WINDOW_SECONDS,
+    },
+    clock,
+  );
+}
+
 /** Middleware: counts the request against its client IP (req.ip honours the trust proxy setting). */
 export function limitPerIp(limiter: FixedWindowRateLimiter): RequestHandler {
   return (req: Request, _res, next) => {

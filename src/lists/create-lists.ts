@@ -10,8 +10,8 @@ import { SubscriberLookup } from './subscriber-lookup';
 
 /**
  * Builds the operators' subscriber tools (bring a list in, take it out, find a reader, answer
- * privacy requests); called by main.ts. Each operation takes the actor (today "ADMIN_TOKEN"), so
- * an audit log can record who did it.
+ * privacy requests); called by main.ts. Each operation takes the actor's label for its log line;
+ * the routes record the audit entry.
  */
 export function createSubscriberAdmin(deps: {
   pool: pg.Pool;

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 export type ErrorCode =
   | 'VALIDATION'
   | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'TOKEN_INVALID'
   | 'TOKEN_EXPIRED'

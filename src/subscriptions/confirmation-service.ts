@@ -2,7 +2,7 @@ import type { Clock } from '../shared/clock';
 import type { ConfirmationRequests } from './confirmation-requests';
 import type { MailRequestWake } from './mail-request-relay';
 import type { ConsentContext, SubscriberRepository } from './subscriber-repository';
-import { hashToken, looksLikeToken } from './tokens';
+import { hashToken, looksLikeToken } from '../shared/secret-tokens';
 
 /** What a confirmation link is worth right now. */
 export type LinkState = 'ready' | 'already-confirmed' | 'expired' | 'unknown';

@@ -6,7 +6,7 @@ import type { MailRequestWake } from './mail-request-relay';
 import { unknownNewslettersMessage, type NewsletterChoice, type NewsletterChoices } from './newsletter-choices';
 import type { ConsentContext, Subscriber, SubscriberRepository } from './subscriber-repository';
 import type { SubscriptionRepository } from './subscription-repository';
-import { hashToken, looksLikeToken } from './tokens';
+import { hashToken, looksLikeToken } from '../shared/secret-tokens';
 
 /** What the preferences page shows: a switch per newsletter, on for those held. */
 export interface PreferencesView {

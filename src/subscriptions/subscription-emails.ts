@@ -6,7 +6,7 @@ import { isActive } from '../newsletters/newsletter';
 import { choiceOf, namesInProse, type NewsletterChoice } from './newsletter-choices';
 import type { SubscriberRepository, TokenPurpose } from './subscriber-repository';
 import type { SubscriptionRepository } from './subscription-repository';
-import { issueToken } from './tokens';
+import { issueToken } from '../shared/secret-tokens';
 import { escapeHtml, Placeholders, type Filler } from '../mail/personalize';
 
 export interface SubscriptionEmailSettings {

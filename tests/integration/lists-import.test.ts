@@ -61,6 +61,13 @@ describe('list import (POST /api/admin/subscribers/import)', () => {
         { event: 'import', source: 'import', statement: CONSENT, slug: 'daily' },
         { event: 'import', source: 'import', statement: CONSENT, slug: 'sports' },
       ]);
+      const audit = await query<{ actor_label: string; details: unknown }>(app, `SELECT actor_label, details FROM audit_log WHERE action = 'list_imported' ORDER BY id LIMIT 1`);
+      expect(audit).toEqual([
+        {
+          actor_label: 'ADMIN_TOKEN',
+          details: { newsletters: ['daily', 'sports'], status: 'confirmed', format: 'mailchimp', rows: 3, imported: 3, merged: 0, duplicates: 0, skipped: 0, invalid: 0 },
+        },
+      ]);
     });
 
     test('when a Substack export is imported, then its addresses come in without names', async () => {

@@ -104,6 +104,14 @@ describe('privacy requests', () => {
       expect(await query(app, 'SELECT 1 FROM erased_addresses WHERE address_hash = $1 OR address_hash LIKE $2', [plain, `%${email}%`])).toEqual([]);
       await api().get(`/api/admin/subscribers/${subscriberId}/data`).set(adminAuth).expect(404);
       await api().delete(`/api/admin/subscribers/${subscriberId}`).set(adminAuth).expect(404);
+      // The audit log says who erased which id, never the address.
+      const audit = await query<{ actor_label: string; subject_type: string; details: unknown }>(
+        app,
+        `SELECT actor_label, subject_type, details FROM audit_log WHERE action = 'reader_erased' AND subject_id = $1`,
+        [String(subscriberId)],
+      );
+      expect(audit).toEqual([{ actor_label: 'ADMIN_TOKEN', subject_type: 'subscriber', details: { deliveriesKept: 0 } }]);
+      expect(JSON.stringify(await query(app, 'SELECT * FROM audit_log'))).not.toContain(email);
     });
 
     test('when a reader is erased, then every edition keeps its counts and their rows name nobody', async () => {

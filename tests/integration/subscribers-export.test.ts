@@ -2,7 +2,8 @@ import { parse } from 'csv-parse/sync';
 import request from 'supertest';
 import { DigestFixtures } from '../helpers/digest-fixtures';
 import { startTestBulletin, type TestBulletin, adminAuth, QUIET_SCHEDULES } from '../helpers/test-bulletin';
-import { addNewsletter, query } from './subscription-test-kit';
+import { apiTokenOf, firstAdmin, invited } from '../helpers/console-client';
+import { addNewsletter, query, uniqueEmail } from './subscription-test-kit';
 
 /** The export's rows as objects, read back by a CSV parser (so quoting is checked, not assumed). */
 function rowsOf(csv: string): Record<string, string>[] {
@@ -90,6 +91,37 @@ describe('subscribers export and lookup', () => {
     const bad = await exportCsv({ status: 'gone' }).expect(400);
     expect(JSON.parse(bad.body)).toMatchObject({ fields: { status: expect.any(String) } });
     expect(JSON.parse((await exportCsv({ newsletter: 'nope' }).expect(400)).body)).toEqual({ error: expect.any(String), fields: { newsletter: 'No newsletter "nope"' } });
+  });
+
+  test('when an editor\'s API token is used, then every subscriber route answers 403 and nothing changes', async () => {
+    const admin = await firstAdmin(app, 'chief@lists.example');
+    const editor = await invited(admin, 'editor@lists.example', 'editor');
+    const token = { Authorization: `Bearer ${await apiTokenOf(editor, 'Editor script')}` };
+    const [reader] = await fixtures.subscribers(1, { prefix: 'editor-view-' });
+
+    await request(app.url).get('/api/admin/subscribers/export').set(token).expect(403);
+    await request(app.url).get('/api/admin/subscribers').query({ email: 'editor-view-' }).set(token).expect(403);
+    await request(app.url).get(`/api/admin/subscribers/${reader!.id}/data`).set(token).expect(403);
+    await request(app.url).delete(`/api/admin/subscribers/${reader!.id}`).set(token).expect(403);
+    const imported = uniqueEmail('by-editor');
+    await request(app.url)
+      .post('/api/admin/subscribers/import')
+      .query({ newsletters: 'daily', status: 'confirmed', consent: 'x' })
+      .set(token)
+      .set('Content-Type', 'text/csv')
+      .send(`email\n${imported}\n`)
+      .expect(403);
+
+    expect(await query(app, 'SELECT email FROM subscribers WHERE id = $1 OR email = $2', [reader!.id, imported])).toEqual([{ email: reader!.email }]);
+  });
+
+  test('when an admin exports, then the audit log records who, with the filters', async () => {
+    await exportCsv({ status: 'confirmed', newsletter: 'sports' }).expect(200);
+    const [entry] = await query<{ actor_label: string; details: unknown }>(
+      app,
+      `SELECT actor_label, details FROM audit_log WHERE action = 'subscribers_exported' ORDER BY id DESC LIMIT 1`,
+    );
+    expect(entry).toEqual({ actor_label: 'ADMIN_TOKEN', details: { status: 'confirmed', newsletter: 'sports' } });
   });
 
   test('when no admin token is given, then the export, lookup and privacy routes answer 401', async () => {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Article } from '../../articles/article-repository';
 import type { ArticleService } from '../../articles/article-service';
 import { AppError, fieldErrors, validationError } from '../../shared/errors';
-import { requireAdmin } from '../admin-auth';
+import { requireAdmin, type AdminApiAuth } from '../admin-auth';
 import { MAX_ROW_ID } from '../../shared/row-id';
 
 const MAX_PAGE = 200;
@@ -22,8 +22,8 @@ const listQuerySchema = z.object({
     .optional(),
 });
 
-/** /api/admin/articles: create (idempotent by sourceId), read, update, delete. Bearer ADMIN_TOKEN. */
-export function adminArticlesRouter(deps: { articles: ArticleService; adminToken: string | undefined }): Router {
+/** /api/admin/articles: create (idempotent by sourceId), read, update, delete. Editors and admins alike. */
+export function adminArticlesRouter(deps: { articles: ArticleService; auth: AdminApiAuth }): Router {
   const { articles } = deps;
   const routes = Router();
 
@@ -63,7 +63,7 @@ export function adminArticlesRouter(deps: { articles: ArticleService; adminToken
 
   const router = Router();
   // Scoped to the path: a bare router.use() would demand the token from every later router too.
-  router.use('/api/admin/articles', requireAdmin(deps.adminToken), routes);
+  router.use('/api/admin/articles', requireAdmin(deps.auth), routes);
   return router;
 }
 

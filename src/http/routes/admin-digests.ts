@@ -1,7 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { requireAdmin } from '../admin-auth';
+import { actorIn, requireAdmin, type AdminApiAuth } from '../admin-auth';
 import { parseInput } from '../parse-input';
+import type { AuditLog } from '../../accounts/audit-log';
 import { AppError, validationError } from '../../shared/errors';
 import type { Clock } from '../../shared/clock';
 import { LEGACY_FREQUENCIES, slugSchema, type Newsletter } from '../../newsletters/newsletter';
@@ -23,9 +24,10 @@ const editionQuery = z
   });
 const idSchema = z.coerce.number().int().positive().max(MAX_ROW_ID);
 
-/** Admin API of the digests. Shows counts and subjects only: never an address or a token. */
+/** Admin API of the digests (editors and admins). Shows counts and subjects only: never an address or a token. */
 export function adminDigestsRouter(deps: {
-  adminToken: string | undefined;
+  auth: AdminApiAuth;
+  audit: Pick<AuditLog, 'record'>;
   composer: EditionComposer;
   repository: DigestRepository;
   newsletters: Pick<NewsletterRepository, 'bySlug'>;
@@ -36,7 +38,7 @@ export function adminDigestsRouter(deps: {
   wakeSender: () => void;
 }): Router {
   const router = Router();
-  router.use('/api/admin/digests', requireAdmin(deps.adminToken));
+  router.use('/api/admin/digests', requireAdmin(deps.auth));
 
   router.get('/api/admin/digests', async (_req, res) => {
     const digests = await deps.repository.list(100);
@@ -64,6 +66,11 @@ export function adminDigestsRouter(deps: {
       return;
     }
     deps.wakeSender();
+    await deps.audit.record(actorIn(res), 'edition_sent', { type: 'edition', id: result.digestId }, {
+      newsletter: newsletter.slug,
+      recipients: result.recipients,
+      articles: result.articles,
+    });
     res.status(201).json({
       digest: {
         id: result.digestId,

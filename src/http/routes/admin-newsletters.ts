@@ -1,15 +1,19 @@
 import { Router } from 'express';
 import type { Newsletter } from '../../newsletters/newsletter';
 import type { NewsletterService } from '../../newsletters/newsletter-service';
-import { requireAdmin } from '../admin-auth';
+import { requireAdmin, requireRole, type AdminApiAuth } from '../admin-auth';
 
 /**
  * /api/admin/newsletters: create, list (with confirmed subscriber counts), read, change, and
- * delete or archive. Bearer ADMIN_TOKEN. Validation lives in the service (newsletter-input.ts).
+ * delete or archive. Validation lives in the service (newsletter-input.ts). Editors may read;
+ * creating, changing and deleting newsletters (what readers are offered, schedules, senders) is an
+ * admin's.
  */
-export function adminNewslettersRouter(deps: { newsletterService: NewsletterService; adminToken: string | undefined }): Router {
+export function adminNewslettersRouter(deps: { newsletterService: NewsletterService; auth: AdminApiAuth }): Router {
   const service = deps.newsletterService;
   const routes = Router();
+  const adminOnly = requireRole('admin');
+  routes.use((req, res, next) => (req.method === 'GET' ? next() : adminOnly(req, res, next)));
 
   routes.get('/', async (_req, res) => {
     const all = await service.list();
@@ -47,7 +51,7 @@ export function adminNewslettersRouter(deps: { newsletterService: NewsletterServ
 
   const router = Router();
   // Scoped to the path: a bare router.use() would demand the token from every later router too.
-  router.use('/api/admin/newsletters', requireAdmin(deps.adminToken), routes);
+  router.use('/api/admin/newsletters', requireAdmin(deps.auth), routes);
   return router;
 }
 

@@ -5,11 +5,9 @@ import type { SubscriberAdmin } from '../../lists/create-lists';
 import type { NewsletterRepository } from '../../newsletters/newsletter-repository';
 import { AppError, validationError } from '../../shared/errors';
 import { MAX_ROW_ID } from '../../shared/row-id';
-import { requireAdmin } from '../admin-auth';
+import type { AuditLog } from '../../accounts/audit-log';
+import { actorIn, requireAdmin, requireRole, type AdminApiAuth } from '../admin-auth';
 import { parseInput } from '../parse-input';
-
-/** Who acts, until the admin API knows its users: the one shared token. */
-const ACTOR = 'ADMIN_TOKEN';
 
 const csvList = z.preprocess(
   (v) => (Array.isArray(v) ? v : v === undefined ? [] : [v]).flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter(Boolean),
@@ -45,12 +43,15 @@ const idSchema = z.coerce.number().int().positive().max(MAX_ROW_ID);
 /**
  * /api/admin/subscribers: import a list (text/csv body), export the subscribers as CSV (streamed),
  * find a subscriber by address prefix, and a reader's privacy requests (their data; erasure).
- * Bearer ADMIN_TOKEN. The rules live in src/lists and src/privacy.
+ * Admins only (ADMIN_TOKEN or an admin's API token): every route hands out or changes readers'
+ * personal data. Each change or hand-out is in the audit log, with counts, never an address. The
+ * rules live in src/lists and src/privacy.
  */
 export function adminSubscribersRouter(
   deps: SubscriberAdmin & {
     newsletters: Pick<NewsletterRepository, 'active' | 'bySlug'>;
-    adminToken: string | undefined;
+    auth: AdminApiAuth;
+    audit: Pick<AuditLog, 'record'>;
     /** LIST_IMPORT_MAX_MB: a larger file is refused with 413. */
     maxImportMb: number;
   },
@@ -72,8 +73,22 @@ export function adminSubscribersRouter(
         mapping: { email: query.email, name: query.name },
         skipInvalid: query.skipInvalid === 'true',
       },
-      ACTOR,
+      actorIn(res).label,
     );
+    if (report.written) {
+      const { format, rows, imported, merged, duplicates, skippedCount, invalidCount } = report;
+      await deps.audit.record(actorIn(res), 'list_imported', undefined, {
+        newsletters: query.newsletters,
+        status: query.status,
+        format,
+        rows,
+        imported,
+        merged,
+        duplicates,
+        skipped: skippedCount,
+        invalid: invalidCount,
+      });
+    }
     // A file with invalid rows and no skipInvalid: nothing written, the report says why.
     res.status(report.written ? 200 : 422).json(report);
   });
@@ -86,10 +101,12 @@ export function adminSubscribersRouter(
       if (!newsletter) throw validationError({ newsletter: `No newsletter "${query.newsletter}"` });
       newsletterId = newsletter.id;
     }
+    // Recorded before the first byte: a hand-out of the list is logged even if the client stops reading.
+    await deps.audit.record(actorIn(res), 'subscribers_exported', undefined, { status: query.status ?? null, newsletter: query.newsletter ?? null });
     res.type('text/csv; charset=utf-8').attachment('subscribers.csv');
     // pipeline: the response's backpressure paces the pages, and a client that goes away stops them.
     await new Promise<void>((resolve) => {
-      pipeline(Readable.from(deps.exports.csv({ status: query.status, newsletterId }, ACTOR)), res, (err) => {
+      pipeline(Readable.from(deps.exports.csv({ status: query.status, newsletterId }, actorIn(res).label)), res, (err) => {
         if (err && !res.destroyed) res.destroy(err);
         resolve();
       });
@@ -102,17 +119,22 @@ export function adminSubscribersRouter(
   });
 
   routes.get('/:id/data', async (req, res) => {
-    res.json(await deps.readerData.of(subscriberId(req), ACTOR));
+    const id = subscriberId(req);
+    const data = await deps.readerData.of(id, actorIn(res).label);
+    await deps.audit.record(actorIn(res), 'reader_data_exported', { type: 'subscriber', id });
+    res.json(data);
   });
 
   routes.delete('/:id', async (req, res) => {
-    const result = await deps.erasure.erase(subscriberId(req), ACTOR);
+    const id = subscriberId(req);
+    const result = await deps.erasure.erase(id, actorIn(res).label);
+    await deps.audit.record(actorIn(res), 'reader_erased', { type: 'subscriber', id }, { ...result });
     res.json({ erased: true, ...result });
   });
 
   const router = Router();
   // Scoped to the path: a bare router.use() would demand the token from every later router too.
-  router.use('/api/admin/subscribers', requireAdmin(deps.adminToken), routes);
+  router.use('/api/admin/subscribers', requireAdmin(deps.auth), requireRole('admin'), routes);
   return router;
 }
 

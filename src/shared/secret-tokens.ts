@@ -1,8 +1,9 @@
 import crypto from 'node:crypto';
 
 /**
- * Secrets sent by email (confirmation, manage links): 256 random bits, base64url. Only the SHA-256
- * hash is ever stored, so a leaked database cannot confirm or manage anyone's subscription.
+ * Secrets handed out in links and cookies (confirmation and manage links, the console's
+ * set-password links, sessions and API tokens): 256 random bits, base64url. Only the SHA-256 hash
+ * is ever stored, so a leaked database cannot confirm a subscription or sign anyone in.
  */
 export interface IssuedToken {
   raw: string;

@@ -1,0 +1,69 @@
+import type { Prisma, PrismaClient } from '../generated/prisma/client';
+import type { Clock } from '../shared/clock';
+import type { Actor } from './actor';
+
+/** What the audit log records, one word per kind of action (shown as is on the audit page). */
+export type AuditAction =
+  | 'signed_in'
+  | 'password_set'
+  | 'password_link_issued'
+  | 'user_invited'
+  | 'user_role_changed'
+  | 'user_disabled'
+  | 'user_enabled'
+  | 'user_removed'
+  | 'api_token_created'
+  | 'api_token_revoked'
+  | 'edition_sent'
+  | 'list_imported'
+  | 'subscribers_exported'
+  | 'reader_data_exported'
+  | 'reader_erased';
+
+export interface AuditSubject {
+  type: 'user' | 'api_token' | 'edition' | 'subscriber';
+  id: number | string;
+}
+
+export interface AuditRow {
+  id: bigint;
+  at: Date;
+  actorLabel: string;
+  action: string;
+  subjectType: string | null;
+  subjectId: string | null;
+  details: unknown;
+}
+
+/** Prisma or a transaction of it: an entry can commit together with the change it records. */
+type Db = Pick<PrismaClient, 'auditEntry'> | Pick<Prisma.TransactionClient, 'auditEntry'>;
+
+/** Who did what, kept in `audit_log`; read newest first by admins. */
+export class AuditLog {
+  constructor(private readonly deps: { prisma: PrismaClient; clock: Clock }) {}
+
+  async record(actor: Actor, action: AuditAction, subject?: AuditSubject, details?: Prisma.InputJsonObject, db: Db = this.deps.prisma): Promise<void> {
+    await db.auditEntry.create({
+      data: {
+        at: this.deps.clock.now(),
+        actorUserId: actor.userId,
+        actorLabel: actor.label,
+        action,
+        subjectType: subject?.type ?? null,
+        subjectId: subject === undefined ? null : String(subject.id),
+        details,
+      },
+    });
+  }
+
+  /** A page, newest first: entries before `beforeId` (a cursor; none: the newest). */
+  async page(limit: number, beforeId?: bigint): Promise<{ entries: AuditRow[]; nextCursor: bigint | null }> {
+    const rows = await this.deps.prisma.auditEntry.findMany({
+      where: beforeId === undefined ? {} : { id: { lt: beforeId } },
+      orderBy: { id: 'desc' },
+      take: limit + 1,
+    });
+    const entries = rows.slice(0, limit);
+    return { entries, nextCursor: rows.length > limit ? entries[entries.length - 1]!.id : null };
+  }
+}

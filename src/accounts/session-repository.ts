@@ -1,0 +1,49 @@
+import type { AdminSession, AdminUser, PrismaClient } from '../generated/prisma/client';
+
+/** Console sessions and users' API tokens, through Prisma: both are a hashed secret that names a user. */
+export class SessionRepository {
+  constructor(private readonly deps: { prisma: PrismaClient }) {}
+
+  async create(session: Omit<AdminSession, 'lastSeenAt'>): Promise<void> {
+    await this.deps.prisma.adminSession.create({ data: { ...session, lastSeenAt: session.createdAt } });
+  }
+
+  find(id: string): Promise<(AdminSession & { user: AdminUser }) | null> {
+    return this.deps.prisma.adminSession.findUnique({ where: { id }, include: { user: true } });
+  }
+
+  async touch(id: string, at: Date): Promise<void> {
+    await this.deps.prisma.adminSession.updateMany({ where: { id }, data: { lastSeenAt: at } });
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.deps.prisma.adminSession.deleteMany({ where: { id } });
+  }
+
+  /** A user's sessions that ended by time: swept at each sign-in, so the table stays small. */
+  async deleteEnded(userId: number, idleBefore: Date, startedBefore: Date): Promise<void> {
+    await this.deps.prisma.adminSession.deleteMany({ where: { userId, OR: [{ lastSeenAt: { lt: idleBefore } }, { createdAt: { lt: startedBefore } }] } });
+  }
+
+  createApiToken(token: { userId: number; name: string; hash: string; createdAt: Date }) {
+    return this.deps.prisma.adminApiToken.create({ data: token });
+  }
+
+  apiTokens(userId: number) {
+    return this.deps.prisma.adminApiToken.findMany({ where: { userId }, orderBy: { id: 'desc' } });
+  }
+
+  apiTokenByHash(hash: string) {
+    return this.deps.prisma.adminApiToken.findUnique({ where: { hash }, include: { user: true } });
+  }
+
+  /** Revokes one of the user's own tokens; false when there is no such live token of theirs. */
+  async revokeApiToken(userId: number, id: number, at: Date): Promise<boolean> {
+    const { count } = await this.deps.prisma.adminApiToken.updateMany({ where: { id, userId, revokedAt: null }, data: { revokedAt: at } });
+    return count === 1;
+  }
+
+  async touchApiToken(id: number, at: Date): Promise<void> {
+    await this.deps.prisma.adminApiToken.updateMany({ where: { id }, data: { lastUsedAt: at } });
+  }
+}

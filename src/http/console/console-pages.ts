@@ -1,0 +1,32 @@
+import type { Response } from 'express';
+import type { Pages } from '../pages';
+import { consoleOf } from './console-session';
+
+/** The console's sections, in the order of its navigation; `admin`: shown to admins only. */
+export const SECTIONS = [
+  { path: '/admin', name: 'Home', admin: false },
+  { path: '/admin/users', name: 'Users', admin: true },
+  { path: '/admin/tokens', name: 'API tokens', admin: false },
+  { path: '/admin/audit', name: 'Audit log', admin: true },
+] as const;
+
+/**
+ * Renders templates/pages/console/<name>.eta with what every console page shows: the signed-in
+ * user, the form token, the navigation and the flash message.
+ */
+export function sendConsolePage(pages: Pages, res: Response, name: string, data: object, status = 200): void {
+  const { session, flash } = consoleOf(res);
+  const user = session?.user;
+  pages.send(
+    res,
+    `console/${name}`,
+    {
+      flash,
+      csrfToken: session?.csrfToken,
+      user: user ? { email: user.email, role: user.role } : undefined,
+      sections: user ? SECTIONS.filter((s) => !s.admin || user.role === 'admin') : [],
+      ...data,
+    },
+    status,
+  );
+}

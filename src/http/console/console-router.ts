@@ -1,0 +1,51 @@
+import { Router, type ErrorRequestHandler } from 'express';
+import type { Accounts } from '../../accounts/create-accounts';
+import { AppError } from '../../shared/errors';
+import { requireRole } from '../admin-auth';
+import { wantsHtml } from '../error-handler';
+import type { Pages } from '../pages';
+import type { FixedWindowRateLimiter } from '../rate-limit';
+import { auditRouter } from './audit-routes';
+import { sendConsolePage } from './console-pages';
+import { loadConsole, requireFormToken, requireSession, sameOriginForms } from './console-session';
+import { signInRouter } from './sign-in-routes';
+import { tokensRouter } from './tokens-routes';
+import { usersRouter } from './users-routes';
+
+/**
+ * The newsroom console under /admin: server-rendered pages behind a session. Order matters: the
+ * session and the origin check first, then the doors (sign-in, set-password links), then
+ * everything else behind a session and its form token, the admins' pages behind the admin role.
+ */
+export function consoleRouter(deps: Accounts & {
+  pages: Pages;
+  publicUrl: string;
+  loginLimits: { perIp: FixedWindowRateLimiter; perAddress: FixedWindowRateLimiter };
+}): Router {
+  const { pages } = deps;
+  // Over https (PUBLIC_URL), the cookies are never sent in clear text.
+  const secureCookies = deps.publicUrl.startsWith('https:');
+  const router = Router();
+  router.use('/admin', loadConsole(deps.sessions, secureCookies), sameOriginForms(deps.publicUrl));
+  router.use(signInRouter({ sessions: deps.sessions, users: deps.users, pages, limits: deps.loginLimits, secureCookies }));
+  router.use('/admin', requireSession, requireFormToken);
+
+  router.get('/admin', (_req, res) => sendConsolePage(pages, res, 'home', {}));
+  router.use(tokensRouter({ apiTokens: deps.apiTokens, pages, secureCookies, publicUrl: deps.publicUrl }));
+  router.use(['/admin/users', '/admin/audit'], requireRole('admin'));
+  router.use(usersRouter({ users: deps.users, pages, secureCookies }));
+  router.use(auditRouter({ audit: deps.audit, pages }));
+  router.use('/admin', (_req, _res, next) => next(new AppError('NOT_FOUND', 'Page not found')));
+  router.use('/admin', consoleErrors(pages));
+  return router;
+}
+
+/** The console's own error pages (403, 404...), with its navigation; other errors go on to the app's handler. */
+function consoleErrors(pages: Pages): ErrorRequestHandler {
+  const STATUS = { FORBIDDEN: 403, NOT_FOUND: 404 } as const;
+  return (err, req, res, next) => {
+    if (!(err instanceof AppError) || !(err.code in STATUS) || !wantsHtml(req) || res.headersSent) return next(err);
+    const status = STATUS[err.code as keyof typeof STATUS];
+    sendConsolePage(pages, res, 'error', { status, message: err.message }, status);
+  };
+}
