@@ -116,11 +116,15 @@ describe('privacy requests', () => {
 
     test('when a reader is erased, then every edition keeps its counts and their rows name nobody', async () => {
       const [a, b, c] = await fixtures.subscribers(3);
-      const first = await edition([
-        { subscriberId: a!.id, status: 'sent' },
-        { subscriberId: b!.id, status: 'sent' },
-        { subscriberId: c!.id, status: 'failed' },
-      ]);
+      // Held (done): the sender would otherwise complete it between the two readings.
+      const first = await edition(
+        [
+          { subscriberId: a!.id, status: 'sent' },
+          { subscriberId: b!.id, status: 'sent' },
+          { subscriberId: c!.id, status: 'failed' },
+        ],
+        true,
+      );
       const before = await fixtures.deliveryCounts(first);
       const listed = async () => (await api().get('/api/admin/digests').set(adminAuth).expect(200)).body.digests.find((d: { id: number }) => d.id === first);
       const listedBefore = await listed();
