@@ -26,6 +26,9 @@ import { digestPagesRouter } from './http/routes/digest-pages';
 import { createNewsletterAdmin } from './newsletters/create-newsletter-admin';
 import { adminNewslettersRouter } from './http/routes/admin-newsletters';
 import { newsletterPagesRouter } from './http/routes/newsletter-pages';
+import { adminSubscribersRouter } from './http/routes/admin-subscribers';
+import { createSubscriberAdmin } from './lists/create-lists';
+import { ErasedAddresses } from './privacy/erased-addresses';
 import { isLoopback, listeningUrl } from './shared/network-address';
 import { Shutdown } from './shared/shutdown';
 import { disablePretenuring } from './shared/pretenuring';
@@ -71,7 +74,8 @@ export async function startBulletin(
     shutdown.add('finish in-flight', 'job queue', () => boss.stop({ graceful: true, timeout: 20_000 }));
     const links = signedLinks(config, publicUrl);
     const newsletters = new NewsletterRepository({ pool: db.pool });
-    const subscriptions = createSubscriptions({ prisma: db.prisma, pool: db.pool, boss, mailer, templates, links, newsletters, clock, logger, config: linkedConfig });
+    const erasedAddresses = new ErasedAddresses({ pool: db.pool });
+    const subscriptions = createSubscriptions({ prisma: db.prisma, pool: db.pool, boss, mailer, templates, links, newsletters, erasedAddresses, clock, logger, config: linkedConfig });
     await subscriptions.registerJobs();
     // Every instance relays the mail requests its own requests wrote: after HTTP drained, the last
     // ones go into the job queue before it stops.
@@ -106,6 +110,7 @@ export async function startBulletin(
 
     const accounts = createAccounts({ prisma: db.prisma, clock, publicUrl, config });
     const adminApi = { adminToken: config.ADMIN_TOKEN, apiTokens: accounts.apiTokens };
+    const subscriberAdmin = createSubscriberAdmin({ pool: db.pool, erasedAddresses, mailRequests: subscriptions.mailRequests, clock, logger });
 
     const outboxDir = config.SMTP_URL ? undefined : path.resolve(config.OUTBOX_DIR);
     // The viewer shows live confirm and manage links: only for someone at this machine.
@@ -141,6 +146,7 @@ export async function startBulletin(
         digestPagesRouter({ ...digests, pages }),
         adminNewslettersRouter({ ...newsletterAdmin, auth: adminApi }),
         newsletterPagesRouter({ ...newsletterAdmin, pages, confirmationTtlHours: config.CONFIRMATION_TTL_HOURS }),
+        adminSubscribersRouter({ ...subscriberAdmin, newsletters, auth: adminApi, audit: accounts.audit, maxImportMb: config.LIST_IMPORT_MAX_MB }),
         consoleRouter({ ...accounts, pages, publicUrl, loginLimits: createLoginRateLimits(config, clock) }),
       ],
     });

@@ -14,10 +14,14 @@ export type AuditAction =
   | 'user_removed'
   | 'api_token_created'
   | 'api_token_revoked'
-  | 'edition_sent';
+  | 'edition_sent'
+  | 'list_imported'
+  | 'subscribers_exported'
+  | 'reader_data_exported'
+  | 'reader_erased';
 
 export interface AuditSubject {
-  type: 'user' | 'api_token' | 'edition';
+  type: 'user' | 'api_token' | 'edition' | 'subscriber';
   id: number | string;
 }
 

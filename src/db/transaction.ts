@@ -5,6 +5,16 @@ export interface Queryable {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
 }
 
+/**
+ * A statement that may run for minutes on a large list (an edition's fan-out, a list import):
+ * exempt from DATABASE_QUERY_TIMEOUT_MS, which is meant for statements a reader waits on. Used in a
+ * transaction that also lifts the server's limit (`SET LOCAL statement_timeout = 0`).
+ * (`query_timeout` is pg's per-query client limit; its types do not declare it.)
+ */
+export function bulkStatement(text: string, values: unknown[] = []): pg.QueryConfig {
+  return { text, values, query_timeout: 30 * 60_000 } as pg.QueryConfig;
+}
+
 /** Connections whose ROLLBACK or COMMIT failed: their state is unknown, the pool must not reuse them. */
 const broken = new WeakSet<pg.ClientBase>();
 

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { withTransaction } from '../db/transaction';
+import { bulkStatement, withTransaction } from '../db/transaction';
 import type { DeliveryStatus } from '../generated/prisma/enums';
 import type { Clock } from '../shared/clock';
 
@@ -195,22 +195,13 @@ interface ClaimedRow {
   status: DeliveryStatus;
 }
 
-/**
- * An edition's fan-out and the ANALYZE after it can run for minutes on a large list: they are
- * exempt from DATABASE_QUERY_TIMEOUT_MS, which is meant for statements a reader waits on.
- * (`query_timeout` is pg's per-query client limit; its types do not declare it.)
- */
-function bulk(text: string, values: unknown[] = []): pg.QueryConfig {
-  return { text, values, query_timeout: 30 * 60_000 } as pg.QueryConfig;
-}
-
 export class DeliveryLedger {
   constructor(private readonly deps: { pool: pg.Pool; clock: Clock }) {}
 
   /** Runs inside the digest's own transaction (`tx`), so the list exists exactly when the digest does. */
   async recordRecipients(tx: pg.ClientBase, digestId: number, newsletterId: number): Promise<number> {
     await tx.query(`SET LOCAL statement_timeout = 0`);
-    const { rowCount } = await tx.query(bulk(SQL.recordRecipients, [digestId, newsletterId]));
+    const { rowCount } = await tx.query(bulkStatement(SQL.recordRecipients, [digestId, newsletterId]));
     return rowCount ?? 0;
   }
 
@@ -222,7 +213,7 @@ export class DeliveryLedger {
   async refreshStatistics(): Promise<void> {
     await withTransaction(this.deps.pool, async (tx) => {
       await tx.query('SET LOCAL statement_timeout = 0');
-      await tx.query(bulk('ANALYZE deliveries'));
+      await tx.query(bulkStatement('ANALYZE deliveries'));
     });
   }
 

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'TOKEN_INVALID'
   | 'TOKEN_EXPIRED'
   | 'CONFLICT'
+  | 'TOO_LARGE'
   | 'RATE_LIMITED'
   | 'UNAVAILABLE'
   | 'DATABASE_UNAVAILABLE';

@@ -14,7 +14,7 @@ import { ConfirmationService } from './confirmation-service';
 import { PreferencesService } from './preferences-service';
 import { PurgePendingSignups } from './purge-pending-signups';
 import { SignupService } from './signup-service';
-import { SubscriberRepository } from './subscriber-repository';
+import { SubscriberRepository, type ErasedAddressRelease } from './subscriber-repository';
 import { SubscriptionEmails } from './subscription-emails';
 import { listNameFrom } from '../shared/list-name';
 import { MailRequestRelay } from './mail-request-relay';
@@ -39,12 +39,13 @@ export function createSubscriptions(deps: {
   templates: Templates;
   links: SignedLinks;
   newsletters: NewsletterLookup;
+  erasedAddresses: ErasedAddressRelease;
   clock: Clock;
   logger: Logger;
   config: SubscriptionConfig;
 }) {
   const { config, clock } = deps;
-  const repository = new SubscriberRepository({ prisma: deps.prisma, pool: deps.pool });
+  const repository = new SubscriberRepository({ prisma: deps.prisma, pool: deps.pool, erasedAddresses: deps.erasedAddresses });
   const subscriptions = new SubscriptionRepository({ prisma: deps.prisma });
   const choices = new NewsletterChoices({ newsletters: deps.newsletters, pool: deps.pool, clock });
   const mailRequests = new MailRequestRelay({ pool: deps.pool, boss: deps.boss, logger: deps.logger });

@@ -14,6 +14,14 @@ export interface ConsentContext {
 }
 
 /**
+ * What a confirmation needs of the erased addresses (src/privacy): an erased reader who signs up
+ * again and confirms gave new consent themselves, so their address is no longer held against them.
+ */
+export interface ErasedAddressRelease {
+  hashOf(email: string): Promise<string>;
+}
+
+/**
  * The subscription area's only access to the database: Prisma for rows of one table and
  * transactions made of them, the named statements of subscriber-queries.ts where one statement
  * writes several tables or must return what it changed (README.md, "Reaching the database"). A
@@ -21,7 +29,7 @@ export interface ConsentContext {
  * so the email exists exactly when the change does; the caller then wakes the relay.
  */
 export class SubscriberRepository {
-  constructor(private readonly deps: { prisma: PrismaClient; pool: pg.Pool }) {}
+  constructor(private readonly deps: { prisma: PrismaClient; pool: pg.Pool; erasedAddresses: ErasedAddressRelease }) {}
 
   private get prisma(): PrismaClient {
     return this.deps.prisma;
@@ -117,7 +125,8 @@ export class SubscriberRepository {
 
   /**
    * Pending -> confirmed, spending the token and queuing the welcome email; false when it was not
-   * pending (e.g. a second click).
+   * pending (e.g. a second click). The reader's own confirmation is new consent: if their address
+   * had been erased, its hash goes, and a later import may add newsletters again.
    */
   async confirm(subscriberId: number, tokenId: number, now: Date, consent: ConsentContext): Promise<boolean> {
     return this.prisma.$transaction(async (tx) => {
@@ -129,6 +138,8 @@ export class SubscriberRepository {
       if (count === 1) {
         await consentPerSubscription(tx, subscriberId, 'confirmation', consent);
         await tx.mailRequest.create({ data: { subscriberId, kind: 'welcome' } });
+        const { email } = await tx.subscriber.findUniqueOrThrow({ where: { id: subscriberId }, select: { email: true } });
+        await tx.erasedAddress.deleteMany({ where: { addressHash: await this.deps.erasedAddresses.hashOf(email) } });
       }
       return count === 1;
     });

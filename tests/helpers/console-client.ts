@@ -108,3 +108,14 @@ export function adminCreate(app: TestBulletin, args: string[]): Promise<CommandR
     LOG_LEVEL: 'warn',
   });
 }
+
+/** Makes an API token on the console's API tokens page and returns it as shown there (once). */
+export async function apiTokenOf(client: ConsoleClient, name: string): Promise<string> {
+  await client.get('/admin/tokens');
+  const res = await client.post('/admin/tokens', { name });
+  expect(res.status).toBe(200);
+  const token = /id="new-token" type="text" readonly value="(bt_[A-Za-z0-9_-]{43})"/.exec(res.text)?.[1];
+  expect(token).toBeDefined();
+  expect((await client.get('/admin/tokens')).text).not.toContain(token!);
+  return token!;
+}

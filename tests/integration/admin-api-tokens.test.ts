@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { adminCreate, ConsoleClient, firstAdmin, invited, linkIn } from '../helpers/console-client';
+import { adminCreate, apiTokenOf, ConsoleClient, firstAdmin, invited, linkIn } from '../helpers/console-client';
 import { DigestFixtures } from '../helpers/digest-fixtures';
 import { adminAuth, QUIET_SCHEDULES, startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
 import { query } from './subscription-test-kit';
@@ -21,16 +21,7 @@ describe('users\' API tokens on the admin API', () => {
     await app?.stop();
   });
 
-  /** Makes a token on the API tokens page and returns it as shown there (once). */
-  async function makeToken(client: ConsoleClient, name: string): Promise<string> {
-    await client.get('/admin/tokens');
-    const res = await client.post('/admin/tokens', { name });
-    expect(res.status).toBe(200);
-    const token = /id="new-token" type="text" readonly value="(bt_[A-Za-z0-9_-]{43})"/.exec(res.text)?.[1];
-    expect(token).toBeDefined();
-    expect((await client.get('/admin/tokens')).text).not.toContain(token!);
-    return token!;
-  }
+  const makeToken = apiTokenOf;
   const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
   test('when a token is made, then it opens the admin API until it is revoked', async () => {

@@ -87,7 +87,8 @@ describe('applyMigrations', () => {
     );
     expect(tables.map((t) => t.table_name).sort()).toEqual(
       [
-        '_prisma_migrations', 'articles', 'consents', 'deliveries', 'digests', 'mail_requests', 'manage_requests', 'newsletters', 'subscribers', 'subscriptions', 'tokens',
+        '_prisma_migrations', 'articles', 'consent_statements', 'consents', 'deliveries', 'digests', 'erased_addresses', 'erasure_salt',
+        'mail_requests', 'manage_requests', 'newsletters', 'subscribers', 'subscriptions', 'tokens',
         'admin_users', 'admin_sessions', 'admin_user_tokens', 'admin_api_tokens', 'audit_log',
       ].sort(),
     );

@@ -1,5 +1,6 @@
 import { startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
 import { SubscriberRepository } from '../../src/subscriptions/subscriber-repository';
+import { ErasedAddresses } from '../../src/privacy/erased-addresses';
 import { PurgePendingSignups } from '../../src/subscriptions/purge-pending-signups';
 import type { Database } from '../../src/db/database';
 import { openTestPool } from '../helpers/test-database';
@@ -87,7 +88,7 @@ describe('delivery through the outbox and pg-boss, and the purge of unconfirmed 
     await query(app, `UPDATE subscribers SET created_at = now() - interval '31 days', confirmation_sent_at = now() - interval '31 days' WHERE email = ANY($1)`, [[old, confirmed]]);
 
     const purge = new PurgePendingSignups({
-      repository: new SubscriberRepository({ prisma: db.prisma, pool: db.pool }),
+      repository: new SubscriberRepository({ prisma: db.prisma, pool: db.pool, erasedAddresses: new ErasedAddresses({ pool: db.pool }) }),
       clock: { now: () => new Date() },
       pendingPurgeDays: 30,
     });
@@ -103,7 +104,7 @@ describe('delivery through the outbox and pg-boss, and the purge of unconfirmed 
     await submitSignup(app, { email }).expect(200);
     await waitForMail(app, email, /confirm/i);
     const purge = new PurgePendingSignups({
-      repository: new SubscriberRepository({ prisma: db.prisma, pool: db.pool }),
+      repository: new SubscriberRepository({ prisma: db.prisma, pool: db.pool, erasedAddresses: new ErasedAddresses({ pool: db.pool }) }),
       clock: { now: () => new Date(Date.now() + 31 * 86_400_000) },
       pendingPurgeDays: 30,
     });

@@ -5,6 +5,7 @@ import { startBulletin, type RunningBulletin } from '../../src/main';
 import { createLogger } from '../../src/shared/logger';
 import { PurgePendingSignups } from '../../src/subscriptions/purge-pending-signups';
 import { SubscriberRepository } from '../../src/subscriptions/subscriber-repository';
+import { ErasedAddresses } from '../../src/privacy/erased-addresses';
 import { freePort, startTestBulletin, type TestBulletin, TEST_POSTAL_ADDRESS } from '../helpers/test-bulletin';
 import {
   confirmThroughLink, jobsIdle, linkIn, mailsTo, query, queryOne, relative, subscribeAndConfirm, submitJsonSignup, submitSignup,
@@ -118,7 +119,7 @@ describe('strangers and other people\'s addresses', () => {
     await query(app, `UPDATE manage_requests SET requested_at = now() - interval '31 days' WHERE address_hash IN (${hashOf})`, [email]);
     const db = openTestPool(app.db.url, 2);
     try {
-      const repository = new SubscriberRepository({ prisma: db.prisma, pool: db.pool });
+      const repository = new SubscriberRepository({ prisma: db.prisma, pool: db.pool, erasedAddresses: new ErasedAddresses({ pool: db.pool }) });
       await new PurgePendingSignups({ repository, clock: { now: () => new Date() }, pendingPurgeDays: 30 }).run();
     } finally {
       await db.close();

@@ -1,8 +1,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { actorIn, requireAdmin, type AdminApiAuth } from '../admin-auth';
+import { parseInput } from '../parse-input';
 import type { AuditLog } from '../../accounts/audit-log';
-import { AppError, fieldErrors, validationError } from '../../shared/errors';
+import { AppError, validationError } from '../../shared/errors';
 import type { Clock } from '../../shared/clock';
 import { LEGACY_FREQUENCIES, slugSchema, type Newsletter } from '../../newsletters/newsletter';
 import type { NewsletterRepository } from '../../newsletters/newsletter-repository';
@@ -45,7 +46,7 @@ export function adminDigestsRouter(deps: {
   });
 
   router.get('/api/admin/digests/preview', async (req, res) => {
-    const newsletter = await digestNewsletter(parse(editionQuery, req.query));
+    const newsletter = await digestNewsletter(parseInput(editionQuery, req.query));
     const preview = await deps.composer.preview(newsletter, deps.clock.now());
     if (!preview.articles) throw new AppError('NOT_FOUND', 'No articles since the previous edition: nothing would be sent');
     res.setHeader('X-Digest-Subject', encodeURIComponent(preview.subject));
@@ -53,7 +54,7 @@ export function adminDigestsRouter(deps: {
   });
 
   router.post('/api/admin/digests', async (req, res) => {
-    const newsletter = await digestNewsletter(parse(editionQuery, req.body ?? {}));
+    const newsletter = await digestNewsletter(parseInput(editionQuery, req.body ?? {}));
     const result = await deps.composer.compose(newsletter, deps.clock.now());
     if (result.outcome === 'exists') throw new AppError('CONFLICT', 'An edition for this time already exists');
     if (result.outcome === 'empty') {
@@ -103,10 +104,4 @@ export function adminDigestsRouter(deps: {
   });
 
   return router;
-}
-
-function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) throw validationError(fieldErrors(parsed.error));
-  return parsed.data;
 }

@@ -1,25 +1,9 @@
 import { z } from 'zod';
 import { LEGACY_FREQUENCIES } from '../../newsletters/newsletter';
 import { isSingleLine } from '../../shared/single-line';
+import { emailField, nameField } from '../../shared/reader-fields';
 
 /** Request schemas of the subscription area. Unknown fields are dropped (zod's default). */
-
-
-export const emailField = z
-  .string({ error: 'Enter your email address' })
-  .max(254, 'That email address is too long (254 characters at most)')
-  .refine(isSingleLine, 'An email address cannot contain line breaks or control characters')
-  .trim()
-  .toLowerCase()
-  .pipe(z.string().min(1, 'Enter your email address').pipe(z.email('Enter a valid email address, like name@example.com')));
-
-const nameField = z
-  .string({ error: 'Your name must be text' })
-  .max(100, 'Your name can be 100 characters at most')
-  .refine(isSingleLine, 'Your name cannot contain line breaks or control characters')
-  .trim()
-  .transform((v) => v || undefined)
-  .optional();
 
 const emptyAsUndefined = (v: unknown) => (v === '' || v === null ? undefined : v);
 
