@@ -14,10 +14,18 @@ export type AuditAction =
   | 'user_removed'
   | 'api_token_created'
   | 'api_token_revoked'
-  | 'edition_sent';
+  | 'edition_sent'
+  | 'article_edited'
+  | 'article_marked_breaking'
+  | 'article_deleted'
+  | 'feed_added'
+  | 'feed_paused'
+  | 'feed_resumed'
+  | 'feed_removed'
+  | 'feed_mapping_changed';
 
 export interface AuditSubject {
-  type: 'user' | 'api_token' | 'edition';
+  type: 'user' | 'api_token' | 'edition' | 'article' | 'feed';
   id: number | string;
 }
 
