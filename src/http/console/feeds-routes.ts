@@ -14,8 +14,8 @@ import { setFlash, type Flash } from './console-session';
 export function feedsRouter(deps: { feeds: FeedService; pages: Pages; secureCookies: boolean }): Router {
   const router = Router();
   const { feeds, pages } = deps;
-  const done = (res: Response, flash: Flash, to = '/admin/feeds') => {
-    setFlash(res, flash, deps.secureCookies);
+  const done = (res: Response, kind: Flash['kind'], message: string, to = '/admin/feeds') => {
+    setFlash(res, { kind, text: message }, deps.secureCookies);
     res.redirect(303, to);
   };
 
@@ -30,7 +30,7 @@ export function feedsRouter(deps: { feeds: FeedService; pages: Pages; secureCook
   router.post('/admin/feeds', async (req, res) => {
     try {
       const feed = await feeds.add(actorIn(res), req.body);
-      done(res, { kind: 'ok', text: `${feed.url} is added: the next poll fetches it.` });
+      done(res, 'ok', `${feed.url} is added: the next poll fetches it.`);
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'VALIDATION') throw err;
       await feedsPage(res, { values: { url: req.body?.url }, errors: err.details.fields ?? {} }, 400);
@@ -39,23 +39,20 @@ export function feedsRouter(deps: { feeds: FeedService; pages: Pages; secureCook
 
   router.post('/admin/feeds/:id/pause', async (req, res) => {
     const feed = await feeds.setPaused(actorIn(res), idIn(req, 'feed'), true);
-    done(res, { kind: 'ok', text: `${feed.url} is paused: it is not polled until you resume it.` });
+    done(res, 'ok', `${feed.url} is paused: it is not polled until you resume it.`);
   });
 
   router.post('/admin/feeds/:id/resume', async (req, res) => {
     const feed = await feeds.setPaused(actorIn(res), idIn(req, 'feed'), false);
-    done(res, { kind: 'ok', text: `${feed.url} is resumed: the next poll fetches it.` });
+    done(res, 'ok', `${feed.url} is resumed: the next poll fetches it.`);
   });
 
   router.post('/admin/feeds/:id/remove', async (req, res) => {
     const feed = await feeds.remove(actorIn(res), idIn(req, 'feed'));
     // FEED_URLS adds what is missing at every start: say so, rather than let it come back unexplained.
-    done(
-      res,
-      feed.configured
-        ? { kind: 'warn', text: `${feed.url} is removed, but it is in FEED_URLS: it comes back at the next start unless it is taken out there. Pause it to stop it for good.` }
-        : { kind: 'ok', text: `${feed.url} is removed; its articles stay.` },
-    );
+    if (feed.configured) {
+      done(res, 'warn', `${feed.url} is removed, but it is in FEED_URLS: it comes back at the next start unless it is taken out there. Pause it to stop it for good.`);
+    } else done(res, 'ok', `${feed.url} is removed; its articles stay.`);
   });
 
   router.get('/admin/feeds/:id', async (req, res) => {
@@ -67,7 +64,7 @@ export function feedsRouter(deps: { feeds: FeedService; pages: Pages; secureCook
     const id = idIn(req, 'feed');
     try {
       const feed = await feeds.changeRules(actorIn(res), id, req.body);
-      done(res, { kind: 'ok', text: `The categories of ${feed.url} are saved: the next poll files its items so.` }, `/admin/feeds/${id}`);
+      done(res, 'ok', `The categories of ${feed.url} are saved: the next poll files its items so.`, `/admin/feeds/${id}`);
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'VALIDATION') throw err;
       const values = { categoryMap: String(req.body?.categoryMap ?? ''), breakingCategories: String(req.body?.breakingCategories ?? '') };
