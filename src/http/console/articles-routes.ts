@@ -92,17 +92,8 @@ function pageCursor(raw: unknown): { id: number; publishedAt?: Date } | undefine
 
 /** The edit form's fields as the admin API's body (PUT): categories comma-separated, the box ticked or not. */
 function articleInput(body: Record<string, unknown>) {
-  const text = (key: string) => (typeof body[key] === 'string' ? body[key] : undefined);
-  return {
-    title: text('title'),
-    url: text('url'),
-    summary: text('summary'),
-    author: text('author'),
-    imageUrl: text('imageUrl'),
-    publishedAt: text('publishedAt'),
-    categories: (text('categories') ?? '').split(',').map((c) => c.trim()).filter(Boolean),
-    breaking: body.breaking === 'true',
-  };
+  const typed = submitted(body);
+  return { ...typed, categories: typed.categories.split(',').map((c) => c.trim()).filter(Boolean) };
 }
 
 type Values = Record<'title' | 'url' | 'summary' | 'author' | 'imageUrl' | 'publishedAt' | 'categories', string> & { breaking: boolean };
