@@ -150,7 +150,7 @@ export const configSchema = z.object({
     .default(60)
     .describe('Wait before retrying a 4xx-refused delivery; doubles per attempt (max 1 h)'),
   HARD_BOUNCE_LIMIT: int(1, 100).default(3).describe('Permanent failures in a row that suppress an address'),
-  FEED_URLS: list.default([]).describe('RSS/Atom feed URLs to poll for articles'),
+  FEED_URLS: list.default([]).describe('RSS/Atom feed URLs added to the feeds at start if missing (the console edits the list; none is removed)'),
   FEED_POLL_CRON: cron.default('*/15 * * * *').describe('When feeds are polled (cron)'),
   BREAKING_FEED_CATEGORIES: list
     .default([])

@@ -17,6 +17,9 @@ import { systemClock, type WaitingClock } from './shared/clock';
 import { ArticleRepository } from './articles/article-repository';
 import { ArticleService } from './articles/article-service';
 import { FeedPoller } from './articles/feed-poller';
+import { FeedRepository } from './articles/feed-repository';
+import { FeedService } from './articles/feed-service';
+import { AuditedArticles } from './articles/audited-articles';
 import { registerArticleJobs } from './articles/article-jobs';
 import { adminArticlesRouter } from './http/routes/admin-articles';
 import { createDigests } from './digests/create-digests';
@@ -83,10 +86,13 @@ export async function startBulletin(
     shutdown.add('finish in-flight', 'mail request relay', () => subscriptions.mailRequests.stop());
     const publicLimits = createPublicRateLimits(config, clock);
 
+    const accounts = createAccounts({ prisma: db.prisma, clock, publicUrl, config });
     const articles = new ArticleService({ repository: new ArticleRepository({ db }), clock, breakingNews: await AlertTrigger.open(boss) });
+    const feeds = new FeedService({ feeds: new FeedRepository({ db }), audit: accounts.audit, clock, logger, configuredUrls: config.FEED_URLS });
+    await feeds.seed();
     if (config.RUN_JOBS) {
       const poller = new FeedPoller({ articles, logger, breakingCategories: config.BREAKING_FEED_CATEGORIES });
-      const stopPolling = await registerArticleJobs({ boss, poller, feedUrls: config.FEED_URLS, cron: config.FEED_POLL_CRON, logger });
+      const stopPolling = await registerArticleJobs({ boss, poller, feeds, cron: config.FEED_POLL_CRON, logger });
       shutdown.add('stop claiming', 'feed polling', stopPolling);
     }
 
@@ -108,7 +114,6 @@ export async function startBulletin(
     };
     const newsletterAdmin = createNewsletterAdmin({ prisma: db.prisma, newsletters, clock, onChange: onNewslettersChanged });
 
-    const accounts = createAccounts({ prisma: db.prisma, clock, publicUrl, config });
     const adminApi = { adminToken: config.ADMIN_TOKEN, apiTokens: accounts.apiTokens };
     const subscriberAdmin = createSubscriberAdmin({ pool: db.pool, erasedAddresses, mailRequests: subscriptions.mailRequests, clock, logger });
 
@@ -147,7 +152,15 @@ export async function startBulletin(
         adminNewslettersRouter({ ...newsletterAdmin, auth: adminApi }),
         newsletterPagesRouter({ ...newsletterAdmin, pages, confirmationTtlHours: config.CONFIRMATION_TTL_HOURS }),
         adminSubscribersRouter({ ...subscriberAdmin, newsletters, auth: adminApi, audit: accounts.audit, maxImportMb: config.LIST_IMPORT_MAX_MB }),
-        consoleRouter({ ...accounts, pages, publicUrl, loginLimits: createLoginRateLimits(config, clock) }),
+        consoleRouter({
+          ...accounts,
+          articles,
+          articleEdits: new AuditedArticles({ articles, audit: accounts.audit }),
+          feeds,
+          pages,
+          publicUrl,
+          loginLimits: createLoginRateLimits(config, clock),
+        }),
       ],
     });
     attach(app);

@@ -18,10 +18,18 @@ export type AuditAction =
   | 'list_imported'
   | 'subscribers_exported'
   | 'reader_data_exported'
-  | 'reader_erased';
+  | 'reader_erased'
+  | 'article_edited'
+  | 'article_marked_breaking'
+  | 'article_deleted'
+  | 'feed_added'
+  | 'feed_paused'
+  | 'feed_resumed'
+  | 'feed_removed'
+  | 'feed_mapping_changed';
 
 export interface AuditSubject {
-  type: 'user' | 'api_token' | 'edition' | 'subscriber';
+  type: 'user' | 'api_token' | 'edition' | 'subscriber' | 'article' | 'feed';
   id: number | string;
 }
 

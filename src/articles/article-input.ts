@@ -15,7 +15,8 @@ const required = { error: (issue: { input: unknown }) => (issue.input === undefi
 const cleanString = (params?: typeof required) =>
   z.string(params).refine((v) => !CONTROL_CHARACTERS.test(v), 'must not contain control characters (such as NUL)');
 
-const httpUrl = cleanString(required)
+/** An absolute http(s) URL: an article's link and image, a feed's address. */
+export const httpUrl = cleanString(required)
   .trim()
   .max(2000, 'must be at most 2000 characters')
   .pipe(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }));

@@ -15,6 +15,8 @@ export interface ArticleData {
   categories: string[];
   /** Breaking news; left out (undefined), a write keeps the stored flag (a new article: false). */
   breaking?: boolean;
+  /** The feed that brought it; left out, a write keeps the stored one. */
+  feedId?: number;
 }
 
 /** What a write did: `becameBreaking` when the article is breaking now and was not before (or is new). */
@@ -32,6 +34,10 @@ export interface ArticlePageQuery {
   order: ArticleOrder;
   /** order 'id': the last id seen; order 'published': the last (publishedAt, id) seen. */
   after?: { id: number; publishedAt?: Date };
+  /** order 'published' only: titles containing these characters (any case; the console's search). */
+  titleContains?: string;
+  /** order 'published' only: breaking articles only. */
+  breakingOnly?: boolean;
 }
 
 /** Thrown when a write would give two articles the same sourceId. */
@@ -111,15 +117,18 @@ export class ArticleRepository {
     }
     const after = query.after;
     return this.articles.findMany({
-      where:
-        after?.publishedAt !== undefined
-          ? {
-              OR: [
-                { publishedAt: { lt: after.publishedAt } },
-                { publishedAt: after.publishedAt, id: { lt: after.id } },
-              ],
-            }
-          : {},
+      where: {
+        // (publishedAt, id) before the cursor, said so that the first condition bounds the walk of
+        // the (published_at, id) index and the second drops the few rows of the cursor's own time.
+        ...(after?.publishedAt !== undefined && {
+          publishedAt: { lte: after.publishedAt },
+          OR: [{ publishedAt: { lt: after.publishedAt } }, { id: { lt: after.id } }],
+        }),
+        // ILIKE '%…%', which the pg_trgm index on title answers; Prisma leaves LIKE's wildcards
+        // unescaped, so a typed % or _ is escaped to mean itself.
+        ...(query.titleContains && { title: { contains: query.titleContains.replace(/[\\%_]/g, '\\$&'), mode: 'insensitive' as const } }),
+        ...(query.breakingOnly && { breaking: true }),
+      },
       orderBy: [{ publishedAt: 'desc' }, { id: 'desc' }],
       take: query.limit,
     });
@@ -136,7 +145,8 @@ function sameContent(row: Article, data: ArticleData): boolean {
     row.publishedAt.getTime() === data.publishedAt.getTime() &&
     row.categories.length === data.categories.length &&
     row.categories.every((c, i) => c === data.categories[i]) &&
-    (data.breaking === undefined || row.breaking === data.breaking)
+    (data.breaking === undefined || row.breaking === data.breaking) &&
+    (data.feedId === undefined || row.feedId === data.feedId)
   );
 }
 

@@ -82,8 +82,11 @@ export class ArticleService {
     return this.deps.repository.list(query);
   }
 
-  /** Imports many items, one at a time: an invalid item is reported and skipped, the rest go in. */
-  async importMany(items: unknown[]): Promise<ImportReport> {
+  /**
+   * Imports many items, one at a time: an invalid item is reported and skipped, the rest go in.
+   * `feedId`: the feed they come from, recorded on each article (the Feeds page counts them).
+   */
+  async importMany(items: unknown[], source: { feedId?: number } = {}): Promise<ImportReport> {
     const report: ImportReport = { created: 0, updated: 0, unchanged: 0, invalid: [] };
     for (const [index, item] of items.entries()) {
       const parsed = articleInputSchema.safeParse(item);
@@ -94,7 +97,7 @@ export class ArticleService {
         report.invalid.push({ index, reason });
         continue;
       }
-      const written = await this.deps.repository.upsertBySourceId(this.toData(parsed.data));
+      const written = await this.deps.repository.upsertBySourceId({ ...this.toData(parsed.data), feedId: source.feedId });
       // Only a change announces: a feed repeats its items every poll (a lost announcement is made
       // up by the alerts' catch-up, see src/digests/alert-jobs.ts).
       await this.announceIfBreaking(written, undefined);

@@ -1,7 +1,8 @@
 import { categoryKey } from '../shared/categories';
 import type { Logger } from '../shared/logger';
 import type { ArticleService, ImportReport } from './article-service';
-import { parseFeed, type FeedItemInput } from './feed-parser';
+import { parseFeed } from './feed-parser';
+import { applyFeedRules, NO_RULES, type FeedRules } from './feed-rules';
 
 export interface FeedResult {
   url: string;
@@ -23,7 +24,7 @@ export interface FeedPollerOptions {
   fetch?: typeof fetch;
 }
 
-/** Fetches configured RSS/Atom feeds and imports their items; used by the scheduled job and tests. */
+/** Fetches RSS/Atom feeds and imports their items; used by the scheduled job (through FeedService) and tests. */
 export class FeedPoller {
   private readonly timeoutMs: number;
   private readonly maxBytes: number;
@@ -42,11 +43,12 @@ export class FeedPoller {
     return Promise.all(urls.map((url) => this.pollOne(url)));
   }
 
-  async pollOne(url: string): Promise<FeedResult> {
+  /** `feed`: a stored feed's id (recorded on its articles) and the rules the console maps for it. */
+  async pollOne(url: string, feed: { id?: number; rules?: FeedRules } = {}): Promise<FeedResult> {
     try {
       const xml = await this.download(url);
-      const items = parseFeed(xml, { baseUrl: url }).map((item) => this.markBreaking(item));
-      const report = await this.deps.articles.importMany(items);
+      const items = parseFeed(xml, { baseUrl: url }).map((item) => applyFeedRules(item, feed.rules ?? NO_RULES, this.breaking));
+      const report = await this.deps.articles.importMany(items, { feedId: feed.id });
       if (report.invalid.length) {
         this.deps.logger.warn({ feed: safeUrl(url), invalid: report.invalid.length }, 'feed items skipped as invalid');
       }
@@ -61,11 +63,6 @@ export class FeedPoller {
       this.deps.logger.warn({ feed: safeUrl(url), reason: error }, 'feed poll failed');
       return { url, ok: false, error };
     }
-  }
-
-  /** An item is breaking when one of its categories is mapped; otherwise its stored flag is kept. */
-  private markBreaking(item: FeedItemInput): FeedItemInput {
-    return item.categories.some((c) => this.breaking.has(categoryKey(c))) ? { ...item, breaking: true } : item;
   }
 
   private async download(url: string): Promise<string> {
@@ -129,7 +126,7 @@ function reason(err: unknown): string {
 }
 
 /** Feed URLs may carry credentials (user:pass@ or ?token=): log origin and path only. */
-function safeUrl(url: string): string {
+export function safeUrl(url: string): string {
   try {
     const u = new URL(url);
     return `${u.origin}${u.pathname}`;

@@ -1,7 +1,3 @@
-import fs from 'node:fs';
-import http from 'node:http';
-import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import request from 'supertest';
 import type { Database } from '../../src/db/database';
@@ -12,32 +8,8 @@ import { FeedPoller } from '../../src/articles/feed-poller';
 import { POLL_FEEDS_QUEUE } from '../../src/articles/article-jobs';
 import { createLogger } from '../../src/shared/logger';
 import { systemClock } from '../../src/shared/clock';
+import { fixture, startFeedServer, xml } from '../helpers/feed-server';
 import { freePort, startTestBulletin, TEST_ADMIN_TOKEN, type TestBulletin } from '../helpers/test-bulletin';
-
-const fixtures = path.join(__dirname, '..', 'fixtures', 'feeds');
-const fixture = (name: string) => fs.readFileSync(path.join(fixtures, name), 'utf8');
-
-/** A feed host on 127.0.0.1; `responses` can be changed between polls. */
-async function startFeedServer(responses: Record<string, { status: number; type: string; body: string } | 'hang'>) {
-  const server = http.createServer((req, res) => {
-    const response = responses[req.url ?? ''];
-    if (response === 'hang') return; // never answers: the poller's timeout must end it
-    if (!response) return void res.writeHead(404).end('not found');
-    res.writeHead(response.status, { 'content-type': response.type }).end(response.body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url: (p: string) => `${base}${p}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-const xml = (body: string) => ({ status: 200, type: 'application/rss+xml; charset=utf-8', body });
 
 describe('feed ingestion', () => {
   let app: TestBulletin;

@@ -1,10 +1,24 @@
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { AppError } from '../../shared/errors';
+import { MAX_ROW_ID } from '../../shared/row-id';
 import type { Pages } from '../pages';
 import { consoleOf } from './console-session';
+
+const idSchema = z.coerce.number().int().positive().max(MAX_ROW_ID);
+
+/** The `:id` of a console path: anything but a row id is "No such <what>" (404), never a query. */
+export function idIn(req: Request, what: string): number {
+  const id = idSchema.safeParse(req.params.id);
+  if (!id.success) throw new AppError('NOT_FOUND', `No such ${what}`);
+  return id.data;
+}
 
 /** The console's sections, in the order of its navigation; `admin`: shown to admins only. */
 export const SECTIONS = [
   { path: '/admin', name: 'Home', admin: false },
+  { path: '/admin/articles', name: 'Articles', admin: false },
+  { path: '/admin/feeds', name: 'Feeds', admin: false },
   { path: '/admin/users', name: 'Users', admin: true },
   { path: '/admin/tokens', name: 'API tokens', admin: false },
   { path: '/admin/audit', name: 'Audit log', admin: true },

@@ -1,12 +1,17 @@
 import { Router, type ErrorRequestHandler } from 'express';
 import type { Accounts } from '../../accounts/create-accounts';
+import type { ArticleService } from '../../articles/article-service';
+import type { AuditedArticles } from '../../articles/audited-articles';
+import type { FeedService } from '../../articles/feed-service';
 import { AppError } from '../../shared/errors';
 import { requireRole } from '../admin-auth';
 import { wantsHtml } from '../error-handler';
 import type { Pages } from '../pages';
 import type { FixedWindowRateLimiter } from '../rate-limit';
+import { articlesRouter } from './articles-routes';
 import { auditRouter } from './audit-routes';
 import { sendConsolePage } from './console-pages';
+import { feedsRouter } from './feeds-routes';
 import { loadConsole, requireFormToken, requireSession, sameOriginForms } from './console-session';
 import { signInRouter } from './sign-in-routes';
 import { tokensRouter } from './tokens-routes';
@@ -18,6 +23,9 @@ import { usersRouter } from './users-routes';
  * everything else behind a session and its form token, the admins' pages behind the admin role.
  */
 export function consoleRouter(deps: Accounts & {
+  articles: ArticleService;
+  articleEdits: AuditedArticles;
+  feeds: FeedService;
   pages: Pages;
   publicUrl: string;
   loginLimits: { perIp: FixedWindowRateLimiter; perAddress: FixedWindowRateLimiter };
@@ -32,6 +40,8 @@ export function consoleRouter(deps: Accounts & {
 
   router.get('/admin', (_req, res) => sendConsolePage(pages, res, 'home', {}));
   router.use(tokensRouter({ apiTokens: deps.apiTokens, pages, secureCookies, publicUrl: deps.publicUrl }));
+  router.use(articlesRouter({ articles: deps.articles, articleEdits: deps.articleEdits, pages, secureCookies }));
+  router.use(feedsRouter({ feeds: deps.feeds, pages, secureCookies }));
   router.use(['/admin/users', '/admin/audit'], requireRole('admin'));
   router.use(usersRouter({ users: deps.users, pages, secureCookies }));
   router.use(auditRouter({ audit: deps.audit, pages }));

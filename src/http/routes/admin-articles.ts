@@ -74,11 +74,12 @@ function idParam(req: Request): number {
   return id;
 }
 
-function encodeCursor(article: Article, order: 'published' | 'id'): string {
+/** `<publishedAt ms>~<id>` (order published) or `<id>`: the console's article pages use the same cursor. */
+export function encodeCursor(article: Article, order: 'published' | 'id'): string {
   return order === 'id' ? String(article.id) : `${article.publishedAt.getTime()}~${article.id}`;
 }
 
-function decodeCursor(cursor: string | undefined, order: 'published' | 'id'): { id: number; publishedAt?: Date } | undefined {
+export function decodeCursor(cursor: string | undefined, order: 'published' | 'id'): { id: number; publishedAt?: Date } | undefined {
   if (!cursor) return undefined;
   const [first, second] = cursor.split('~');
   if (order === 'id') {
