@@ -14,10 +14,15 @@ export type AuditAction =
   | 'user_removed'
   | 'api_token_created'
   | 'api_token_revoked'
-  | 'edition_sent';
+  | 'edition_sent'
+  | 'edition_retried'
+  | 'newsletter_created'
+  | 'newsletter_changed'
+  | 'newsletter_archived'
+  | 'newsletter_restored';
 
 export interface AuditSubject {
-  type: 'user' | 'api_token' | 'edition';
+  type: 'user' | 'api_token' | 'edition' | 'newsletter';
   id: number | string;
 }
 

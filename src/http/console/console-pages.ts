@@ -4,7 +4,9 @@ import { consoleOf } from './console-session';
 
 /** The console's sections, in the order of its navigation; `admin`: shown to admins only. */
 export const SECTIONS = [
-  { path: '/admin', name: 'Home', admin: false },
+  { path: '/admin', name: 'Dashboard', admin: false },
+  { path: '/admin/editions', name: 'Editions', admin: false },
+  { path: '/admin/newsletters', name: 'Newsletters', admin: false },
   { path: '/admin/users', name: 'Users', admin: true },
   { path: '/admin/tokens', name: 'API tokens', admin: false },
   { path: '/admin/audit', name: 'Audit log', admin: true },
