@@ -41,7 +41,7 @@ describe('the console\'s editions', () => {
     await fx.article({ title: 'Harbour reopens' });
     const sent = await sendNow(editor, 'daily');
     expect(sent.status).toBe(303);
-    const id = Number(/^\/admin\/editions\/(\d+)$/.exec(sent.headers.location)![1]);
+    const id = Number(/^\/admin\/editions\/(\d+)$/.exec(String(sent.headers.location))![1]);
     expect(await fx.waitUntilSettled(id)).toEqual({ sent: 1, failed: 1 });
 
     const page = await editor.get(`/admin/editions/${id}`);

@@ -26,10 +26,12 @@ export function dayChart(days: DashboardCounts['days']) {
     return { ...d, signup: barAt(d.signups, x), unsubscribe: barAt(d.unsubscribes, x + barWidth) };
   });
   // The first, middle and last day under the axis: enough to read the dates at a phone's width.
-  const labels = [0, Math.floor(days.length / 2), days.length - 1].map((i) => ({
-    x: round(LEFT + i * slot + slot / 2),
-    text: days[i]!.day.slice(5),
-  }));
+  // Anchored inwards at the ends, so no label runs past the drawing.
+  const labels = [
+    { i: 0, anchor: 'start', x: LEFT },
+    { i: Math.floor(days.length / 2), anchor: 'middle', x: round(LEFT + Math.floor(days.length / 2) * slot + slot / 2) },
+    { i: days.length - 1, anchor: 'end', x: WIDTH },
+  ].map(({ i, anchor, x }) => ({ x, anchor, text: days[i]!.day.slice(5) }));
   return {
     width: WIDTH,
     height: HEIGHT,
