@@ -1,19 +1,9 @@
 import fs from 'node:fs';
-import type { Page } from 'playwright-core';
-import { expectNoAxeViolations } from '../helpers/axe';
 import { launchBrowser, type TestBrowser } from '../helpers/chromium';
 import { adminCreate, linkIn } from '../helpers/console-client';
 import { DigestFixtures } from '../helpers/digest-fixtures';
-import { atEachWidth, PAGE_WIDTHS, screenshot, SHOTS } from '../helpers/screenshots';
+import { consoleLooksFinished as looksFinished, screenshot, SHOTS } from '../helpers/screenshots';
 import { QUIET_SCHEDULES, startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
-
-/** At a phone's width and a laptop's: a screenshot to look at, and axe-core finds no violation. */
-async function looksFinished(page: Page, name: string): Promise<void> {
-  await atEachWidth(page, PAGE_WIDTHS, async (width) => {
-    await screenshot(page, `console-${name}`, width);
-    await expectNoAxeViolations(page, `console ${name}, ${width} px`);
-  });
-}
 
 /**
  * An admin's newsroom day in a real browser: create a newsletter, preview and send its edition,

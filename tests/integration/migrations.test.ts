@@ -89,6 +89,7 @@ describe('applyMigrations', () => {
       [
         '_prisma_migrations', 'articles', 'consents', 'deliveries', 'digests', 'mail_requests', 'manage_requests', 'newsletters', 'subscribers', 'subscriptions', 'tokens',
         'admin_users', 'admin_sessions', 'admin_user_tokens', 'admin_api_tokens', 'audit_log',
+        'console_statistics',
       ].sort(),
     );
     // Same columns, types and nullability as the table Prisma's engine creates.
