@@ -43,6 +43,8 @@ describe('the console\'s editions', () => {
     expect(sent.status).toBe(303);
     const id = Number(/^\/admin\/editions\/(\d+)$/.exec(String(sent.headers.location))![1]);
     expect(await fx.waitUntilSettled(id)).toEqual({ sent: 1, failed: 1 });
+    // The fan-out's size is kept on the edition: its progress takes sent as the rest of it.
+    expect(await query(app, 'SELECT recipients FROM digests WHERE id = $1', [id])).toEqual([{ recipients: 2 }]);
 
     const page = await editor.get(`/admin/editions/${id}`);
     expect(page.text).toContain('is on its way to 2 readers');

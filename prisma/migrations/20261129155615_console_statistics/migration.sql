@@ -1,3 +1,6 @@
+-- AlterTable
+ALTER TABLE "digests" ADD COLUMN     "recipients" INTEGER;
+
 -- CreateTable
 CREATE TABLE "console_statistics" (
     "name" VARCHAR(32) NOT NULL,
