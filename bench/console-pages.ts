@@ -90,6 +90,9 @@ async function main(): Promise<void> {
       PUBLIC_URL: `http://127.0.0.1:${port}`,
       SECRET_KEY: 'bench-secret-key-0123456789abcdef0123456789',
       RUN_JOBS: 'false',
+      // A shared machine's stalls must show in the figures, not end the run with a 503.
+      DATABASE_CONNECT_TIMEOUT_MS: '30000',
+      DATABASE_QUERY_TIMEOUT_MS: '30000',
       LOG_LEVEL: 'warn',
       OUTBOX_DIR: '/tmp/bulletin-bench-outbox',
     });
