@@ -61,6 +61,8 @@ async function seed(pool: pg.Pool): Promise<void> {
      SELECT (SELECT id FROM digests WHERE edition_key = 'slot:0'), s.id, 'sent', 1, now()
        FROM subscribers s WHERE s.status = 'confirmed'`,
   );
+  // As the composer keeps it (delivery-ledger.ts, keepRecipients): the progress reads sent as the rest.
+  await pool.query(`UPDATE digests SET recipients = (SELECT count(*) FROM deliveries) WHERE edition_key = 'slot:0'`);
   for (const table of ['subscribers', 'subscriptions', 'consents', 'articles', 'digests', 'deliveries']) await pool.query(`VACUUM ANALYZE ${table}`);
   log(`seeded ${SUBSCRIBERS} subscribers in ${round((performance.now() - t) / 1000, 1)} s`);
 }
