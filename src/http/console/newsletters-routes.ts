@@ -20,10 +20,12 @@ export function newslettersRouter(deps: Newsroom & { pages: Pages; secureCookies
   const { pages, newsletterService: service } = deps;
   const adminOnly = requireRole('admin');
 
+  /** To `path`, with a message of what happened (ok) or why nothing was (warn). */
   const flashTo = (res: Response, path: string, flash: Flash) => {
     setFlash(res, flash, deps.secureCookies);
     res.redirect(303, path);
   };
+  const doneTo = (res: Response, path: string, message: string) => flashTo(res, path, { kind: 'ok', text: message });
 
   const formPage = (res: Response, form: { newsletter?: Newsletter; values: NewsletterFormValues; errors?: Record<string, string> }, status = 200) =>
     sendConsolePage(pages, res, 'newsletter-form', { errors: {}, ...form }, status);
@@ -54,7 +56,7 @@ export function newslettersRouter(deps: Newsroom & { pages: Pages; secureCookies
     await changing(req, res, undefined, async () => {
       const created = await service.create(newsletterInput(req.body ?? {}, 'create'));
       await recordChange(actorIn(res), 'newsletter_created', created);
-      flashTo(res, '/admin/newsletters', { kind: 'ok', text: `${created.name} (${created.slug}) is created.` });
+      doneTo(res, '/admin/newsletters', `${created.name} (${created.slug}) is created.`);
     });
   });
 
@@ -68,7 +70,7 @@ export function newslettersRouter(deps: Newsroom & { pages: Pages; secureCookies
     await changing(req, res, newsletter, async () => {
       const updated = await service.patch(newsletter.slug, newsletterInput(req.body ?? {}, 'edit'));
       await recordChange(actorIn(res), 'newsletter_changed', updated);
-      flashTo(res, '/admin/newsletters', { kind: 'ok', text: `${updated.name} is saved.` });
+      doneTo(res, '/admin/newsletters', `${updated.name} is saved.`);
     });
   });
 
@@ -95,7 +97,7 @@ export function newslettersRouter(deps: Newsroom & { pages: Pages; secureCookies
     const result = await deps.desk.sendNow(actorIn(res), newsletter);
     if (result.outcome === 'composed') {
       const readers = `${result.recipients} ${result.recipients === 1 ? 'reader' : 'readers'}`;
-      return flashTo(res, `/admin/editions/${result.digestId}`, { kind: 'ok', text: `The edition of ${newsletter.name} is on its way to ${readers}.` });
+      return doneTo(res, `/admin/editions/${result.digestId}`, `The edition of ${newsletter.name} is on its way to ${readers}.`);
     }
     const why = {
       empty: 'No articles since the previous edition: nothing was sent. It goes out once there is news.',
