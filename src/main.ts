@@ -11,6 +11,9 @@ import { NewsletterRepository } from './newsletters/newsletter-repository';
 import { createLoginRateLimits, createPublicRateLimits } from './http/rate-limit';
 import { createAccounts } from './accounts/create-accounts';
 import { consoleRouter } from './http/console/console-router';
+import { EditionDesk } from './digests/edition-desk';
+import { DashboardStatistics } from './statistics/dashboard-statistics';
+import { startStatisticsJobs } from './statistics/statistics-jobs';
 import { subscriptionsRouter } from './http/routes/subscriptions';
 import { subscriberLinksRouter } from './http/routes/subscriber-links';
 import { systemClock, type WaitingClock } from './shared/clock';
@@ -116,6 +119,9 @@ export async function startBulletin(
 
     const adminApi = { adminToken: config.ADMIN_TOKEN, apiTokens: accounts.apiTokens };
     const subscriberAdmin = createSubscriberAdmin({ pool: db.pool, erasedAddresses, mailRequests: subscriptions.mailRequests, clock, logger });
+    const desk = new EditionDesk({ ...digests, audit: accounts.audit, clock, wakeSender: () => digests.sender.wake() });
+    const statistics = new DashboardStatistics({ pool: db.pool, clock });
+    if (config.RUN_JOBS) shutdown.add('stop claiming', 'dashboard statistics', await startStatisticsJobs({ boss, statistics }));
 
     const outboxDir = config.SMTP_URL ? undefined : path.resolve(config.OUTBOX_DIR);
     // The viewer shows live confirm and manage links: only for someone at this machine.
@@ -140,14 +146,7 @@ export async function startBulletin(
           confirmationTtlHours: config.CONFIRMATION_TTL_HOURS,
         }),
         subscriberLinksRouter({ ...subscriptions, pages, links, limits: publicLimits }),
-        adminDigestsRouter({
-          ...digests,
-          auth: adminApi,
-          audit: accounts.audit,
-          clock,
-          publicUrl,
-          wakeSender: () => digests.sender.wake(),
-        }),
+        adminDigestsRouter({ ...digests, desk, auth: adminApi, clock, publicUrl }),
         digestPagesRouter({ ...digests, pages }),
         adminNewslettersRouter({ ...newsletterAdmin, auth: adminApi }),
         newsletterPagesRouter({ ...newsletterAdmin, pages, confirmationTtlHours: config.CONFIRMATION_TTL_HOURS }),
@@ -160,6 +159,7 @@ export async function startBulletin(
           pages,
           publicUrl,
           loginLimits: createLoginRateLimits(config, clock),
+          newsroom: { ...digests, ...newsletterAdmin, desk, statistics, audit: accounts.audit, clock },
         }),
       ],
     });

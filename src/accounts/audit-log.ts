@@ -26,10 +26,15 @@ export type AuditAction =
   | 'feed_paused'
   | 'feed_resumed'
   | 'feed_removed'
-  | 'feed_mapping_changed';
+  | 'feed_mapping_changed'
+  | 'edition_retried'
+  | 'newsletter_created'
+  | 'newsletter_changed'
+  | 'newsletter_archived'
+  | 'newsletter_restored';
 
 export interface AuditSubject {
-  type: 'user' | 'api_token' | 'edition' | 'subscriber' | 'article' | 'feed';
+  type: 'user' | 'api_token' | 'edition' | 'subscriber' | 'article' | 'feed' | 'newsletter';
   id: number | string;
 }
 

@@ -10,7 +10,9 @@ import {
   EDITION_AT_OR_AFTER,
   INSERT_DIGEST_IF_ABSENT,
   LATEST_WINDOW_END,
+  DIGEST_WITH_COUNTS,
   LIST_DIGESTS_WITH_COUNTS,
+  PAGE_DIGESTS_WITH_COUNTS,
   PREVIOUS_EDITION,
   digestSummaryFromRow,
   storedDigestFromRow,
@@ -96,4 +98,32 @@ export class DigestRepository {
     const { rows } = await this.deps.pool.query<DigestSummaryRow>(LIST_DIGESTS_WITH_COUNTS, [limit]);
     return rows.map(digestSummaryFromRow);
   }
+
+  /**
+   * A page of editions, newest first, of one newsletter or all, after `after` (the last edition of
+   * the previous page). One more row than asked is read, to know whether another page follows.
+   */
+  async page(opts: { limit: number; newsletterId?: number; after?: EditionCursor }): Promise<{ editions: DigestSummary[]; next?: EditionCursor }> {
+    const { rows } = await this.deps.pool.query<DigestSummaryRow>(PAGE_DIGESTS_WITH_COUNTS, [
+      opts.limit + 1,
+      opts.newsletterId ?? null,
+      opts.after?.editionAt ?? null,
+      opts.after?.id ?? null,
+    ]);
+    const editions = rows.slice(0, opts.limit).map(digestSummaryFromRow);
+    const last = editions[editions.length - 1];
+    return rows.length > opts.limit && last ? { editions, next: { editionAt: last.editionAt, id: last.id } } : { editions };
+  }
+
+  /** One edition with its ledger counted per status. */
+  async summary(id: number): Promise<DigestSummary | undefined> {
+    const { rows } = await this.deps.pool.query<DigestSummaryRow>(DIGEST_WITH_COUNTS, [id]);
+    return rows[0] && digestSummaryFromRow(rows[0]);
+  }
+}
+
+/** Where a page of editions continues: after this edition (in edition time, then id, descending). */
+export interface EditionCursor {
+  editionAt: Date;
+  id: number;
 }

@@ -3,16 +3,8 @@ import type { Page } from 'playwright-core';
 import { addAxeToEveryPage, expectNoAxeViolations } from '../helpers/axe';
 import { launchBrowser, type TestBrowser } from '../helpers/chromium';
 import { adminCreate, linkIn } from '../helpers/console-client';
-import { atEachWidth, PAGE_WIDTHS, screenshot, SHOTS } from '../helpers/screenshots';
+import { consoleLooksFinished as looksFinished, SHOTS } from '../helpers/screenshots';
 import { QUIET_SCHEDULES, startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
-
-/** At a phone's width and a laptop's: a screenshot to look at, and axe-core finds no violation. */
-async function looksFinished(page: Page, name: string): Promise<void> {
-  await atEachWidth(page, PAGE_WIDTHS, async (width) => {
-    await screenshot(page, `console-${name}`, width);
-    await expectNoAxeViolations(page, `console ${name}, ${width} px`);
-  });
-}
 
 /**
  * The console's first day, in a real browser: the first admin follows the link printed by

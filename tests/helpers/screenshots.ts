@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
+import { expectNoAxeViolations } from './axe';
 
 /** The screenshots' folder, and the widths every public page is shot at (a phone and a laptop). */
 export const SHOTS = path.resolve(__dirname, '../../test-results');
@@ -26,4 +27,12 @@ export async function screenshot(page: Page, name: string, width: number): Promi
 /** Full-page screenshots at each width (`<name>-<width>.png`). */
 export async function screenshots(page: Page, name: string, widths: readonly number[] = PAGE_WIDTHS): Promise<void> {
   await atEachWidth(page, widths, (width) => screenshot(page, name, width));
+}
+
+/** A console page at a phone's width and a laptop's: a screenshot to look at (`console-<name>-<width>.png`), and axe-core finds no violation. */
+export async function consoleLooksFinished(page: Page, name: string): Promise<void> {
+  await atEachWidth(page, PAGE_WIDTHS, async (width) => {
+    await screenshot(page, `console-${name}`, width);
+    await expectNoAxeViolations(page, `console ${name}, ${width} px`);
+  });
 }

@@ -90,6 +90,7 @@ describe('applyMigrations', () => {
         '_prisma_migrations', 'articles', 'consent_statements', 'consents', 'deliveries', 'digests', 'erased_addresses', 'erasure_salt',
         'mail_requests', 'manage_requests', 'newsletters', 'subscribers', 'subscriptions', 'tokens',
         'admin_users', 'admin_sessions', 'admin_user_tokens', 'admin_api_tokens', 'audit_log',
+        'console_statistics',
         'feeds',
       ].sort(),
     );

@@ -16,7 +16,9 @@ export function idIn(req: Request, what: string): number {
 
 /** The console's sections, in the order of its navigation; `admin`: shown to admins only. */
 export const SECTIONS = [
-  { path: '/admin', name: 'Home', admin: false },
+  { path: '/admin', name: 'Dashboard', admin: false },
+  { path: '/admin/editions', name: 'Editions', admin: false },
+  { path: '/admin/newsletters', name: 'Newsletters', admin: false },
   { path: '/admin/articles', name: 'Articles', admin: false },
   { path: '/admin/feeds', name: 'Feeds', admin: false },
   { path: '/admin/users', name: 'Users', admin: true },

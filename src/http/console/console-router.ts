@@ -10,6 +10,10 @@ import type { Pages } from '../pages';
 import type { FixedWindowRateLimiter } from '../rate-limit';
 import { articlesRouter } from './articles-routes';
 import { auditRouter } from './audit-routes';
+import { dashboardRouter } from './dashboard-routes';
+import { editionsRouter } from './editions-routes';
+import { newslettersRouter } from './newsletters-routes';
+import type { Newsroom } from './newsroom';
 import { sendConsolePage } from './console-pages';
 import { feedsRouter } from './feeds-routes';
 import { loadConsole, requireFormToken, requireSession, sameOriginForms } from './console-session';
@@ -29,6 +33,7 @@ export function consoleRouter(deps: Accounts & {
   pages: Pages;
   publicUrl: string;
   loginLimits: { perIp: FixedWindowRateLimiter; perAddress: FixedWindowRateLimiter };
+  newsroom: Newsroom;
 }): Router {
   const { pages } = deps;
   // Over https (PUBLIC_URL), the cookies are never sent in clear text.
@@ -38,7 +43,9 @@ export function consoleRouter(deps: Accounts & {
   router.use(signInRouter({ sessions: deps.sessions, users: deps.users, pages, limits: deps.loginLimits, secureCookies }));
   router.use('/admin', requireSession, requireFormToken);
 
-  router.get('/admin', (_req, res) => sendConsolePage(pages, res, 'home', {}));
+  router.use(dashboardRouter({ ...deps.newsroom, pages }));
+  router.use(editionsRouter({ ...deps.newsroom, pages, secureCookies }));
+  router.use(newslettersRouter({ ...deps.newsroom, pages, secureCookies }));
   router.use(tokensRouter({ apiTokens: deps.apiTokens, pages, secureCookies, publicUrl: deps.publicUrl }));
   router.use(articlesRouter({ articles: deps.articles, articleEdits: deps.articleEdits, pages, secureCookies }));
   router.use(feedsRouter({ feeds: deps.feeds, pages, secureCookies }));
@@ -52,7 +59,7 @@ export function consoleRouter(deps: Accounts & {
 
 /** The console's own error pages (403, 404...), with its navigation; other errors go on to the app's handler. */
 function consoleErrors(pages: Pages): ErrorRequestHandler {
-  const STATUS = { FORBIDDEN: 403, NOT_FOUND: 404 } as const;
+  const STATUS = { FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409 } as const;
   return (err, req, res, next) => {
     if (!(err instanceof AppError) || !(err.code in STATUS) || !wantsHtml(req) || res.headersSent) return next(err);
     const status = STATUS[err.code as keyof typeof STATUS];

@@ -2,15 +2,14 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { actorIn, requireAdmin, type AdminApiAuth } from '../admin-auth';
 import { parseInput } from '../parse-input';
-import type { AuditLog } from '../../accounts/audit-log';
 import { AppError, validationError } from '../../shared/errors';
 import type { Clock } from '../../shared/clock';
 import { LEGACY_FREQUENCIES, slugSchema, type Newsletter } from '../../newsletters/newsletter';
 import type { NewsletterRepository } from '../../newsletters/newsletter-repository';
 import { MAX_ROW_ID } from '../../shared/row-id';
-import type { DeliveryLedger } from '../../digests/delivery-ledger';
 import type { DigestRepository } from '../../digests/digest-repository';
 import type { EditionComposer } from '../../digests/edition-composer';
+import type { EditionDesk } from '../../digests/edition-desk';
 
 /** `newsletter: "<slug>"`, or the old clients' `frequency: "daily" | "weekly"` (the newsletter of that slug). */
 const editionQuery = z
@@ -27,15 +26,12 @@ const idSchema = z.coerce.number().int().positive().max(MAX_ROW_ID);
 /** Admin API of the digests (editors and admins). Shows counts and subjects only: never an address or a token. */
 export function adminDigestsRouter(deps: {
   auth: AdminApiAuth;
-  audit: Pick<AuditLog, 'record'>;
-  composer: EditionComposer;
+  composer: Pick<EditionComposer, 'preview'>;
+  desk: EditionDesk;
   repository: DigestRepository;
   newsletters: Pick<NewsletterRepository, 'bySlug'>;
-  ledger: DeliveryLedger;
   clock: Clock;
   publicUrl: string;
-  /** Tells the local sender there is work, so it does not wait for its next poll. */
-  wakeSender: () => void;
 }): Router {
   const router = Router();
   router.use('/api/admin/digests', requireAdmin(deps.auth));
@@ -55,7 +51,7 @@ export function adminDigestsRouter(deps: {
 
   router.post('/api/admin/digests', async (req, res) => {
     const newsletter = await digestNewsletter(parseInput(editionQuery, req.body ?? {}));
-    const result = await deps.composer.compose(newsletter, deps.clock.now());
+    const result = await deps.desk.sendNow(actorIn(res), newsletter);
     if (result.outcome === 'exists') throw new AppError('CONFLICT', 'An edition for this time already exists');
     if (result.outcome === 'empty') {
       res.json({ digest: null, message: 'No articles since the previous edition: nothing to send' });
@@ -65,12 +61,6 @@ export function adminDigestsRouter(deps: {
       res.json({ digest: null, message: `No confirmed ${newsletter.slug} subscribers: nothing sent, the articles wait for the next edition` });
       return;
     }
-    deps.wakeSender();
-    await deps.audit.record(actorIn(res), 'edition_sent', { type: 'edition', id: result.digestId }, {
-      newsletter: newsletter.slug,
-      recipients: result.recipients,
-      articles: result.articles,
-    });
     res.status(201).json({
       digest: {
         id: result.digestId,
@@ -98,10 +88,10 @@ export function adminDigestsRouter(deps: {
   router.post('/api/admin/digests/:id/retry-failed', async (req, res) => {
     const id = idSchema.safeParse(req.params.id);
     if (!id.success || !(await deps.repository.byId(id.data))) throw new AppError('NOT_FOUND', 'No such digest');
-    const requeued = await deps.ledger.retryFailed(id.data);
-    if (requeued) deps.wakeSender();
+    const requeued = await deps.desk.retryFailed(actorIn(res), id.data);
     res.json({ requeued });
   });
 
   return router;
 }
+

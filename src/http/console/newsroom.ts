@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import type { AuditLog } from '../../accounts/audit-log';
+import type { DeliveryStatus } from '../../generated/prisma/enums';
+import type { DigestRepository } from '../../digests/digest-repository';
+import type { EditionComposer } from '../../digests/edition-composer';
+import type { EditionDesk } from '../../digests/edition-desk';
+import type { NewsletterRepository } from '../../newsletters/newsletter-repository';
+import type { NewsletterService } from '../../newsletters/newsletter-service';
+import { AppError } from '../../shared/errors';
+import type { Clock } from '../../shared/clock';
+import { MAX_ROW_ID } from '../../shared/row-id';
+import type { DashboardStatistics } from '../../statistics/dashboard-statistics';
+
+/** What the console's newsroom pages (dashboard, editions, newsletters) work with. */
+export interface Newsroom {
+  repository: Pick<DigestRepository, 'list' | 'page' | 'summary'>;
+  composer: Pick<EditionComposer, 'preview'>;
+  desk: EditionDesk;
+  newsletters: Pick<NewsletterRepository, 'all' | 'bySlug'>;
+  newsletterService: NewsletterService;
+  statistics: DashboardStatistics;
+  audit: Pick<AuditLog, 'record'>;
+  clock: Clock;
+}
+
+const idSchema = z.coerce.number().int().positive().max(MAX_ROW_ID);
+
+/** A row id from a path; anything else names no row (404, not a 500 from the database). */
+export function rowId(raw: unknown, what: string): number {
+  const id = idSchema.safeParse(raw);
+  if (!id.success) throw new AppError('NOT_FOUND', `No such ${what}`);
+  return id.data;
+}
+
+/** "14:05 UTC" (a count's time), "2026-11-29 14:05 UTC" (an edition's). */
+export const clockTime = (d: Date): string => `${d.toISOString().slice(11, 16)} UTC`;
+export const dateTime = (d: Date): string => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+/** An edition's ledger as the console shows it: every count, the total, and how much is settled. */
+export function progressOf(counts: Record<DeliveryStatus, number>) {
+  const total = counts.pending + counts.sending + counts.sent + counts.failed + counts.skipped;
+  const settled = counts.sent + counts.failed + counts.skipped;
+  return { ...counts, total, percent: total ? Math.floor((settled / total) * 100) : 100 };
+}
