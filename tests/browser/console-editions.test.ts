@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { addAxeToEveryPage } from '../helpers/axe';
 import { launchBrowser, type TestBrowser } from '../helpers/chromium';
 import { adminCreate, linkIn } from '../helpers/console-client';
 import { DigestFixtures } from '../helpers/digest-fixtures';
@@ -19,7 +20,8 @@ describe('the console\'s newsletters and editions in a real browser', () => {
     fs.mkdirSync(SHOTS, { recursive: true });
     app = await startTestBulletin({ ...QUIET_SCHEDULES, MAIL_FROM: 'The Daily Courier <news@courier.example>' });
     fx = new DigestFixtures(app.db.url);
-    browser = await launchBrowser({ viewport: { width: 1280, height: 900 }, bypassCSP: true }); // axe arrives as an inline script
+    browser = await launchBrowser({ viewport: { width: 1280, height: 900 } });
+    await addAxeToEveryPage(browser.context);
   }, 60_000);
 
   afterAll(async () => {
@@ -80,7 +82,8 @@ describe('the console\'s newsletters and editions in a real browser', () => {
     await app.smtp.waitFor((m) => m.parsed.subject?.includes('Harbour FC') ?? false);
     answer();
     app.smtp.answerAfter = undefined;
-    await page.waitForFunction(`document.querySelector('[data-count="sent"]').textContent === '3'`, undefined, { timeout: 20_000 });
+    // A locator, not waitForFunction: the page's CSP (kept on in tests) forbids evaluating strings.
+    await page.locator('[data-count="sent"]', { hasText: /^3$/ }).waitFor({ timeout: 20_000 });
     await page.getByText('Done: 100% of 3 settled').waitFor();
     expect(await page.locator('[data-count="pending"]').textContent()).toBe('0');
     expect(await page.evaluate('window.sameDocument')).toBe(true);
