@@ -23,6 +23,22 @@ export class ErasedAddresses {
     return emails.map((email) => hmac(salt, email));
   }
 
+  /**
+   * The hash function if this installation ever erased or imported anyone, else undefined: no salt,
+   * so no address can be held. Never makes the salt, so a confirmation (which asks this) leaves a
+   * fresh installation as it was; read before the caller's transaction, not inside it.
+   */
+  async hasherIfAny(): Promise<((email: string) => string) | undefined> {
+    if (!this.salt) {
+      const { rows } = await this.deps.pool.query<ErasureSaltRow>(ERASURE_SALT);
+      // The salt never changes once made: keep it. Until then, ask again (another instance may make it).
+      if (!rows[0]) return undefined;
+      this.salt ??= Promise.resolve(Buffer.from(rows[0].salt, 'hex'));
+    }
+    const salt = await this.salt;
+    return (email) => hmac(salt, email);
+  }
+
   /** Made once per installation (the first instance to need it wins), then read once per process. */
   private loadSalt(): Promise<Buffer> {
     this.salt ??= (async () => {

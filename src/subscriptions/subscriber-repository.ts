@@ -18,7 +18,8 @@ export interface ConsentContext {
  * again and confirms gave new consent themselves, so their address is no longer held against them.
  */
 export interface ErasedAddressRelease {
-  hashOf(email: string): Promise<string>;
+  /** undefined: nobody was ever erased here, so there is nothing to free. */
+  hasherIfAny(): Promise<((email: string) => string) | undefined>;
 }
 
 /**
@@ -129,19 +130,20 @@ export class SubscriberRepository {
    * had been erased, its hash goes, and a later import may add newsletters again.
    */
   async confirm(subscriberId: number, tokenId: number, now: Date, consent: ConsentContext): Promise<boolean> {
+    // Before the transaction: it must not wait on a second connection while holding one.
+    const hashOf = await this.deps.erasedAddresses.hasherIfAny();
     return this.prisma.$transaction(async (tx) => {
-      const { count } = await tx.subscriber.updateMany({
+      const confirmed = await tx.subscriber.updateManyAndReturn({
         where: { id: subscriberId, status: 'pending' },
         data: { status: 'confirmed', confirmedAt: now, unsubscribedAt: null },
+        select: { email: true },
       });
       await tx.token.updateMany({ where: { id: tokenId, usedAt: null }, data: { usedAt: now } });
-      if (count === 1) {
-        await consentPerSubscription(tx, subscriberId, 'confirmation', consent);
-        await tx.mailRequest.create({ data: { subscriberId, kind: 'welcome' } });
-        const { email } = await tx.subscriber.findUniqueOrThrow({ where: { id: subscriberId }, select: { email: true } });
-        await tx.erasedAddress.deleteMany({ where: { addressHash: await this.deps.erasedAddresses.hashOf(email) } });
-      }
-      return count === 1;
+      if (confirmed.length !== 1) return false;
+      await consentPerSubscription(tx, subscriberId, 'confirmation', consent);
+      await tx.mailRequest.create({ data: { subscriberId, kind: 'welcome' } });
+      if (hashOf) await tx.erasedAddress.deleteMany({ where: { addressHash: hashOf(confirmed[0]!.email) } });
+      return true;
     });
   }
 

@@ -75,6 +75,8 @@ describe('double opt-in confirmation', () => {
     const consents = await query(app, 'SELECT event, source, user_agent, ip FROM consents WHERE subscriber_id = $1 ORDER BY id', [subscriber!.id]);
     expect(consents.map((c) => c.event)).toEqual(['signup', 'confirmation']);
     expect(consents[1]).toMatchObject({ source: 'confirmation-link', user_agent: 'ConfirmingBrowser/2', ip: expect.stringContaining('127.0.0.1') });
+    // Nobody was ever erased here: confirming makes no erasure salt (it is made by an erasure or import).
+    expect(await query(app, 'SELECT id FROM erasure_salt')).toEqual([]);
 
     const welcome = await waitForMail(app, email, /welcome/i);
     expect(welcome.parsed.text).toContain('Welcome, Grace!');
