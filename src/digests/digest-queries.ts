@@ -130,6 +130,9 @@ export function storedDigestFromRow(r: StoredDigestRow): StoredDigest {
  * composition: a finished edition of a million readers costs four near-empty range scans instead
  * of a count of a million rows. Editions made before `recipients` was kept count their sent rows
  * (COALESCE evaluates that subquery only for them). No delivery row is loaded.
+ * This holds only while a delivery row lives as long as its edition: nothing deletes one alone
+ * (an erasure keeps the reader's rows under a negated id, and deliveries have no foreign key to
+ * subscribers since 20261129145344_lists_and_privacy); a deleted row would be counted as sent.
  */
 function withCounts(editions: string): string {
   const count = (status: DeliveryStatus) => `(SELECT count(*) FROM deliveries d WHERE d.digest_id = g.id AND d.status = '${status}')::int`;
