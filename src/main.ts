@@ -14,6 +14,7 @@ import { consoleRouter } from './http/console/console-router';
 import { EditionDesk } from './digests/edition-desk';
 import { DashboardStatistics } from './statistics/dashboard-statistics';
 import { startStatisticsJobs } from './statistics/statistics-jobs';
+import { startAccountJobs } from './accounts/account-jobs';
 import { subscriptionsRouter } from './http/routes/subscriptions';
 import { subscriberLinksRouter } from './http/routes/subscriber-links';
 import { systemClock, type WaitingClock } from './shared/clock';
@@ -121,7 +122,10 @@ export async function startBulletin(
     const subscriberAdmin = createSubscriberAdmin({ pool: db.pool, erasedAddresses, mailRequests: subscriptions.mailRequests, clock, logger });
     const desk = new EditionDesk({ ...digests, audit: accounts.audit, clock, wakeSender: () => digests.sender.wake() });
     const statistics = new DashboardStatistics({ pool: db.pool, clock });
-    if (config.RUN_JOBS) shutdown.add('stop claiming', 'dashboard statistics', await startStatisticsJobs({ boss, statistics }));
+    if (config.RUN_JOBS) {
+      shutdown.add('stop claiming', 'dashboard statistics', await startStatisticsJobs({ boss, statistics }));
+      shutdown.add('stop claiming', 'console sessions purge', await startAccountJobs({ boss, sessions: accounts.sessions, logger }));
+    }
 
     const outboxDir = config.SMTP_URL ? undefined : path.resolve(config.OUTBOX_DIR);
     // The viewer shows live confirm and manage links: only for someone at this machine.

@@ -20,9 +20,21 @@ export class SessionRepository {
     await this.deps.prisma.adminSession.deleteMany({ where: { id } });
   }
 
-  /** A user's sessions that ended by time: swept at each sign-in, so the table stays small. */
-  async deleteEnded(userId: number, idleBefore: Date, startedBefore: Date): Promise<void> {
-    await this.deps.prisma.adminSession.deleteMany({ where: { userId, OR: [{ lastSeenAt: { lt: idleBefore } }, { createdAt: { lt: startedBefore } }] } });
+  /**
+   * Sessions that ended by time, of one user (swept at each of their sign-ins) or of everyone (the
+   * hourly sweep, for users who never sign in again); the number deleted.
+   */
+  async deleteEnded(ended: { idleBefore: Date; startedBefore: Date; userId?: number }): Promise<number> {
+    const { count } = await this.deps.prisma.adminSession.deleteMany({
+      where: { userId: ended.userId, OR: [{ lastSeenAt: { lt: ended.idleBefore } }, { createdAt: { lt: ended.startedBefore } }] },
+    });
+    return count;
+  }
+
+  /** Set-password links that can no longer be used (expired, or used) since `before`: kept a while for the link page's "used" answer. */
+  async deleteDeadLinks(before: Date): Promise<number> {
+    const { count } = await this.deps.prisma.adminUserToken.deleteMany({ where: { OR: [{ expiresAt: { lt: before } }, { usedAt: { lt: before } }] } });
+    return count;
   }
 
   createApiToken(token: { userId: number; name: string; hash: string; createdAt: Date }) {

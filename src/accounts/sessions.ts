@@ -10,6 +10,9 @@ import type { SessionRepository } from './session-repository';
 /** last_seen_at is written at most this often: not a write per page view, and idle time is still kept to the minute. */
 const TOUCH_EVERY_MS = 60_000;
 
+/** A used or expired set-password link answers "already used"/"expired" for a day, then "not valid". */
+const DEAD_LINKS_KEPT_MS = 24 * 3_600_000;
+
 export interface SessionContext {
   ip?: string;
   userAgent?: string;
@@ -57,7 +60,7 @@ export class Sessions {
   /** A new session for the user (after sign-in, or after setting a password): always a new id. */
   async start(user: AdminUser, context: SessionContext): Promise<string> {
     const now = this.deps.clock.now();
-    await this.deps.sessions.deleteEnded(user.id, this.idleCutoff(now), this.maxCutoff(now));
+    await this.deps.sessions.deleteEnded({ userId: user.id, idleBefore: this.idleCutoff(now), startedBefore: this.maxCutoff(now) });
     const { raw, hash } = issueToken();
     await this.deps.sessions.create({
       id: hash,
@@ -82,6 +85,17 @@ export class Sessions {
     }
     if (now.getTime() - session.lastSeenAt.getTime() >= TOUCH_EVERY_MS) await this.deps.sessions.touch(id, now);
     return { user: session.user, actor: actorOf(session.user), csrfToken: csrfToken(token) };
+  }
+
+  /**
+   * Deletes every session that ended by time and every set-password link dead for a day: a
+   * session is refused once ended anyway, this keeps no stale row (nor its IP and browser) around.
+   */
+  async purgeEnded(): Promise<{ sessions: number; links: number }> {
+    const now = this.deps.clock.now();
+    const sessions = await this.deps.sessions.deleteEnded({ idleBefore: this.idleCutoff(now), startedBefore: this.maxCutoff(now) });
+    const links = await this.deps.sessions.deleteDeadLinks(new Date(now.getTime() - DEAD_LINKS_KEPT_MS));
+    return { sessions, links };
   }
 
   async end(token: unknown): Promise<void> {

@@ -2,6 +2,9 @@ import request from 'supertest';
 import { ConsoleClient, firstAdmin, invited, linkIn, PASSWORD } from '../helpers/console-client';
 import { QUIET_SCHEDULES, startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
 import { query } from './subscription-test-kit';
+import { ACCOUNTS_PURGE_QUEUE } from '../../src/accounts/account-jobs';
+import { createAccounts } from '../../src/accounts/create-accounts';
+import { openTestPool } from '../helpers/test-database';
 
 describe('signing in to the console', () => {
   let app: TestBulletin;
@@ -120,6 +123,35 @@ describe('signing in to the console', () => {
     expect((await user.get('/admin/login')).text).toContain('You are signed out.');
     // The cookie as it was before signing out: refused.
     expect((await request(app.url).get('/admin').set('Cookie', cookie)).status).toBe(303);
+  });
+
+  test('when users whose sessions ended never come back, then the hourly sweep deletes those sessions and keeps the live ones', async () => {
+    admin = await reSignIn(admin);
+    const gone = await invited(admin, 'gone@news.example', 'editor');
+    const sessionsOf = async (email: string) =>
+      (await query<{ n: number }>(app, 'SELECT count(*)::int AS n FROM admin_sessions s JOIN admin_users u ON u.id = s.user_id WHERE u.email = $1', [email]))[0]!.n;
+    expect(await sessionsOf('gone@news.example')).toBe(1);
+    // Two invitations never taken up: one expired two days ago (swept), one still open (kept).
+    await admin.invite('late@news.example', 'editor');
+    await query(app, `UPDATE admin_user_tokens t SET expires_at = now() - interval '2 days' FROM admin_users u WHERE u.id = t.user_id AND u.email = 'late@news.example'`);
+    await admin.invite('soon@news.example', 'editor');
+    app.clock.skip(20 * 60_000);
+    expect((await admin.get('/admin')).status).toBe(200);
+    app.clock.skip(20 * 60_000);
+
+    const db = openTestPool(app.db.url, 1);
+    try {
+      const accounts = createAccounts({ prisma: db.prisma, clock: app.clock, publicUrl: app.config.PUBLIC_URL, config: app.config });
+      expect(await accounts.sessions.purgeEnded()).toEqual({ sessions: expect.any(Number), links: 1 });
+    } finally {
+      await db.close();
+    }
+    expect(await sessionsOf('gone@news.example')).toBe(0);
+    expect(await sessionsOf('chief@news.example')).toBeGreaterThanOrEqual(1);
+    expect(await query(app, 'SELECT u.email FROM admin_user_tokens t JOIN admin_users u ON u.id = t.user_id WHERE t.used_at IS NULL')).toEqual([{ email: 'soon@news.example' }]);
+    expect((await admin.get('/admin')).status).toBe(200);
+    // One instance runs it every hour (pg-boss's schedule is shared by all).
+    expect(await query(app, 'SELECT cron FROM pgboss.schedule WHERE name = $1', [ACCOUNTS_PURGE_QUEUE])).toEqual([{ cron: '17 * * * *' }]);
   });
 
   const sessionCount = async () => (await query<{ n: number }>(app, 'SELECT count(*)::int AS n FROM admin_sessions'))[0]!.n;
