@@ -6,6 +6,7 @@ import type { Actor } from './actor';
 export type AuditAction =
   | 'signed_in'
   | 'password_set'
+  | 'password_changed'
   | 'password_link_issued'
   | 'user_invited'
   | 'user_role_changed'

@@ -69,6 +69,15 @@ export class UserRepository {
     });
   }
 
+  /** A new password for a signed-in user (who gave their current one): their sessions and unused links end with the old one. */
+  async changePassword(userId: number, passwordHash: string, now: Date): Promise<void> {
+    await this.deps.prisma.$transaction([
+      this.deps.prisma.adminUser.update({ where: { id: userId }, data: { passwordHash, updatedAt: now } }),
+      this.deps.prisma.adminUserToken.updateMany({ where: { userId, usedAt: null }, data: { usedAt: now } }),
+      this.deps.prisma.adminSession.deleteMany({ where: { userId } }),
+    ]);
+  }
+
   /**
    * Applies a change unless it would leave no active admin. Serializable, so two admins demoting
    * each other at the same moment cannot both succeed (one fails with a serialization error, P2034).

@@ -3,7 +3,7 @@ import type { AdminLinkPurpose } from '../generated/prisma/client';
 import type { Clock } from '../shared/clock';
 import { AppError, fieldErrors, validationError } from '../shared/errors';
 import { hashToken, issueToken, looksLikeToken } from '../shared/secret-tokens';
-import { ADMIN_ROLES, COMMAND_LINE_ACTOR, type Actor, type AdminRole } from './actor';
+import { actorOf, ADMIN_ROLES, COMMAND_LINE_ACTOR, type Actor, type AdminRole } from './actor';
 import type { AuditLog } from './audit-log';
 import type { Passwords } from './passwords';
 import { passwordProblem } from './passwords';
@@ -115,6 +115,21 @@ export class UserService {
     }
     await this.deps.audit.record({ userId: link.user.id, label: link.user.email, role: link.user.role }, 'password_set', { type: 'user', id: link.userId }, { purpose: link.purpose });
     return link.user;
+  }
+
+  /**
+   * A signed-in user's new password, given their current one: every session of theirs ends (the
+   * caller starts a new one for this browser), as after a reset link.
+   */
+  async changePassword(user: AdminUser, input: { current: unknown; password: unknown; confirmation: unknown }): Promise<void> {
+    const current = typeof input.current === 'string' ? input.current : '';
+    if (!(await this.deps.passwords.matches(user.passwordHash, current))) throw validationError({ current: 'This is not your current password' });
+    const given = typeof input.password === 'string' ? input.password : '';
+    const problem = passwordProblem(given, user.email) ?? (given === current ? 'Choose a password other than your current one' : undefined);
+    if (problem) throw validationError({ password: problem });
+    if (input.confirmation !== given) throw validationError({ confirmation: 'The two passwords differ' });
+    await this.deps.users.changePassword(user.id, await this.deps.passwords.hash(given), this.deps.clock.now());
+    await this.deps.audit.record(actorOf(user), 'password_changed', { type: 'user', id: user.id });
   }
 
   async changeRole(actor: Actor, userId: number, role: unknown): Promise<AdminUser> {

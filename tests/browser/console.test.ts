@@ -89,6 +89,22 @@ describe('the newsroom console in a real browser', () => {
     await Promise.all([page.waitForURL(`${app.url}/admin`), page.getByRole('button', { name: 'Sign in' }).click()]);
     expect(await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Users' }).count()).toBe(0);
 
+    // Their own account: a new password, with the current one asked first.
+    await page.getByRole('link', { name: 'reporter@courier.example · editor' }).click();
+    await page.getByRole('heading', { name: 'Your account' }).waitFor();
+    await page.getByLabel('Current password').fill('not my password');
+    await page.getByLabel('New password', { exact: true }).fill('a new tide over the harbour');
+    await page.getByLabel('The new password again').fill('a new tide over the harbour');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('This is not your current password').waitFor();
+    await looksFinished(page, 'account-error');
+    await page.getByLabel('Current password').fill('reporting from the quay');
+    await page.getByLabel('New password', { exact: true }).fill('a new tide over the harbour');
+    await page.getByLabel('The new password again').fill('a new tide over the harbour');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Your password is changed.').waitFor();
+    await looksFinished(page, 'account');
+
     const users = await page.goto(`${app.url}/admin/users`);
     expect(users?.status()).toBe(403);
     await page.getByRole('heading', { name: 'Only an admin may do this' }).waitFor();

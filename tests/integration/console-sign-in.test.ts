@@ -239,3 +239,60 @@ describe('set-password links', () => {
     expect((await new ConsoleClient(app).signIn('forgetful@news.example', 'a brand new passphrase')).status).toBe(303);
   });
 });
+
+describe('your account', () => {
+  let app: TestBulletin;
+  let admin: ConsoleClient;
+
+  beforeAll(async () => {
+    app = await startTestBulletin({ ...QUIET_SCHEDULES, ADMIN_LOGIN_LIMIT_PER_ADDRESS: '5' });
+    admin = await firstAdmin(app, 'chief@news.example');
+  }, 60_000);
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  const NEW_PASSWORD = 'a brand new passphrase for the desk';
+  const change = (client: ConsoleClient, fields: Record<string, string>) => client.post('/admin/account/password', fields);
+
+  test('when an editor changes their password, then the old one stops working, their other session ends and this one goes on', async () => {
+    const editor = await invited(admin, 'desk@news.example', 'editor');
+    const elsewhere = new ConsoleClient(app);
+    expect((await elsewhere.signIn('desk@news.example')).status).toBe(303);
+    const page = await editor.get('/admin/account');
+    expect(page.text).toContain('Signed in as <strong>desk@news.example</strong>, an editor');
+    expect(page.text).toContain('<a class="console-who" href="/admin/account" aria-current="page">');
+
+    const res = await change(editor, { current: PASSWORD, password: NEW_PASSWORD, confirmation: NEW_PASSWORD });
+    expect([res.status, res.headers.location]).toEqual([303, '/admin/account']);
+    expect((await editor.get('/admin/account')).text).toContain('Your password is changed.');
+    expect((await elsewhere.get('/admin')).status).toBe(303);
+    expect((await new ConsoleClient(app).signIn('desk@news.example')).status).toBe(401);
+    expect((await new ConsoleClient(app).signIn('desk@news.example', NEW_PASSWORD)).status).toBe(303);
+    expect(await query(app, `SELECT action FROM audit_log WHERE action = 'password_changed'`)).toHaveLength(1);
+  });
+
+  test('when the current password is wrong, the new one too short or the two differ, then the form names the field and nothing changes', async () => {
+    const editor = await invited(admin, 'typo@news.example', 'editor');
+    await editor.get('/admin/account');
+    const wrong = await change(editor, { current: 'not my password at all', password: NEW_PASSWORD, confirmation: NEW_PASSWORD });
+    expect(wrong.status).toBe(400);
+    expect(wrong.text).toContain('This is not your current password');
+    const short = await change(editor, { current: PASSWORD, password: 'short', confirmation: 'short' });
+    expect([short.status, short.text.includes('id="password-error"')]).toEqual([400, true]);
+    const differ = await change(editor, { current: PASSWORD, password: NEW_PASSWORD, confirmation: `${NEW_PASSWORD}!` });
+    expect(differ.text).toContain('The two passwords differ');
+    // A stale form token is refused before anything is checked.
+    expect((await change(editor, { _csrf: 'x'.repeat(43), current: PASSWORD, password: NEW_PASSWORD, confirmation: NEW_PASSWORD })).status).toBe(403);
+    expect((await new ConsoleClient(app).signIn('typo@news.example')).status).toBe(303);
+    expect((await editor.get('/admin')).status).toBe(200);
+  });
+
+  test('when a left-open session is used to guess the current password, then the address\'s sign-in limit stops it', async () => {
+    const editor = await invited(admin, 'guess@news.example', 'editor');
+    await editor.get('/admin/account');
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await change(editor, { current: `guess number ${i} of many`, password: NEW_PASSWORD, confirmation: NEW_PASSWORD })).status);
+    expect(statuses).toEqual([400, 400, 400, 400, 400, 429]);
+  });
+});

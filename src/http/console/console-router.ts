@@ -8,6 +8,7 @@ import { requireRole } from '../admin-auth';
 import { wantsHtml } from '../error-handler';
 import type { Pages } from '../pages';
 import type { FixedWindowRateLimiter } from '../rate-limit';
+import { accountRouter } from './account-routes';
 import { articlesRouter } from './articles-routes';
 import { auditRouter } from './audit-routes';
 import { dashboardRouter } from './dashboard-routes';
@@ -46,6 +47,7 @@ export function consoleRouter(deps: Accounts & {
   router.use(dashboardRouter({ ...deps.newsroom, pages }));
   router.use(editionsRouter({ ...deps.newsroom, pages, secureCookies }));
   router.use(newslettersRouter({ ...deps.newsroom, pages, secureCookies }));
+  router.use(accountRouter({ users: deps.users, sessions: deps.sessions, pages, perAddress: deps.loginLimits.perAddress, secureCookies }));
   router.use(tokensRouter({ apiTokens: deps.apiTokens, pages, secureCookies, publicUrl: deps.publicUrl }));
   router.use(articlesRouter({ articles: deps.articles, articleEdits: deps.articleEdits, pages, secureCookies }));
   router.use(feedsRouter({ feeds: deps.feeds, pages, secureCookies }));
