@@ -64,7 +64,7 @@ async function seed(pool: pg.Pool): Promise<void> {
        FROM subscribers s WHERE s.status = 'confirmed'`,
   );
   // As the composer keeps it (delivery-ledger.ts, keepRecipients): the progress reads sent as the rest.
-  await pool.query(`UPDATE digests SET recipients = (SELECT count(*) FROM deliveries) WHERE edition_key = 'slot:0'`);
+  await pool.query(`UPDATE digests g SET recipients = (SELECT count(*) FROM deliveries d WHERE d.digest_id = g.id)`);
   for (const table of ['subscribers', 'subscriptions', 'consents', 'articles', 'digests', 'deliveries']) await pool.query(`VACUUM ANALYZE ${table}`);
   log(`seeded ${SUBSCRIBERS} subscribers in ${round((performance.now() - t) / 1000, 1)} s`);
 }
@@ -150,7 +150,9 @@ async function main(): Promise<void> {
     }
   } finally {
     await pool.end();
-    await db.stop();
+    // BENCH_CONSOLE_KEEP=1 leaves the seeded database for EXPLAIN ANALYZE of a slow page.
+    if (process.env.BENCH_CONSOLE_KEEP === '1') log(`kept ${db.url}`);
+    else await db.stop();
   }
 }
 

@@ -128,8 +128,9 @@ export function storedDigestFromRow(r: StoredDigestRow): StoredDigest {
  * subquery `editions`); then, per edition, each state other than sent is one count over its range
  * of the (digest_id, status, subscriber_id) index, and sent is the rest of the recipients kept at
  * composition: a finished edition of a million readers costs four near-empty range scans instead
- * of a count of a million rows. Editions made before `recipients` was kept count their sent rows
- * (COALESCE evaluates that subquery only for them). No delivery row is loaded.
+ * of a count of a million rows. An edition without `recipients` (only a row written by hand: the
+ * migration 20261129180000 filled in the older ones) counts its sent rows (COALESCE evaluates that
+ * subquery only for it). No delivery row is loaded.
  * This holds only while a delivery row lives as long as its edition: nothing deletes one alone
  * (an erasure keeps the reader's rows under a negated id, and deliveries have no foreign key to
  * subscribers since 20261129145344_lists_and_privacy); a deleted row would be counted as sent.

@@ -182,6 +182,13 @@ describe('the newsletters upgrade', () => {
     expect(digests.map((d) => digestFrequency.get(d.id!))).toEqual(digests.map((d) => d.slug));
   });
 
+  test('when it has run, then each edition made before recipients were kept has them from its ledger', async () => {
+    const kept = await rows(`SELECT d.recipients, (SELECT count(*) FROM deliveries l WHERE l.digest_id = d.id) AS ledger FROM digests d ORDER BY d.id`);
+    expect(kept).toHaveLength(EDITIONS.length);
+    for (const edition of kept) expect(Number(edition.recipients)).toBe(Number(edition.ledger));
+    expect(kept.every((e) => Number(e.recipients) > 0)).toBe(true);
+  });
+
   test('when it has run, then subscribers, consents, tokens, digests, deliveries and the rest are unchanged in count and content', async () => {
     expect(await snapshot()).toEqual(before);
     // Events from before newsletters were about the address as a whole.
