@@ -141,6 +141,14 @@ async function main(): Promise<void> {
         'GET /admin/tokens': '/admin/tokens',
         'GET /admin/audit': '/admin/audit',
         'GET /api/admin/subscribers?email= (prefix lookup)': '/api/admin/subscribers?email=reader12345',
+        'GET /admin/subscribers (newest first)': '/admin/subscribers',
+        'GET /admin/subscribers?q=r (a one-letter prefix)': '/admin/subscribers?q=r',
+        'GET /admin/subscribers?q=reader4242': '/admin/subscribers?q=reader4242',
+        'GET /admin/subscribers?state=suppressed': '/admin/subscribers?state=suppressed',
+        'GET /admin/subscribers?state=pending&newsletter=weekly': '/admin/subscribers?state=pending&newsletter=weekly',
+        // The seed's unsubscribed readers have odd ids and weekly's even ones: no reader in common, the worst case.
+        'GET /admin/subscribers?state=unsubscribed&newsletter=weekly (none in common)': '/admin/subscribers?state=unsubscribed&newsletter=weekly',
+        'GET /admin/subscribers/:id': `/admin/subscribers/${Math.floor(SUBSCRIBERS / 2)}`,
       };
       const figures: Record<string, { p50: number; p95: number }> = {};
       for (const [name, path] of Object.entries(pages)) figures[name] = await time(`${app.url}${path}`, cookie);

@@ -164,6 +164,7 @@ export async function startBulletin(
           publicUrl,
           loginLimits: createLoginRateLimits(config, clock),
           newsroom: { ...digests, ...newsletterAdmin, desk, statistics, audit: accounts.audit, clock },
+          subscribers: subscriberAdmin,
         }),
       ],
     });

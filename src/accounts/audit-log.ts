@@ -20,6 +20,8 @@ export type AuditAction =
   | 'subscribers_exported'
   | 'reader_data_exported'
   | 'reader_erased'
+  | 'reader_suppressed'
+  | 'reader_unsuppressed'
   | 'article_edited'
   | 'article_marked_breaking'
   | 'article_deleted'

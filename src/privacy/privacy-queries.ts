@@ -55,7 +55,7 @@ export const RECORD_ERASED_ADDRESS = `INSERT INTO erased_addresses (address_hash
 
 /** A reader's data (GET .../data), each a small read by the subscriber's key. $1 subscriber id. */
 export const READER = `SELECT id, email, name, status::text AS status, created_at, confirmation_sent_at, confirmed_at, unsubscribed_at,
-              suppressed_at, hard_bounces
+              suppressed_at, suppression_reason, hard_bounces
          FROM subscribers WHERE id = $1`;
 export type ReaderRow = Pick<Subscriber, 'id' | 'email' | 'name' | 'status'> & {
   created_at: Subscriber['createdAt'];
@@ -63,6 +63,7 @@ export type ReaderRow = Pick<Subscriber, 'id' | 'email' | 'name' | 'status'> & {
   confirmed_at: Subscriber['confirmedAt'];
   unsubscribed_at: Subscriber['unsubscribedAt'];
   suppressed_at: Subscriber['suppressedAt'];
+  suppression_reason: Subscriber['suppressionReason'];
   hard_bounces: Subscriber['hardBounces'];
 };
 

@@ -26,6 +26,8 @@ export interface ReaderData {
     confirmedAt: Date | null;
     unsubscribedAt: Date | null;
     suppressedAt: Date | null;
+    /** Why an operator suppressed the address; null when bounces did (or it is not suppressed). */
+    suppressionReason: string | null;
     hardBounces: number;
   };
   subscriptions: { newsletter: string; createdAt: Date }[];
@@ -51,11 +53,22 @@ export interface ReaderData {
   pendingTokens: { purpose: ReaderTokenRow['purpose']; createdAt: Date; expiresAt: Date }[];
 }
 
-/** A reader's data for an access request (GET /api/admin/subscribers/:id/data). */
+/**
+ * A reader's data for an access request (GET /api/admin/subscribers/:id/data, the console's
+ * download), and the same read for the console's subscriber page.
+ */
 export class ReaderDataExport {
   constructor(private readonly deps: { pool: pg.Pool; logger: Logger }) {}
 
+  /** Handed out: logged (the route records the audit entry). */
   async of(subscriberId: number, actor: string): Promise<ReaderData> {
+    const data = await this.read(subscriberId);
+    this.deps.logger.info({ actor, subscriberId, consents: data.consents.length, deliveries: data.deliveries.length }, 'reader data exported');
+    return data;
+  }
+
+  /** Read to be shown, not handed out (the console's subscriber page, admins only). */
+  async read(subscriberId: number): Promise<ReaderData> {
     const q = <R extends pg.QueryResultRow>(text: string) => this.deps.pool.query<R>(text, [subscriberId]).then((r) => r.rows);
     const [reader] = await q<ReaderRow>(READER);
     if (!reader) throw new AppError('NOT_FOUND', 'No subscriber has that id');
@@ -65,7 +78,6 @@ export class ReaderDataExport {
       q<ReaderDeliveryRow>(READER_DELIVERIES),
       q<ReaderTokenRow>(READER_TOKENS),
     ]);
-    this.deps.logger.info({ actor, subscriberId, consents: consents.length, deliveries: deliveries.length }, 'reader data exported');
     return {
       subscriber: {
         id: reader.id,
@@ -77,6 +89,7 @@ export class ReaderDataExport {
         confirmedAt: reader.confirmed_at,
         unsubscribedAt: reader.unsubscribed_at,
         suppressedAt: reader.suppressed_at,
+        suppressionReason: reader.suppression_reason,
         hardBounces: reader.hard_bounces,
       },
       subscriptions: subscriptions.map((s) => ({ newsletter: s.newsletter, createdAt: s.created_at })),

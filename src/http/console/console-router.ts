@@ -3,6 +3,7 @@ import type { Accounts } from '../../accounts/create-accounts';
 import type { ArticleService } from '../../articles/article-service';
 import type { AuditedArticles } from '../../articles/audited-articles';
 import type { FeedService } from '../../articles/feed-service';
+import type { SubscriberAdmin } from '../../lists/create-lists';
 import { AppError } from '../../shared/errors';
 import { requireRole } from '../admin-auth';
 import { wantsHtml } from '../error-handler';
@@ -19,6 +20,7 @@ import { sendConsolePage } from './console-pages';
 import { feedsRouter } from './feeds-routes';
 import { loadConsole, requireFormToken, requireSession, sameOriginForms } from './console-session';
 import { signInRouter } from './sign-in-routes';
+import { subscribersRouter } from './subscribers-routes';
 import { tokensRouter } from './tokens-routes';
 import { usersRouter } from './users-routes';
 
@@ -35,6 +37,7 @@ export function consoleRouter(deps: Accounts & {
   publicUrl: string;
   loginLimits: { perIp: FixedWindowRateLimiter; perAddress: FixedWindowRateLimiter };
   newsroom: Newsroom;
+  subscribers: SubscriberAdmin;
 }): Router {
   const { pages } = deps;
   // Over https (PUBLIC_URL), the cookies are never sent in clear text.
@@ -51,8 +54,10 @@ export function consoleRouter(deps: Accounts & {
   router.use(tokensRouter({ apiTokens: deps.apiTokens, pages, secureCookies, publicUrl: deps.publicUrl }));
   router.use(articlesRouter({ articles: deps.articles, articleEdits: deps.articleEdits, pages, secureCookies }));
   router.use(feedsRouter({ feeds: deps.feeds, pages, secureCookies }));
-  router.use(['/admin/users', '/admin/audit'], requireRole('admin'));
+  // Subscribers show readers' personal data and erase them: admins only, as the admin API.
+  router.use(['/admin/users', '/admin/audit', '/admin/subscribers'], requireRole('admin'));
   router.use(usersRouter({ users: deps.users, pages, secureCookies }));
+  router.use(subscribersRouter({ subscribers: deps.subscribers, newsletters: deps.newsroom.newsletters, audit: deps.audit, pages, secureCookies }));
   router.use(auditRouter({ audit: deps.audit, pages }));
   router.use('/admin', (_req, _res, next) => next(new AppError('NOT_FOUND', 'Page not found')));
   router.use('/admin', consoleErrors(pages));
