@@ -21,6 +21,7 @@ export const SECTIONS = [
   { path: '/admin/newsletters', name: 'Newsletters', admin: false },
   { path: '/admin/articles', name: 'Articles', admin: false },
   { path: '/admin/feeds', name: 'Feeds', admin: false },
+  { path: '/admin/import', name: 'Import & export', admin: true },
   { path: '/admin/users', name: 'Users', admin: true },
   { path: '/admin/tokens', name: 'API tokens', admin: false },
   { path: '/admin/audit', name: 'Audit log', admin: true },

@@ -3,6 +3,8 @@ import type { Accounts } from '../../accounts/create-accounts';
 import type { ArticleService } from '../../articles/article-service';
 import type { AuditedArticles } from '../../articles/audited-articles';
 import type { FeedService } from '../../articles/feed-service';
+import type { AuditedLists } from '../../lists/audited-lists';
+import type { NewsletterRepository } from '../../newsletters/newsletter-repository';
 import { AppError } from '../../shared/errors';
 import { requireRole } from '../admin-auth';
 import { wantsHtml } from '../error-handler';
@@ -17,6 +19,8 @@ import { newslettersRouter } from './newsletters-routes';
 import type { Newsroom } from './newsroom';
 import { sendConsolePage } from './console-pages';
 import { feedsRouter } from './feeds-routes';
+import { importRouter } from './import-routes';
+import { multipartForm } from './multipart-form';
 import { loadConsole, requireFormToken, requireSession, sameOriginForms } from './console-session';
 import { signInRouter } from './sign-in-routes';
 import { tokensRouter } from './tokens-routes';
@@ -35,6 +39,7 @@ export function consoleRouter(deps: Accounts & {
   publicUrl: string;
   loginLimits: { perIp: FixedWindowRateLimiter; perAddress: FixedWindowRateLimiter };
   newsroom: Newsroom;
+  lists: { lists: AuditedLists; newsletters: Pick<NewsletterRepository, 'active' | 'all'>; maxImportMb: number };
 }): Router {
   const { pages } = deps;
   // Over https (PUBLIC_URL), the cookies are never sent in clear text.
@@ -42,7 +47,10 @@ export function consoleRouter(deps: Accounts & {
   const router = Router();
   router.use('/admin', loadConsole(deps.sessions, secureCookies), sameOriginForms(deps.publicUrl));
   router.use(signInRouter({ sessions: deps.sessions, users: deps.users, pages, limits: deps.loginLimits, secureCookies }));
-  router.use('/admin', requireSession, requireFormToken);
+  router.use('/admin', requireSession);
+  // The import form is multipart: its fields are read before its file, so its token is checked below as any form's.
+  router.use('/admin/import', requireRole('admin'), multipartForm('file'));
+  router.use('/admin', requireFormToken);
 
   router.use(dashboardRouter({ ...deps.newsroom, pages }));
   router.use(editionsRouter({ ...deps.newsroom, pages, secureCookies }));
@@ -51,8 +59,9 @@ export function consoleRouter(deps: Accounts & {
   router.use(tokensRouter({ apiTokens: deps.apiTokens, pages, secureCookies, publicUrl: deps.publicUrl }));
   router.use(articlesRouter({ articles: deps.articles, articleEdits: deps.articleEdits, pages, secureCookies }));
   router.use(feedsRouter({ feeds: deps.feeds, pages, secureCookies }));
-  router.use(['/admin/users', '/admin/audit'], requireRole('admin'));
+  router.use(['/admin/users', '/admin/audit', '/admin/export.csv'], requireRole('admin'));
   router.use(usersRouter({ users: deps.users, pages, secureCookies }));
+  router.use(importRouter({ ...deps.lists, pages }));
   router.use(auditRouter({ audit: deps.audit, pages }));
   router.use('/admin', (_req, _res, next) => next(new AppError('NOT_FOUND', 'Page not found')));
   router.use('/admin', consoleErrors(pages));
