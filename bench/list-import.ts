@@ -24,20 +24,8 @@ import { ErasedAddresses } from '../src/privacy/erased-addresses';
 import { systemClock } from '../src/shared/clock';
 import { createLogger } from '../src/shared/logger';
 import { openBenchDatabase } from './database';
+import { MAILCHIMP_HEADER, mailchimpFile } from './list-files';
 import { median, round } from './stats';
-
-const MAILCHIMP_HEADER =
-  'Email Address,First Name,Last Name,Address,Phone Number,Birthday,MEMBER_RATING,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,LATITUDE,LONGITUDE,GMTOFF,DSTOFF,TIMEZONE,CC,REGION,LAST_CHANGED,LEID,EUID,NOTES,TAGS';
-
-function mailchimpFile(rows: number): string {
-  const lines = [MAILCHIMP_HEADER];
-  for (let i = 1; i <= rows; i++) {
-    lines.push(
-      `Reader.${i}@Example.org,Reader,Number ${i},"${i} Long Street, Testville",,01/01,2,2025-03-01 09:12:44,203.0.113.7,2025-03-01 09:13:02,203.0.113.7,,,,,,GB,,2025-03-01 09:13:02,${i},e${i},,"""Readers"""`,
-    );
-  }
-  return lines.join('\n') + '\n';
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

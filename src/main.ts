@@ -35,6 +35,7 @@ import { adminNewslettersRouter } from './http/routes/admin-newsletters';
 import { newsletterPagesRouter } from './http/routes/newsletter-pages';
 import { adminSubscribersRouter } from './http/routes/admin-subscribers';
 import { createSubscriberAdmin } from './lists/create-lists';
+import { AuditedLists } from './lists/audited-lists';
 import { ErasedAddresses } from './privacy/erased-addresses';
 import { isLoopback, listeningUrl } from './shared/network-address';
 import { Shutdown } from './shared/shutdown';
@@ -120,6 +121,7 @@ export async function startBulletin(
 
     const adminApi = { adminToken: config.ADMIN_TOKEN, apiTokens: accounts.apiTokens };
     const subscriberAdmin = createSubscriberAdmin({ pool: db.pool, erasedAddresses, mailRequests: subscriptions.mailRequests, clock, logger });
+    const lists = new AuditedLists({ ...subscriberAdmin, newsletters, audit: accounts.audit });
     const desk = new EditionDesk({ ...digests, audit: accounts.audit, clock, wakeSender: () => digests.sender.wake() });
     const statistics = new DashboardStatistics({ pool: db.pool, clock });
     if (config.RUN_JOBS) {
@@ -154,7 +156,7 @@ export async function startBulletin(
         digestPagesRouter({ ...digests, pages }),
         adminNewslettersRouter({ ...newsletterAdmin, auth: adminApi }),
         newsletterPagesRouter({ ...newsletterAdmin, pages, confirmationTtlHours: config.CONFIRMATION_TTL_HOURS }),
-        adminSubscribersRouter({ ...subscriberAdmin, newsletters, auth: adminApi, audit: accounts.audit, maxImportMb: config.LIST_IMPORT_MAX_MB }),
+        adminSubscribersRouter({ ...subscriberAdmin, lists, auth: adminApi, audit: accounts.audit, maxImportMb: config.LIST_IMPORT_MAX_MB }),
         consoleRouter({
           ...accounts,
           articles,
@@ -165,6 +167,7 @@ export async function startBulletin(
           loginLimits: createLoginRateLimits(config, clock),
           newsroom: { ...digests, ...newsletterAdmin, desk, statistics, audit: accounts.audit, clock },
           subscribers: subscriberAdmin,
+          lists: { lists, newsletters, maxImportMb: config.LIST_IMPORT_MAX_MB },
         }),
       ],
     });

@@ -22,6 +22,7 @@ export const SECTIONS = [
   { path: '/admin/articles', name: 'Articles', admin: false },
   { path: '/admin/feeds', name: 'Feeds', admin: false },
   { path: '/admin/subscribers', name: 'Subscribers', admin: true },
+  { path: '/admin/import', name: 'Import & export', admin: true },
   { path: '/admin/users', name: 'Users', admin: true },
   { path: '/admin/tokens', name: 'API tokens', admin: false },
   { path: '/admin/audit', name: 'Audit log', admin: true },

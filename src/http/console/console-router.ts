@@ -4,6 +4,8 @@ import type { ArticleService } from '../../articles/article-service';
 import type { AuditedArticles } from '../../articles/audited-articles';
 import type { FeedService } from '../../articles/feed-service';
 import type { SubscriberAdmin } from '../../lists/create-lists';
+import type { AuditedLists } from '../../lists/audited-lists';
+import type { NewsletterRepository } from '../../newsletters/newsletter-repository';
 import { AppError } from '../../shared/errors';
 import { requireRole } from '../admin-auth';
 import { wantsHtml } from '../error-handler';
@@ -18,6 +20,8 @@ import { newslettersRouter } from './newsletters-routes';
 import type { Newsroom } from './newsroom';
 import { sendConsolePage } from './console-pages';
 import { feedsRouter } from './feeds-routes';
+import { importRouter } from './import-routes';
+import { multipartForm } from './multipart-form';
 import { loadConsole, requireFormToken, requireSession, sameOriginForms } from './console-session';
 import { signInRouter } from './sign-in-routes';
 import { subscribersRouter } from './subscribers-routes';
@@ -38,6 +42,7 @@ export function consoleRouter(deps: Accounts & {
   loginLimits: { perIp: FixedWindowRateLimiter; perAddress: FixedWindowRateLimiter };
   newsroom: Newsroom;
   subscribers: SubscriberAdmin;
+  lists: { lists: AuditedLists; newsletters: Pick<NewsletterRepository, 'active' | 'all'>; maxImportMb: number };
 }): Router {
   const { pages } = deps;
   // Over https (PUBLIC_URL), the cookies are never sent in clear text.
@@ -45,7 +50,10 @@ export function consoleRouter(deps: Accounts & {
   const router = Router();
   router.use('/admin', loadConsole(deps.sessions, secureCookies), sameOriginForms(deps.publicUrl));
   router.use(signInRouter({ sessions: deps.sessions, users: deps.users, pages, limits: deps.loginLimits, secureCookies }));
-  router.use('/admin', requireSession, requireFormToken);
+  router.use('/admin', requireSession);
+  // The import form is multipart: its fields are read before its file, so its token is checked below as any form's.
+  router.use('/admin/import', requireRole('admin'), multipartForm('file'));
+  router.use('/admin', requireFormToken);
 
   router.use(dashboardRouter({ ...deps.newsroom, pages }));
   router.use(editionsRouter({ ...deps.newsroom, pages, secureCookies }));
@@ -54,10 +62,11 @@ export function consoleRouter(deps: Accounts & {
   router.use(tokensRouter({ apiTokens: deps.apiTokens, pages, secureCookies, publicUrl: deps.publicUrl }));
   router.use(articlesRouter({ articles: deps.articles, articleEdits: deps.articleEdits, pages, secureCookies }));
   router.use(feedsRouter({ feeds: deps.feeds, pages, secureCookies }));
-  // Subscribers show readers' personal data and erase them: admins only, as the admin API.
-  router.use(['/admin/users', '/admin/audit', '/admin/subscribers'], requireRole('admin'));
+  // Subscribers, their import and export show readers' personal data: admins only, as the admin API.
+  router.use(['/admin/users', '/admin/audit', '/admin/subscribers', '/admin/export.csv'], requireRole('admin'));
   router.use(usersRouter({ users: deps.users, pages, secureCookies }));
   router.use(subscribersRouter({ subscribers: deps.subscribers, newsletters: deps.newsroom.newsletters, audit: deps.audit, pages, secureCookies }));
+  router.use(importRouter({ ...deps.lists, pages }));
   router.use(auditRouter({ audit: deps.audit, pages }));
   router.use('/admin', (_req, _res, next) => next(new AppError('NOT_FOUND', 'Page not found')));
   router.use('/admin', consoleErrors(pages));
