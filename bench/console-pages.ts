@@ -149,6 +149,8 @@ async function main(): Promise<void> {
         // The seed's unsubscribed readers have odd ids and weekly's even ones: no reader in common, the worst case.
         'GET /admin/subscribers?state=unsubscribed&newsletter=weekly (none in common)': '/admin/subscribers?state=unsubscribed&newsletter=weekly',
         'GET /admin/subscribers/:id': `/admin/subscribers/${Math.floor(SUBSCRIBERS / 2)}`,
+        'GET /admin/import (its newsletters)': '/admin/import',
+        'GET /admin/account': '/admin/account',
       };
       const figures: Record<string, { p50: number; p95: number }> = {};
       for (const [name, path] of Object.entries(pages)) figures[name] = await time(`${app.url}${path}`, cookie);
