@@ -133,6 +133,7 @@ async function main(): Promise<void> {
         'GET /admin/editions/:id/counts (the poll)': `/admin/editions/${newest}/counts`,
         'GET /admin/newsletters': '/admin/newsletters',
         'GET /admin/newsletters/daily/preview': '/admin/newsletters/daily/preview',
+        'GET /admin/newsletters/daily/next (curation)': '/admin/newsletters/daily/next',
         'GET /admin/articles': '/admin/articles',
         'GET /admin/articles?q= (title search, 10,000 articles)': '/admin/articles?q=story%20999',
         'GET /admin/articles/:id': `/admin/articles/${article}`,

@@ -11,6 +11,7 @@ import { NewsletterRepository } from './newsletters/newsletter-repository';
 import { createLoginRateLimits, createPublicRateLimits } from './http/rate-limit';
 import { createAccounts } from './accounts/create-accounts';
 import { consoleRouter } from './http/console/console-router';
+import { EditionCurator } from './digests/edition-curator';
 import { EditionDesk } from './digests/edition-desk';
 import { DashboardStatistics } from './statistics/dashboard-statistics';
 import { startStatisticsJobs } from './statistics/statistics-jobs';
@@ -123,6 +124,7 @@ export async function startBulletin(
     const subscriberAdmin = createSubscriberAdmin({ pool: db.pool, erasedAddresses, mailRequests: subscriptions.mailRequests, clock, logger });
     const lists = new AuditedLists({ ...subscriberAdmin, newsletters, audit: accounts.audit });
     const desk = new EditionDesk({ ...digests, audit: accounts.audit, clock, wakeSender: () => digests.sender.wake() });
+    const curator = new EditionCurator({ pool: db.pool, ...digests, audit: accounts.audit, clock });
     const statistics = new DashboardStatistics({ pool: db.pool, clock });
     if (config.RUN_JOBS) {
       shutdown.add('stop claiming', 'dashboard statistics', await startStatisticsJobs({ boss, statistics }));
@@ -165,7 +167,7 @@ export async function startBulletin(
           pages,
           publicUrl,
           loginLimits: createLoginRateLimits(config, clock),
-          newsroom: { ...digests, ...newsletterAdmin, desk, statistics, audit: accounts.audit, clock },
+          newsroom: { ...digests, ...newsletterAdmin, desk, curator, statistics, audit: accounts.audit, clock },
           subscribers: subscriberAdmin,
           lists: { lists, newsletters, maxImportMb: config.LIST_IMPORT_MAX_MB },
         }),

@@ -31,6 +31,7 @@ export type AuditAction =
   | 'feed_removed'
   | 'feed_mapping_changed'
   | 'edition_retried'
+  | 'edition_curated'
   | 'newsletter_created'
   | 'newsletter_changed'
   | 'newsletter_archived'

@@ -18,6 +18,8 @@ import type { NewsletterRepository } from '../newsletters/newsletter-repository'
 import { startDigestJobs, type DigestJobsStop } from './digest-jobs';
 import { AlertComposer } from './alert-composer';
 import { AlertRenderer } from './alert-renderer';
+import { CurationRepository } from './curation-repository';
+import { NextEditionReader } from './next-edition';
 
 /** The settings the digests read. */
 export type DigestConfig = Pick<
@@ -58,6 +60,8 @@ export function createDigests(deps: DigestDeps) {
   const listName = listNameFrom(config.MAIL_FROM);
   const repository = new DigestRepository({ pool: deps.pool });
   const ledger = new DeliveryLedger({ pool: deps.pool, clock: deps.clock });
+  const curations = new CurationRepository();
+  const nextEdition = new NextEditionReader({ pool: deps.pool, repository, curations });
   const renderer = new DigestRenderer({
     templates: deps.templates,
     publicUrl: config.PUBLIC_URL,
@@ -84,6 +88,8 @@ export function createDigests(deps: DigestDeps) {
   const composer = new EditionComposer({
     pool: deps.pool,
     repository,
+    curations,
+    nextEdition,
     ledger,
     renderer,
     publicUrl: config.PUBLIC_URL,
@@ -107,6 +113,8 @@ export function createDigests(deps: DigestDeps) {
   return {
     repository,
     ledger,
+    curations,
+    nextEdition,
     composer,
     alerts,
     sender,

@@ -6,6 +6,7 @@ import type { Newsletter } from '../newsletters/newsletter';
 import type { ArticleData } from '../articles/article-repository';
 import { truncate } from '../articles/plain-text';
 import { articleCard, newsletterBrand, oneLine, ZoneFormats } from './edition-parts';
+import { noteParagraphs } from './edition-curation';
 
 /** Articles are stored as plain text (see src/articles/plain-text.ts); the templates escape them. */
 export type DigestArticle = Omit<ArticleData, 'sourceId'> & { id: number };
@@ -74,7 +75,8 @@ export class DigestRenderer {
 
   constructor(private readonly deps: { templates: Templates; publicUrl: string; listName: string }) {}
 
-  render(input: { newsletter: RenderedNewsletter; editionAt: Date; publicId: string; articles: DigestArticle[] }): RenderedDigest {
+  /** `note`: an editor's note (plain text, see edition-curation.ts), which opens the email and fills the inbox's preview line. */
+  render(input: { newsletter: RenderedNewsletter; editionAt: Date; publicId: string; articles: DigestArticle[]; note?: string }): RenderedDigest {
     const { newsletter } = input;
     const dateLabel = this.formats.date(newsletter.timeZone).format(input.editionAt);
     const time = this.formats.time(newsletter.timeZone);
@@ -87,7 +89,8 @@ export class DigestRenderer {
       listName: this.deps.listName,
       newsletterName,
       dateLabel,
-      preheader: preheaderOf(input.articles),
+      preheader: input.note ? truncate(oneLine(input.note), 140) : preheaderOf(input.articles),
+      note: noteParagraphs(input.note ?? ''),
       intro: `${capitalize(plural(input.articles.length, 'story'))} in this edition of ${newsletterName}.`,
       ...newsletterBrand(newsletter),
       articles: input.articles.map((a) => articleCard(a, SUMMARY_MAX, time)),

@@ -42,8 +42,8 @@ export class DigestRepository {
   constructor(private readonly deps: { pool: pg.Pool }) {}
 
   /** The newest edition of a newsletter before `before` (its window end starts the next window). */
-  async previousEdition(newsletterId: number, before: Date): Promise<{ editionAt: Date; windowEnd: Date } | undefined> {
-    const { rows } = await this.deps.pool.query<PreviousEditionRow>(PREVIOUS_EDITION, [newsletterId, before]);
+  async previousEdition(newsletterId: number, before: Date, db: Queryable = this.deps.pool): Promise<{ editionAt: Date; windowEnd: Date } | undefined> {
+    const { rows } = await db.query<PreviousEditionRow>(PREVIOUS_EDITION, [newsletterId, before]);
     const row = rows[0];
     return row && { editionAt: row.edition_at, windowEnd: row.window_end };
   }
@@ -54,15 +54,15 @@ export class DigestRepository {
     return rows[0]?.end ?? undefined;
   }
 
-  async hasEditionAtOrAfter(newsletterId: number, at: Date): Promise<boolean> {
-    const { rowCount } = await this.deps.pool.query(EDITION_AT_OR_AFTER, [newsletterId, at]);
+  async hasEditionAtOrAfter(newsletterId: number, at: Date, db: Queryable = this.deps.pool): Promise<boolean> {
+    const { rowCount } = await db.query(EDITION_AT_OR_AFTER, [newsletterId, at]);
     return (rowCount ?? 0) > 0;
   }
 
   /** Articles published in (start, end], newest first, carrying one of `categories` (any case; none: all). */
-  async articlesIn(start: Date, end: Date, limit: number, categories: readonly string[] = []): Promise<DigestArticle[]> {
+  async articlesIn(start: Date, end: Date, limit: number, categories: readonly string[] = [], db: Queryable = this.deps.pool): Promise<DigestArticle[]> {
     const wanted = categories.map(categoryKey).filter(Boolean);
-    const { rows } = await this.deps.pool.query<WindowArticleRow>(ARTICLES_IN_WINDOW, [start, end, limit, wanted]);
+    const { rows } = await db.query<WindowArticleRow>(ARTICLES_IN_WINDOW, [start, end, limit, wanted]);
     return rows.map(windowArticleFromRow);
   }
 

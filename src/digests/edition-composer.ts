@@ -5,14 +5,20 @@ import type { Logger } from '../shared/logger';
 import { compileStored, escapeHtml } from '../mail/personalize';
 import type { DeliveryLedger } from './delivery-ledger';
 import type { Newsletter } from '../newsletters/newsletter';
-import { editionKeyOfSlot, latestSlot, slotBefore } from './slots';
+import { editionKeyOfSlot } from './slots';
 import { genericLinks, type DigestRenderer } from './digest-renderer';
 import type { DigestRepository } from './digest-repository';
+import type { CurationRepository } from './curation-repository';
+import type { NextEditionReader } from './next-edition';
 
 export type ComposeOutcome =
-  | { outcome: 'composed'; digestId: number; publicId: string; recipients: number; articles: number }
-  /** The window had no articles: nothing is recorded and nobody is mailed. */
-  | { outcome: 'empty'; windowStart: Date; previousEditionAt?: Date }
+  /** `curated`: made as an editor arranged it (their curation is now used up). */
+  | { outcome: 'composed'; digestId: number; publicId: string; recipients: number; articles: number; curated: boolean }
+  /**
+   * The window had no articles (or an editor dropped every one, `dropped` of them): nothing is
+   * recorded and nobody is mailed.
+   */
+  | { outcome: 'empty'; windowStart: Date; previousEditionAt?: Date; dropped?: number }
   /**
    * Articles, but no confirmed subscriber of this newsletter: nothing is recorded, so the articles
    * stay in the window of the next edition instead of being used up on nobody.
@@ -37,21 +43,23 @@ function rolledBack(err: unknown): NoEdition['outcome'] {
 /** What composing reads of a digest newsletter. */
 export type ComposedNewsletter = Pick<Newsletter, 'id' | 'slug' | 'name' | 'cron' | 'timeZone' | 'maxArticles' | 'categories' | 'replyTo'>;
 
-/** Without a schedule (not expected of a digest), the first window looks back a day. */
-const UNSCHEDULED_FIRST_WINDOW_MS = 24 * 3600_000;
-
 /**
  * Makes one edition of a digest newsletter: window -> its articles (its category filter, its most
- * articles) -> render once -> digest row + recipient ledger in ONE transaction. The digest table's
- * unique (newsletter_id, edition_key), the key being the slot, makes a second compose of the same
- * slot (another instance, a retried job, a catch-up) a no-op; newsletters whose slots coincide
- * each get their own edition.
+ * articles, an editor's curation) -> render once -> digest row + recipient ledger, all in ONE
+ * transaction. The digest table's unique (newsletter_id, edition_key), the key being the slot,
+ * makes a second compose of the same slot (another instance, a retried job, a catch-up) a no-op;
+ * newsletters whose slots coincide each get their own edition. The transaction starts with the
+ * newsletter's next-edition lock (curation-queries.ts): compositions and curation saves of one
+ * newsletter happen one after the other, so a curation is applied to exactly one edition and
+ * deleted with it, and a composition sees the editions made before it.
  */
 export class EditionComposer {
   constructor(
     private readonly deps: {
       pool: pg.Pool;
       repository: DigestRepository;
+      curations: CurationRepository;
+      nextEdition: NextEditionReader;
       ledger: DeliveryLedger;
       renderer: DigestRenderer;
       publicUrl: string;
@@ -62,19 +70,23 @@ export class EditionComposer {
   ) {}
 
   async compose(newsletter: ComposedNewsletter, editionAt: Date): Promise<ComposeOutcome> {
-    const { repository, ledger, renderer, logger } = this.deps;
+    const { repository, curations, ledger, renderer, logger } = this.deps;
     const log = { newsletter: newsletter.slug, editionAt };
-    // A later edition already covers this slot's articles (e.g. an admin sent one by hand).
+    // A later edition already covers this slot's articles (e.g. an admin sent one by hand): no
+    // transaction for the common repeat. Asked again under the lock, where it is certain.
     if (await repository.hasEditionAtOrAfter(newsletter.id, editionAt)) return { outcome: 'exists' };
-    const { windowStart, previous, articles } = await this.window(newsletter, editionAt);
-    if (!articles.length) {
-      logger.info(log, 'no matching articles in the window: no edition');
-      return { outcome: 'empty', windowStart, previousEditionAt: previous?.editionAt };
-    }
     const publicId = crypto.randomBytes(16).toString('base64url');
-    const rendered = renderer.render({ newsletter, editionAt, publicId, articles });
 
     const outcome = await withTransaction(this.deps.pool, async (tx) => {
+      await curations.lockNextEdition(tx, newsletter.id);
+      if (await repository.hasEditionAtOrAfter(newsletter.id, editionAt, tx)) throw new NoEdition({ outcome: 'exists' });
+      const next = await this.deps.nextEdition.read(newsletter, editionAt, tx);
+      const { windowStart, previous, articles, curation } = next;
+      if (!articles.length) {
+        const dropped = curation && next.candidates.length ? { dropped: next.candidates.length } : {};
+        throw new NoEdition({ outcome: 'empty', windowStart, previousEditionAt: previous?.editionAt, ...dropped });
+      }
+      const rendered = renderer.render({ newsletter, editionAt, publicId, articles, note: curation?.note });
       const digestId = await repository.insertIfAbsent(tx, {
         newsletterId: newsletter.id,
         editionKey: editionKeyOfSlot(editionAt),
@@ -87,28 +99,31 @@ export class EditionComposer {
       });
       if (digestId === undefined) throw new NoEdition({ outcome: 'exists' });
       const recipients = await ledger.recordRecipients(tx, digestId, newsletter.id);
-      // A digest row would start the next window after these articles, used up on nobody.
+      // A digest row would start the next window after these articles, used up on nobody (the curation stays too).
       if (recipients === 0) throw new NoEdition({ outcome: 'no-recipients', articles: articles.length });
-      return { outcome: 'composed', digestId, publicId, recipients, articles: articles.length } as const;
+      // Used up by this edition: the next one goes out as composed unless someone curates it.
+      if (curation) await curations.remove(tx, newsletter.id);
+      return { outcome: 'composed', digestId, publicId, recipients, articles: articles.length, curated: !!curation } as const;
     }).catch(rolledBack);
     if (outcome.outcome !== 'composed') {
+      if (outcome.outcome === 'empty') logger.info({ ...log, dropped: outcome.dropped }, 'no matching articles in the window: no edition');
       if (outcome.outcome === 'no-recipients') {
-        logger.info({ ...log, articles: articles.length }, 'no confirmed subscribers: no edition, the window stays open');
+        logger.info({ ...log, articles: outcome.articles }, 'no confirmed subscribers: no edition, the window stays open');
       }
       return outcome;
     }
     await ledger.refreshStatistics();
-    const { digestId, recipients } = outcome;
-    logger.info({ ...log, digestId, recipients, articles: articles.length }, 'edition composed');
+    const { digestId, recipients, articles, curated } = outcome;
+    logger.info({ ...log, digestId, recipients, articles, curated }, 'edition composed');
     this.deps.onComposed?.();
     return outcome;
   }
 
-  /** The HTML an edition made now would have, with generic links; nothing is stored. */
-  async preview(newsletter: ComposedNewsletter, now: Date): Promise<{ html: string; subject: string; articles: number }> {
-    const { articles } = await this.window(newsletter, now);
-    const rendered = this.deps.renderer.render({ newsletter, editionAt: now, publicId: 'preview', articles });
-    return { html: this.fillGenericLinks(rendered.html), subject: rendered.subject, articles: articles.length };
+  /** The HTML an edition made now would have (curated, if it is), with generic links; nothing is stored. */
+  async preview(newsletter: ComposedNewsletter, now: Date): Promise<{ html: string; subject: string; articles: number; curated: boolean }> {
+    const { articles, curation } = await this.deps.nextEdition.read(newsletter, now);
+    const rendered = this.deps.renderer.render({ newsletter, editionAt: now, publicId: 'preview', articles, note: curation?.note });
+    return { html: this.fillGenericLinks(rendered.html), subject: rendered.subject, articles: articles.length, curated: !!curation };
   }
 
   /** The web view shows no one's personal links: the placeholders become the generic pages. */
@@ -116,22 +131,4 @@ export class EditionComposer {
     // A shared page cannot carry anyone's signed link: each leads to "email me a link to manage".
     return compileStored(html, escapeHtml)(genericLinks(`${this.deps.publicUrl}/manage`));
   }
-
-  /**
-   * Since the newsletter's previous edition; the first edition since the slot before this one
-   * (one period of its schedule), so a new newsletter does not send the whole archive.
-   */
-  private async window(newsletter: ComposedNewsletter, editionAt: Date) {
-    const previous = await this.deps.repository.previousEdition(newsletter.id, editionAt);
-    const windowStart = previous?.windowEnd ?? firstWindowStart(newsletter, editionAt);
-    const articles = await this.deps.repository.articlesIn(windowStart, editionAt, newsletter.maxArticles, newsletter.categories);
-    return { windowStart, previous, articles };
-  }
-}
-
-/** The cron slot before the latest one at or before `editionAt` (for a scheduled slot: the previous slot). */
-function firstWindowStart(newsletter: Pick<Newsletter, 'cron' | 'timeZone'>, editionAt: Date): Date {
-  if (!newsletter.cron) return new Date(editionAt.getTime() - UNSCHEDULED_FIRST_WINDOW_MS);
-  const latest = latestSlot(newsletter.cron, newsletter.timeZone, editionAt);
-  return slotBefore(newsletter.cron, newsletter.timeZone, latest);
 }

@@ -20,3 +20,8 @@ export function latestSlot(cron: string, timeZone: string, at: Date): Date {
 export function editionKeyOfSlot(slot: Date): string {
   return `slot:${slot.toISOString()}`;
 }
+
+/** The first slot strictly after `at`: when the next scheduled edition goes out. */
+export function slotAfter(cron: string, timeZone: string, at: Date): Date {
+  return CronExpressionParser.parse(cron, { currentDate: at, tz: timeZone }).next().toDate();
+}

@@ -39,9 +39,12 @@ export const morningArticles = [
   },
 ];
 
+/** The digest's editor's note: two short paragraphs, as a desk writes them. */
+export const editorsNote = 'Good morning. The harbour statue took ten years of small donations; our reporter met the people who gave.\n\nEnjoy the market, rain or shine.';
+
 /**
  * Makes the running service send one email of every kind to a new reader, as readers make them
- * (sign up, confirm, ask for a manage link) and as an editor does (articles, then "send now").
+ * (sign up, confirm, ask for a manage link) and as an editor does (articles, a note, then "send now").
  */
 export async function receiveEveryEmail(app: TestBulletin): Promise<Record<EmailKind, CapturedMail>> {
   const email = uniqueEmail('every');
@@ -51,9 +54,16 @@ export async function receiveEveryEmail(app: TestBulletin): Promise<Record<Email
 
   const fx = new DigestFixtures(app.db.url);
   try {
+    const made = [];
     for (const [i, article] of morningArticles.entries()) {
-      await fx.article({ ...article, publishedAt: new Date(Date.now() - (i + 1) * 600_000) });
+      made.push(await fx.article({ ...article, publishedAt: new Date(Date.now() - (i + 1) * 600_000) }));
     }
+    // As an editor curates it (the console's curation page): the note opens the edition.
+    await fx.pool.query(
+      `INSERT INTO edition_curations (newsletter_id, article_order, pinned, dropped, note, updated_at)
+       SELECT id, $1, '{}', '{}', $2, now() FROM newsletters WHERE slug = 'daily'`,
+      [made.map((a) => a.id), editorsNote],
+    );
   } finally {
     await fx.close();
   }

@@ -1,5 +1,5 @@
 import { startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
-import { morningArticles, newsroomEnv, receiveEveryEmail, type EmailKind } from '../helpers/every-email';
+import { editorsNote, morningArticles, newsroomEnv, receiveEveryEmail, type EmailKind } from '../helpers/every-email';
 import type { CapturedMail } from '../helpers/smtp-capture';
 
 const env = {
@@ -80,5 +80,16 @@ describe('what every email looks like in an inbox', () => {
     expect(html).toMatch(/<h1 class="title" style="[^"]*font-size: 30px/);
     expect(html.match(/<h2 class="title" style="[^"]*font-size: 20px/g)).toHaveLength(morningArticles.length - 1);
     expect(emails.digest.parsed.text).toMatch(/TOP STORY · LOCAL\nTom & Jerry statue/);
+  });
+
+  test('when the digest was curated with a note, then the note opens it, before the stories, in both parts and in the inbox preview', () => {
+    const html = emails.digest.parsed.html as string;
+    const [first, second] = editorsNote.split('\n\n') as [string, string];
+    expect(html).toMatch(/<div class="preheader"[^>]*>Good morning\. The harbour statue/);
+    expect(html.indexOf(second)).toBeGreaterThan(html.indexOf(first));
+    expect(html.indexOf(second)).toBeLessThan(html.indexOf('<td class="article lead-story"'));
+    const text = emails.digest.parsed.text as string;
+    expect(text).toContain(`EDITOR'S NOTE\n${first}\n\n${second}\n\n`);
+    expect(text.indexOf(second)).toBeLessThan(text.indexOf('TOP STORY'));
   });
 });

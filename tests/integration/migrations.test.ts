@@ -92,6 +92,7 @@ describe('applyMigrations', () => {
         'admin_users', 'admin_sessions', 'admin_user_tokens', 'admin_api_tokens', 'audit_log',
         'console_statistics',
         'feeds',
+        'edition_curations',
       ].sort(),
     );
     // Same columns, types and nullability as the table Prisma's engine creates.

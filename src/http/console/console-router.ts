@@ -17,6 +17,7 @@ import { auditRouter } from './audit-routes';
 import { dashboardRouter } from './dashboard-routes';
 import { editionsRouter } from './editions-routes';
 import { newslettersRouter } from './newsletters-routes';
+import { curationRouter } from './curation-routes';
 import type { Newsroom } from './newsroom';
 import { sendConsolePage } from './console-pages';
 import { feedsRouter } from './feeds-routes';
@@ -58,6 +59,7 @@ export function consoleRouter(deps: Accounts & {
   router.use(dashboardRouter({ ...deps.newsroom, pages }));
   router.use(editionsRouter({ ...deps.newsroom, pages, secureCookies }));
   router.use(newslettersRouter({ ...deps.newsroom, pages, secureCookies }));
+  router.use(curationRouter({ ...deps.newsroom, pages, secureCookies }));
   router.use(accountRouter({ users: deps.users, sessions: deps.sessions, pages, perAddress: deps.loginLimits.perAddress, secureCookies }));
   router.use(tokensRouter({ apiTokens: deps.apiTokens, pages, secureCookies, publicUrl: deps.publicUrl }));
   router.use(articlesRouter({ articles: deps.articles, articleEdits: deps.articleEdits, pages, secureCookies }));

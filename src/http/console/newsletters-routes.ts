@@ -8,7 +8,7 @@ import type { Pages } from '../pages';
 import { sendConsolePage } from './console-pages';
 import { setFlash, type Flash } from './console-session';
 import { formValues, NEW_NEWSLETTER, newsletterInput, valuesOf, type NewsletterFormValues } from './newsletter-form';
-import { clockTime, type Newsroom } from './newsroom';
+import { clockTime, sendableNewsletter, type Newsroom } from './newsroom';
 
 /**
  * Newsletters: the list with their readers (from the dashboard's statistics), create and edit
@@ -100,7 +100,9 @@ export function newslettersRouter(deps: Newsroom & { pages: Pages; secureCookies
       return doneTo(res, `/admin/editions/${result.digestId}`, `The edition of ${newsletter.name} is on its way to ${readers}.`);
     }
     const why = {
-      empty: 'No articles since the previous edition: nothing was sent. It goes out once there is news.',
+      empty: result.outcome === 'empty' && result.dropped
+        ? `Every article of the next edition is dropped (curated): nothing was sent. Restore some on its curation page, or wait for news.`
+        : 'No articles since the previous edition: nothing was sent. It goes out once there is news.',
       'no-recipients': `Nobody receives ${newsletter.name} yet (no confirmed reader): nothing was sent, the articles wait for the next edition.`,
       exists: 'An edition for this moment already exists: nothing more was sent.',
     }[result.outcome];
@@ -118,12 +120,9 @@ export function newslettersRouter(deps: Newsroom & { pages: Pages; secureCookies
     return newsletter;
   }
 
-  /** An active digest: the only kind whose editions are made by hand (an alert's are its breaking articles). */
-  async function sendable(slug: unknown): Promise<Newsletter> {
-    const newsletter = await find(slug);
-    if (newsletter.archivedAt) throw new AppError('CONFLICT', `${newsletter.name} is archived: restore it to preview or send`);
-    if (newsletter.kind !== 'digest') throw new AppError('CONFLICT', `${newsletter.name} is an alert newsletter: its editions are single breaking articles`);
-    return newsletter;
+  /** An active digest (see sendableNewsletter). */
+  function sendable(slug: unknown): Promise<Newsletter> {
+    return sendableNewsletter(deps.newsletters, slug);
   }
 
   return router;
