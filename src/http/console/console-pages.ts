@@ -1,17 +1,11 @@
 import type { Request, Response } from 'express';
-import { z } from 'zod';
-import { AppError } from '../../shared/errors';
-import { MAX_ROW_ID } from '../../shared/row-id';
 import type { Pages } from '../pages';
+import { pathId } from '../parse-input';
 import { consoleOf } from './console-session';
-
-const idSchema = z.coerce.number().int().positive().max(MAX_ROW_ID);
 
 /** The `:id` of a console path: anything but a row id is "No such <what>" (404), never a query. */
 export function idIn(req: Request, what: string): number {
-  const id = idSchema.safeParse(req.params.id);
-  if (!id.success) throw new AppError('NOT_FOUND', `No such ${what}`);
-  return id.data;
+  return pathId(req.params.id, `No such ${what}`);
 }
 
 /** The console's sections, in the order of its navigation; `admin`: shown to admins only. */

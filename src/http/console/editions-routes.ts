@@ -6,7 +6,8 @@ import { actorIn } from '../admin-auth';
 import type { Pages } from '../pages';
 import { sendConsolePage } from './console-pages';
 import { setFlash } from './console-session';
-import { dateTime, progressOf, rowId, type Newsroom } from './newsroom';
+import { dateTime, progressOf, type Newsroom } from './newsroom';
+import { pathId } from '../parse-input';
 
 const PAGE_SIZE = 25;
 /** `?after=<edition time>~<id>`: the last edition of the page before. */
@@ -60,7 +61,7 @@ export function editionsRouter(deps: Pick<Newsroom, 'repository' | 'newsletters'
   });
 
   async function editionOr404(raw: unknown) {
-    const edition = await deps.repository.summary(rowId(raw, 'edition'));
+    const edition = await deps.repository.summary(pathId(raw, 'No such edition'));
     if (!edition) throw new AppError('NOT_FOUND', 'No such edition');
     return edition;
   }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+
 import type { AuditLog } from '../../accounts/audit-log';
 import type { DeliveryStatus } from '../../generated/prisma/enums';
 import type { DigestRepository } from '../../digests/digest-repository';
@@ -10,9 +10,7 @@ import type { NewsletterRepository } from '../../newsletters/newsletter-reposito
 import type { NewsletterService } from '../../newsletters/newsletter-service';
 import { AppError } from '../../shared/errors';
 import type { Clock } from '../../shared/clock';
-import { MAX_ROW_ID } from '../../shared/row-id';
 import type { DashboardStatistics } from '../../statistics/dashboard-statistics';
-
 /** What the console's newsroom pages (dashboard, editions, newsletters) work with. */
 export interface Newsroom {
   repository: Pick<DigestRepository, 'list' | 'page' | 'summary'>;
@@ -36,15 +34,6 @@ export async function sendableNewsletter(newsletters: Pick<NewsletterRepository,
   if (newsletter.archivedAt) throw new AppError('CONFLICT', `${newsletter.name} is archived: restore it to preview, curate or send`);
   if (newsletter.kind !== 'digest') throw new AppError('CONFLICT', `${newsletter.name} is an alert newsletter: its editions are single breaking articles`);
   return newsletter;
-}
-
-const idSchema = z.coerce.number().int().positive().max(MAX_ROW_ID);
-
-/** A row id from a path; anything else names no row (404, not a 500 from the database). */
-export function rowId(raw: unknown, what: string): number {
-  const id = idSchema.safeParse(raw);
-  if (!id.success) throw new AppError('NOT_FOUND', `No such ${what}`);
-  return id.data;
 }
 
 /** "14:05 UTC" (a count's time), "2026-11-29 14:05 UTC" (an edition's). */

@@ -1,15 +1,11 @@
 import { Router, type Response } from 'express';
-import { z } from 'zod';
 import type { ApiTokens } from '../../accounts/api-tokens';
 import { AppError } from '../../shared/errors';
-import { MAX_ROW_ID } from '../../shared/row-id';
 import { actorIn } from '../admin-auth';
 import type { Pages } from '../pages';
+import { pathId } from '../parse-input';
 import { sendConsolePage } from './console-pages';
 import { setFlash } from './console-session';
-
-const idSchema = z.coerce.number().int().positive().max(MAX_ROW_ID);
-
 /** My API tokens: every user makes, sees and revokes their own. A new token is shown once. */
 export function tokensRouter(deps: { apiTokens: ApiTokens; pages: Pages; secureCookies: boolean; publicUrl: string }): Router {
   const router = Router();
@@ -34,9 +30,7 @@ export function tokensRouter(deps: { apiTokens: ApiTokens; pages: Pages; secureC
   });
 
   router.post('/admin/tokens/:id/revoke', async (req, res) => {
-    const id = idSchema.safeParse(req.params.id);
-    if (!id.success) throw new AppError('NOT_FOUND', 'No such token');
-    await apiTokens.revoke(actorIn(res), id.data);
+    await apiTokens.revoke(actorIn(res), pathId(req.params.id, 'No such token'));
     setFlash(res, { kind: 'ok', text: 'The token is revoked: it no longer opens the admin API.' }, deps.secureCookies);
     res.redirect(303, '/admin/tokens');
   });

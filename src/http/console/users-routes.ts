@@ -1,16 +1,12 @@
 import { Router, type Response } from 'express';
-import { z } from 'zod';
 import { statusOf, type UserService } from '../../accounts/user-service';
 import { AppError } from '../../shared/errors';
-import { MAX_ROW_ID } from '../../shared/row-id';
 import { actorIn } from '../admin-auth';
 import type { Pages } from '../pages';
+import { pathId } from '../parse-input';
 import { sendConsolePage } from './console-pages';
 import { setFlash, type Flash } from './console-session';
-
 const REFUSALS = { CONFLICT: 409, NOT_FOUND: 404, VALIDATION: 400 } as const;
-const idSchema = z.coerce.number().int().positive().max(MAX_ROW_ID);
-
 /** Users (admins only): invite with a role, change roles, disable, enable, remove, new set-password links. */
 export function usersRouter(deps: { users: UserService; pages: Pages; secureCookies: boolean }): Router {
   const router = Router();
@@ -81,8 +77,4 @@ export function usersRouter(deps: { users: UserService; pages: Pages; secureCook
   return router;
 }
 
-function userId(raw: unknown): number {
-  const id = idSchema.safeParse(raw);
-  if (!id.success) throw new AppError('NOT_FOUND', 'No such user');
-  return id.data;
-}
+const userId = (raw: unknown): number => pathId(raw, 'No such user');

@@ -1,16 +1,14 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { actorIn, requireAdmin, type AdminApiAuth } from '../admin-auth';
-import { parseInput } from '../parse-input';
+import { parseInput, pathId } from '../parse-input';
 import { AppError, validationError } from '../../shared/errors';
 import type { Clock } from '../../shared/clock';
 import { LEGACY_FREQUENCIES, slugSchema, type Newsletter } from '../../newsletters/newsletter';
 import type { NewsletterRepository } from '../../newsletters/newsletter-repository';
-import { MAX_ROW_ID } from '../../shared/row-id';
 import type { DigestRepository } from '../../digests/digest-repository';
 import type { EditionComposer } from '../../digests/edition-composer';
 import type { EditionDesk } from '../../digests/edition-desk';
-
 /** `newsletter: "<slug>"`, or the old clients' `frequency: "daily" | "weekly"` (the newsletter of that slug). */
 const editionQuery = z
   .object({
@@ -21,8 +19,6 @@ const editionQuery = z
     path: ['newsletter'],
     message: 'Name the newsletter, like "daily"',
   });
-const idSchema = z.coerce.number().int().positive().max(MAX_ROW_ID);
-
 /** Admin API of the digests (editors and admins). Shows counts and subjects only: never an address or a token. */
 export function adminDigestsRouter(deps: {
   auth: AdminApiAuth;
@@ -86,9 +82,9 @@ export function adminDigestsRouter(deps: {
   }
 
   router.post('/api/admin/digests/:id/retry-failed', async (req, res) => {
-    const id = idSchema.safeParse(req.params.id);
-    if (!id.success || !(await deps.repository.byId(id.data))) throw new AppError('NOT_FOUND', 'No such digest');
-    const requeued = await deps.desk.retryFailed(actorIn(res), id.data);
+    const id = pathId(req.params.id, 'No such digest');
+    if (!(await deps.repository.byId(id))) throw new AppError('NOT_FOUND', 'No such digest');
+    const requeued = await deps.desk.retryFailed(actorIn(res), id);
     res.json({ requeued });
   });
 

@@ -2,20 +2,16 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { AuditedLists } from '../../lists/audited-lists';
 import type { SubscriberAdmin } from '../../lists/create-lists';
-import { AppError, validationError } from '../../shared/errors';
-import { MAX_ROW_ID } from '../../shared/row-id';
+import { validationError } from '../../shared/errors';
 import type { AuditLog } from '../../accounts/audit-log';
 import { actorIn, requireAdmin, requireRole, type AdminApiAuth } from '../admin-auth';
 import { sendCsv } from '../csv-download';
-import { parseInput } from '../parse-input';
+import { parseInput, pathId } from '../parse-input';
 import { sizeLimited } from '../upload-limit';
-
 const lookupQuery = z.object({
   email: z.string({ error: 'Give the start of an address, like email=ann' }).trim().min(1, 'Give the start of an address, like email=ann').max(254),
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
-
-const idSchema = z.coerce.number().int().positive().max(MAX_ROW_ID);
 
 /**
  * /api/admin/subscribers: import a list (text/csv body), export the subscribers as CSV (streamed),
@@ -74,8 +70,4 @@ export function adminSubscribersRouter(
   return router;
 }
 
-function subscriberId(req: Request): number {
-  const id = idSchema.safeParse(req.params.id);
-  if (!id.success) throw new AppError('NOT_FOUND', 'No subscriber has that id');
-  return id.data;
-}
+const subscriberId = (req: Request): number => pathId(req.params.id, 'No subscriber has that id');
