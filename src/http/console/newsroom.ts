@@ -11,6 +11,7 @@ import type { NewsletterService } from '../../newsletters/newsletter-service';
 import { AppError } from '../../shared/errors';
 import type { Clock } from '../../shared/clock';
 import type { DashboardStatistics } from '../../statistics/dashboard-statistics';
+
 /** What the console's newsroom pages (dashboard, editions, newsletters) work with. */
 export interface Newsroom {
   repository: Pick<DigestRepository, 'list' | 'page' | 'summary'>;

@@ -6,6 +6,7 @@ import type { Pages } from '../pages';
 import { pathId } from '../parse-input';
 import { sendConsolePage } from './console-pages';
 import { setFlash } from './console-session';
+
 /** My API tokens: every user makes, sees and revokes their own. A new token is shown once. */
 export function tokensRouter(deps: { apiTokens: ApiTokens; pages: Pages; secureCookies: boolean; publicUrl: string }): Router {
   const router = Router();

@@ -6,6 +6,7 @@ import type { Pages } from '../pages';
 import { pathId } from '../parse-input';
 import { sendConsolePage } from './console-pages';
 import { setFlash, type Flash } from './console-session';
+
 const REFUSALS = { CONFLICT: 409, NOT_FOUND: 404, VALIDATION: 400 } as const;
 /** Users (admins only): invite with a role, change roles, disable, enable, remove, new set-password links. */
 export function usersRouter(deps: { users: UserService; pages: Pages; secureCookies: boolean }): Router {

@@ -9,6 +9,7 @@ import type { NewsletterRepository } from '../../newsletters/newsletter-reposito
 import type { DigestRepository } from '../../digests/digest-repository';
 import type { EditionComposer } from '../../digests/edition-composer';
 import type { EditionDesk } from '../../digests/edition-desk';
+
 /** `newsletter: "<slug>"`, or the old clients' `frequency: "daily" | "weekly"` (the newsletter of that slug). */
 const editionQuery = z
   .object({

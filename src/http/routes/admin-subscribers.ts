@@ -8,6 +8,7 @@ import { actorIn, requireAdmin, requireRole, type AdminApiAuth } from '../admin-
 import { sendCsv } from '../csv-download';
 import { parseInput, pathId } from '../parse-input';
 import { sizeLimited } from '../upload-limit';
+
 const lookupQuery = z.object({
   email: z.string({ error: 'Give the start of an address, like email=ann' }).trim().min(1, 'Give the start of an address, like email=ann').max(254),
   limit: z.coerce.number().int().min(1).max(100).default(20),
