@@ -139,3 +139,19 @@ describe('generic bounce webhook', () => {
     expect(rows).toEqual([{ subscriber_id: reader!.id, digest_id: digestId }]);
   });
 });
+
+describe('bounce webhook rate limit', () => {
+  test('when one IP posts more than BOUNCE_WEBHOOK_LIMIT_PER_IP in the window, then 429 with Retry-After, forged or not', async () => {
+    const app = await startTestBulletin({ ...QUIET_SCHEDULES, BOUNCE_WEBHOOK_SECRET: BOUNCE_SECRET, BOUNCE_WEBHOOK_LIMIT_PER_IP: '2' });
+    try {
+      const forged = () => postGeneric(app.url, { email: 'a@example.test', type: 'hard' }, { secret: 'not-the-secret-0123456789abcdef0123' });
+      expect((await forged()).status).toBe(401);
+      expect((await forged()).status).toBe(401);
+      const limited = await postGeneric(app.url, { email: 'a@example.test', type: 'hard' });
+      expect(limited.status).toBe(429);
+      expect(limited.headers['retry-after']).toBeDefined();
+    } finally {
+      await app.stop();
+    }
+  });
+});

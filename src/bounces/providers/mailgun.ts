@@ -20,8 +20,11 @@ import {
  * now is refused.
  */
 
-const mailgunBody = z.object({
+const mailgunSignature = z.object({
   signature: z.object({ timestamp: z.string().max(20), token: z.string().min(1).max(256), signature: z.string().max(256) }),
+});
+
+const mailgunBody = z.object({
   'event-data': z.object({
     event: z.string(),
     id: z.string().min(1).max(255),
@@ -37,18 +40,18 @@ export type MailgunBody = z.infer<typeof mailgunBody>;
 
 /** The signed body and its token (to spend as a nonce); 401 when the signature or its time is wrong. */
 export function verifyMailgun(request: WebhookRequest, signingKey: string, now: Date): { body: MailgunBody; nonce: Nonce } {
-  const json = parseJson(request.body) as { signature?: unknown };
-  const parsed = mailgunBody.safeParse(json);
-  if (!parsed.success) {
-    if (!json || typeof json !== 'object' || !json.signature) throw rejected('signature required');
-    throw malformed('is not a Mailgun webhook (signature and event-data)');
-  }
-  const { timestamp, token, signature } = parsed.data.signature;
+  const json = parseJson(request.body);
+  // The signature first: an unsigned request learns nothing about what a body should hold.
+  const signed = mailgunSignature.safeParse(json);
+  if (!signed.success) throw rejected('signature {timestamp, token, signature} required');
+  const { timestamp, token, signature } = signed.data.signature;
   const expected = Buffer.from(crypto.createHmac('sha256', signingKey).update(timestamp + token).digest('hex'));
   const given = Buffer.from(signature.toLowerCase());
   if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) throw rejected('bad signature');
   if (!isFresh(timestamp, now, SIGNATURE_TOLERANCE_SECONDS)) throw rejected('timestamp outside five minutes of now (replay?)');
-  return { body: parsed.data, nonce: { provider: 'mailgun', value: token, freshSeconds: SIGNATURE_TOLERANCE_SECONDS } };
+  const body = mailgunBody.safeParse(json);
+  if (!body.success) throw malformed('event-data is not a Mailgun event');
+  return { body: body.data, nonce: { provider: 'mailgun', value: token, freshSeconds: SIGNATURE_TOLERANCE_SECONDS } };
 }
 
 /**
