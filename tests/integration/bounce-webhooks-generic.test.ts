@@ -115,6 +115,14 @@ describe('generic bounce webhook', () => {
     expect(rows[0].address_hash).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  test('when a reader with bounce reports is erased, then the reports stay as counts without the reader or the diagnostic', async () => {
+    const [reader] = await fx.subscribers(1);
+    await post({ email: reader!.email, type: 'hard', reason: `550 5.1.1 <${reader!.email}>: user unknown` });
+    expect((await request(app.url).delete(`/api/admin/subscribers/${reader!.id}`).set(adminAuth)).status).toBe(200);
+    const { rows } = await fx.pool.query(`SELECT subscriber_id, reason FROM bounce_reports WHERE reason LIKE $1 OR (subscriber_id IS NULL AND address_hash IS NULL)`, [`%${reader!.email}%`]);
+    expect(rows).toEqual([{ subscriber_id: null, reason: null }]);
+  });
+
   test('when another provider is not configured, then its door answers 404', async () => {
     for (const door of ['ses', 'postmark', 'mailgun', 'sendgrid']) {
       expect((await request(app.url).post(`/webhooks/bounces/${door}`).send({})).status).toBe(404);
