@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { z } from 'zod';
 import { cronProblem, isTimeZone, TIME_ZONE_PROBLEM } from './shared/schedule-rules';
 
@@ -21,6 +22,27 @@ const cron = z.string().superRefine((v, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 const timeZone = z.string().refine(isTimeZone, TIME_ZONE_PROBLEM);
+/** A webhook's shared secret: long enough not to be guessed, and no example value. */
+const webhookSecret = z.string().min(32, 'must be at least 32 characters').refine(notPlaceholder, placeholderMessage);
+/** An SNS topic's ARN (arn:aws:sns:<region>:<account>:<name>), as SES publishes to it. */
+const topicArn = z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$/, 'must be an SNS topic ARN: arn:aws:sns:<region>:<account>:<topic>');
+/** SendGrid shows its verification key as base64 DER (SPKI) without PEM lines; a PEM is taken too. */
+const ecPublicKey = z.string().trim().refine((v) => isP256PublicKey(v), 'must be the ECDSA P-256 verification key SendGrid shows (base64, or PEM)');
+
+/** The key as `crypto` takes it, from SendGrid's base64 DER or a PEM. */
+export function sendGridPublicKey(value: string): crypto.KeyObject {
+  const pem = value.includes('BEGIN PUBLIC KEY') ? value : `-----BEGIN PUBLIC KEY-----\n${value.replace(/\s+/g, '')}\n-----END PUBLIC KEY-----`;
+  return crypto.createPublicKey(pem);
+}
+
+function isP256PublicKey(value: string): boolean {
+  try {
+    const key = sendGridPublicKey(value);
+    return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+  } catch {
+    return false;
+  }
+}
 
 export const configSchema = z.object({
   PORT: int(0, 65535).default(3000).describe('HTTP port to listen on (0 picks a free port)'),
@@ -150,6 +172,36 @@ export const configSchema = z.object({
     .default(60)
     .describe('Wait before retrying a 4xx-refused delivery; doubles per attempt (max 1 h)'),
   HARD_BOUNCE_LIMIT: int(1, 100).default(3).describe('Permanent failures in a row that suppress an address'),
+
+  BOUNCE_WEBHOOK_SECRET: webhookSecret
+    .optional()
+    .describe('Key of the generic bounce webhook (POST /webhooks/bounces, HMAC-SHA256); unset, that door answers 404'),
+  BOUNCE_SES_TOPIC_ARNS: list
+    .pipe(z.array(topicArn))
+    .default([])
+    .describe('SNS topics whose SES bounce and complaint notifications are taken (POST /webhooks/bounces/ses), comma-separated; none: 404'),
+  BOUNCE_POSTMARK_CREDENTIALS: z
+    .string()
+    .regex(/^[^:\s]{1,100}:\S{16,200}$/, 'must be user:password, the password at least 16 characters')
+    .refine(notPlaceholder, placeholderMessage)
+    .optional()
+    .describe('user:password that Postmark sends (Basic auth in the webhook URL) to POST /webhooks/bounces/postmark; unset: 404'),
+  BOUNCE_MAILGUN_SIGNING_KEY: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .refine(notPlaceholder, placeholderMessage)
+    .optional()
+    .describe("Mailgun's HTTP webhook signing key, for POST /webhooks/bounces/mailgun; unset: 404"),
+  BOUNCE_SENDGRID_PUBLIC_KEY: ecPublicKey
+    .optional()
+    .describe("SendGrid's Signed Event Webhook verification key (base64), for POST /webhooks/bounces/sendgrid; unset: 404"),
+  BOUNCE_SOFT_LIMIT: int(1, 100)
+    .default(3)
+    .describe('Soft bounces within BOUNCE_SOFT_WINDOW_DAYS that suppress an address (a hard bounce or a complaint suppresses at once)'),
+  BOUNCE_SOFT_WINDOW_DAYS: int(1, 365).default(7).describe('Days over which soft bounces are counted'),
+  BOUNCE_WEBHOOK_LIMIT_PER_IP: int(1, 1_000_000)
+    .default(3000)
+    .describe('Bounce webhook requests per IP per RATE_LIMIT_WINDOW_SECONDS (providers post one per bounce, from few IPs)'),
   FEED_URLS: list.default([]).describe('RSS/Atom feed URLs added to the feeds at start if missing (the console edits the list; none is removed)'),
   FEED_POLL_CRON: cron.default('*/15 * * * *').describe('When feeds are polled (cron)'),
   BREAKING_FEED_CATEGORIES: list

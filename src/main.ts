@@ -8,7 +8,10 @@ import { createApp } from './http/app';
 import { Pages } from './http/pages';
 import { createSubscriptions } from './subscriptions/create-subscriptions';
 import { NewsletterRepository } from './newsletters/newsletter-repository';
-import { createLoginRateLimits, createPublicRateLimits } from './http/rate-limit';
+import { createLoginRateLimits, createPublicRateLimits, FixedWindowRateLimiter } from './http/rate-limit';
+import { bounceWebhooksRouter } from './http/routes/bounce-webhooks';
+import { createBounces } from './bounces/create-bounces';
+import type { HttpsGet } from './bounces/providers/https-get';
 import { createAccounts } from './accounts/create-accounts';
 import { consoleRouter } from './http/console/console-router';
 import { EditionCurator } from './digests/edition-curator';
@@ -41,7 +44,7 @@ import { ErasedAddresses } from './privacy/erased-addresses';
 import { isLoopback, listeningUrl } from './shared/network-address';
 import { Shutdown } from './shared/shutdown';
 import { disablePretenuring } from './shared/pretenuring';
-import { openDatabase, openMailer, openTemplates, signedLinks, templatesDir, withPublicUrl, type LinkedConfig } from './wiring';
+import { deliveryMessageIds, openDatabase, openMailer, openTemplates, signedLinks, templatesDir, withPublicUrl, type LinkedConfig } from './wiring';
 
 export interface RunningBulletin {
   url: string;
@@ -59,6 +62,8 @@ export async function startBulletin(
   logger: Logger = createLogger(config.LOG_LEVEL),
   /** Tests pass one they can move forward. */
   clock: WaitingClock = systemClock,
+  /** What reaches outside the machine, for tests to stand in for: SNS certificates and subscription URLs. */
+  outside: { httpsGet?: HttpsGet } = {},
 ): Promise<RunningBulletin> {
   const shutdown = new Shutdown(logger);
   // Bound before anything is built, so links can name the port really taken (PORT=0 picks one).
@@ -102,7 +107,8 @@ export async function startBulletin(
       shutdown.add('stop claiming', 'feed polling', stopPolling);
     }
 
-    const digests = createDigests({ pool: db.pool, mailer, templates, links, clock, logger, newsletters, config: linkedConfig });
+    const messageIds = deliveryMessageIds(config);
+    const digests = createDigests({ pool: db.pool, mailer, templates, links, messageIds, clock, logger, newsletters, config: linkedConfig });
     await digests.applyLegacySettings();
     if (config.RUN_JOBS) {
       const digestJobs = await digests.startJobs(boss);
@@ -119,6 +125,9 @@ export async function startBulletin(
       return digests.schedulesOn(boss).sync();
     };
     const newsletterAdmin = createNewsletterAdmin({ prisma: db.prisma, newsletters, clock, onChange: onNewslettersChanged });
+
+    const bounces = createBounces({ pool: db.pool, clock, logger, messageIds, config, httpsGet: outside.httpsGet });
+    const bounceLimiter = new FixedWindowRateLimiter({ limit: config.BOUNCE_WEBHOOK_LIMIT_PER_IP, windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS, clock });
 
     const adminApi = { adminToken: config.ADMIN_TOKEN, apiTokens: accounts.apiTokens };
     const subscriberAdmin = createSubscriberAdmin({ pool: db.pool, erasedAddresses, mailRequests: subscriptions.mailRequests, clock, logger });
@@ -142,6 +151,7 @@ export async function startBulletin(
       trustProxy: config.TRUST_PROXY,
       isDatabaseReachable: db.isReachable,
       outboxDir: outboxViewer ? outboxDir : undefined,
+      rawBodyRouters: [bounceWebhooksRouter({ ...bounces, clock, limiter: bounceLimiter })],
       routers: [
         adminArticlesRouter({ articles, auth: adminApi }),
         subscriptionsRouter({

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import type { Config } from './config';
+import { DeliveryMessageIds } from './digests/delivery-message-ids';
 import { openConfiguredDatabase, type ConfiguredDatabase, type DatabaseConfig } from './db/connect';
 import type { Mailer } from './mail/mailer';
 import { createOutboxMailer, createSmtpMailer, type MailSettings } from './mail/nodemailer-mailer';
@@ -52,6 +53,11 @@ export function openTemplates(config: Config): Templates {
 /** Signs with SECRET_KEY (or the development key beside the embedded data); earlier keys still verify. */
 export function signedLinks(config: Config, publicUrl: string): SignedLinks {
   return new SignedLinks(config.SECRET_KEY ?? developmentSecret(config.DATA_DIR), publicUrl, config.SECRET_KEY_PREVIOUS);
+}
+
+/** Message-IDs that name their delivery, signed with the same keys as the links. */
+export function deliveryMessageIds(config: Config): DeliveryMessageIds {
+  return new DeliveryMessageIds(config.SECRET_KEY ?? developmentSecret(config.DATA_DIR), config.SECRET_KEY_PREVIOUS);
 }
 
 /** A command's logs go to stderr, so its stdout carries only the report. */

@@ -9,7 +9,7 @@ import { slugSchema } from '../newsletters/newsletter';
 import { NewsletterRepository } from '../newsletters/newsletter-repository';
 import { isLoopback } from '../shared/network-address';
 import { disablePretenuring } from '../shared/pretenuring';
-import { commandLogger, openDatabase, openMailer, openTemplates, signedLinks, withPublicUrl } from '../wiring';
+import { commandLogger, openDatabase, openMailer, openTemplates, signedLinks, deliveryMessageIds, withPublicUrl } from '../wiring';
 
 async function main(argv: string[]): Promise<number> {
   disablePretenuring();
@@ -47,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
     templates: openTemplates(config),
     // The same key as the server, or the unsubscribe links in these emails would not verify.
     links: signedLinks(config, config.PUBLIC_URL),
+    messageIds: deliveryMessageIds(config),
     clock: systemClock,
     logger,
     newsletters,

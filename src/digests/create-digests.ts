@@ -8,6 +8,7 @@ import type { Logger } from '../shared/logger';
 import type { SignedLinks } from '../shared/signed-links';
 import { listNameFrom } from '../shared/list-name';
 import { DeliveryLedger } from './delivery-ledger';
+import type { DeliveryMessageIds } from './delivery-message-ids';
 import { DigestRenderer } from './digest-renderer';
 import { DigestRepository } from './digest-repository';
 import { EditionComposer } from './edition-composer';
@@ -45,6 +46,8 @@ export interface DigestDeps {
   mailer: Mailer;
   templates: Templates;
   links: SignedLinks;
+  /** The Message-IDs of deliveries (wiring.ts `deliveryMessageIds`). */
+  messageIds: DeliveryMessageIds;
   clock: WaitingClock;
   logger: Logger;
   newsletters: NewsletterRepository;
@@ -72,6 +75,7 @@ export function createDigests(deps: DigestDeps) {
     repository,
     mailer: deps.mailer,
     links: deps.links,
+    messageIds: deps.messageIds,
     mime: { from: config.MAIL_FROM, listId: config.LIST_ID, unsubscribeMailto: config.UNSUBSCRIBE_MAILTO, replyTo: config.MAIL_REPLY_TO },
     logger: deps.logger,
     clock: deps.clock,

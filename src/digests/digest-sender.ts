@@ -4,6 +4,7 @@ import type { WaitingClock } from '../shared/clock';
 import type { SignedLinks } from '../shared/signed-links';
 import type { Logger } from '../shared/logger';
 import type { ClaimedDelivery, DeliveryKey, DeliveryLedger } from './delivery-ledger';
+import type { DeliveryMessageIds } from './delivery-message-ids';
 import type { DigestRepository } from './digest-repository';
 import { digestRecipient } from './digest-renderer';
 import { HourlyRateLimit } from './hourly-rate-limit';
@@ -64,6 +65,8 @@ export class DigestSender {
       repository: SenderDigests;
       mailer: Mailer;
       links: SignedLinks;
+      /** Message-IDs that name their delivery, for bounce reports to find it. */
+      messageIds: DeliveryMessageIds;
       mime: DigestMimeSettings;
       logger: Logger;
       /** Every pause, poll and lease renewal waits on it, so tests move time instead of waiting. */
@@ -202,7 +205,8 @@ export class DigestSender {
   private async deliver(d: ClaimedDelivery): Promise<boolean> {
     const { ledger, links, mailer, logger } = this.deps;
     const edition = await this.preparedFor(d.digestId);
-    const message = edition.mime.fill(digestRecipient(d.email, d.subscriberId, edition.newsletterId, links));
+    const recipient = digestRecipient(d.email, d.subscriberId, edition.newsletterId, links);
+    const message = edition.mime.fill({ ...recipient, messageIdLocalPart: this.deps.messageIds.localPart(d) });
     try {
       await mailer.sendRaw({ to: d.email, raw: message.raw });
     } catch (err) {

@@ -18,6 +18,8 @@ export interface HttpDeps {
   outboxDir?: string;
   /** Feature routers, mounted in order after the built-in ones. */
   routers?: express.Router[];
+  /** Routers that read their body as bytes (webhook signatures cover the bytes): mounted before the body parsers. */
+  rawBodyRouters?: express.Router[];
 }
 
 /** Builds the Express app; listening is the caller's business, so tests can use supertest. */
@@ -39,6 +41,7 @@ export function createApp(deps: HttpDeps): express.Express {
       },
     }),
   );
+  for (const router of deps.rawBodyRouters ?? []) app.use(router);
   app.use(express.json({ limit: '16kb' }));
   app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 }));
   app.use('/assets', express.static(path.join(deps.templatesDir, 'assets'), { maxAge: '1h' }));

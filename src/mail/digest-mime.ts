@@ -67,6 +67,11 @@ export interface DigestRecipient {
   values: Readonly<Record<string, string>>;
   /** The URL of the List-Unsubscribe header (RFC 2369, one-click per RFC 8058). */
   listUnsubscribe: string;
+  /**
+   * The Message-ID's part before the `@` (the domain is the List-Id's): a delivery's names it, so a
+   * bounce report quoting it leads back to the delivery. Unset: a random one.
+   */
+  messageIdLocalPart?: string;
 }
 
 export interface FilledDigest {
@@ -110,7 +115,7 @@ export class PreparedDigestMime {
   /** One recipient's complete message, as one Buffer. */
   fill(recipient: DigestRecipient): FilledDigest {
     const { values } = recipient;
-    const messageId = `<${crypto.randomUUID()}@${this.messageIdDomain}>`;
+    const messageId = `<${recipient.messageIdLocalPart ?? crypto.randomUUID()}@${this.messageIdDomain}>`;
     const unsubscribe = `<${headerSafe(recipient.listUnsubscribe)}>${this.mailto ? `, ${this.mailto}` : ''}`;
     const head =
       `${this.fixedHeaders}\r\n` +

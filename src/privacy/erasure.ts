@@ -5,6 +5,7 @@ import { AppError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { ErasedAddresses } from './erased-addresses';
 import {
+  ANONYMISE_BOUNCE_REPORTS,
   ANONYMISE_DELIVERIES,
   DELETE_MAIL_REQUESTS,
   DELETE_MANAGE_REQUEST,
@@ -36,6 +37,7 @@ export class Erasure {
       const subscriber = rows[0];
       if (!subscriber) throw new AppError('NOT_FOUND', 'No subscriber has that id');
       const { rowCount: deliveriesKept } = await tx.query(ANONYMISE_DELIVERIES, [subscriberId]);
+      await tx.query(ANONYMISE_BOUNCE_REPORTS, [subscriberId]);
       await tx.query(DELETE_MAIL_REQUESTS, [subscriberId]);
       await tx.query(DELETE_MANAGE_REQUEST, [subscriber.email]);
       await tx.query(DELETE_SUBSCRIBER, [subscriberId]);

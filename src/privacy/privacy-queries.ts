@@ -27,6 +27,13 @@ const DELIVERIES_OF = `FROM digests g
          CROSS JOIN LATERAL (SELECT * FROM deliveries d WHERE d.digest_id = g.id AND d.subscriber_id = $1) d`;
 
 /**
+ * Erasure of the reader's bounce reports: they stay as anonymous counts of their edition (digest
+ * and type), losing the subscriber and the provider's diagnostic (which may quote the address).
+ * Walks the (subscriber_id, type, received_at) index. $1 subscriber id.
+ */
+export const ANONYMISE_BOUNCE_REPORTS = `UPDATE bounce_reports SET subscriber_id = NULL, reason = NULL WHERE subscriber_id = $1`;
+
+/**
  * Erasure of the ledger's part: the rows stay, so every edition's counts stay as they were, under
  * the negated id of the subscriber row being deleted (ids are never reused, so it names nobody and
  * collides with no one). A delivery not yet sent is settled as skipped: no claim finds it pending

@@ -9,7 +9,7 @@ import { createDigests } from '../../src/digests/create-digests';
 import { NewsletterRepository } from '../../src/newsletters/newsletter-repository';
 import { createLogger } from '../../src/shared/logger';
 import { systemClock } from '../../src/shared/clock';
-import { openDatabase, openMailer, openTemplates, signedLinks } from '../../src/wiring';
+import { openDatabase, openMailer, openTemplates, signedLinks, deliveryMessageIds } from '../../src/wiring';
 
 async function main(): Promise<void> {
   const loaded = loadConfig();
@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     mailer,
     templates: openTemplates(config),
     links: signedLinks(config, config.PUBLIC_URL),
+    messageIds: deliveryMessageIds(config),
     clock: systemClock,
     logger,
     newsletters: new NewsletterRepository({ pool: database.db.pool }),

@@ -22,7 +22,11 @@ export interface TestBulletin extends RunningBulletin {
 }
 
 /** The real service on a free port, with its own database and a real SMTP peer. */
-export async function startTestBulletin(env: Record<string, string> = {}): Promise<TestBulletin> {
+export async function startTestBulletin(
+  env: Record<string, string> = {},
+  /** Stand-ins for what lies outside the machine (SNS's certificate host). */
+  outside: Parameters<typeof startBulletin>[3] = {},
+): Promise<TestBulletin> {
   const db = await createTestDatabase();
   const smtp = await new SmtpCapture().start();
   // Links in emails must point at this instance, so its port is chosen before it starts.
@@ -40,7 +44,7 @@ export async function startTestBulletin(env: Record<string, string> = {}): Promi
     ...env,
   });
   const clock = new SkippableClock();
-  const bulletin = await startBulletin(config, createLogger(config.LOG_LEVEL), clock);
+  const bulletin = await startBulletin(config, createLogger(config.LOG_LEVEL), clock, outside);
   return {
     ...bulletin,
     smtp,

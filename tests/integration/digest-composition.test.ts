@@ -116,7 +116,8 @@ describe('digest composition', () => {
     expect(ma.header('List-Unsubscribe-Post')).toEqual(['List-Unsubscribe=One-Click']);
     expect(ma.header('List-Id')).toEqual([`"Daily" <daily.${app.config.LIST_ID}>`]);
     expect(ma.header('Date')).toHaveLength(1);
-    expect(ma.header('Message-ID')[0]).toMatch(/^<[\w-]+@[\w.-]+>$/);
+    // The delivery's own Message-ID (digest.subscriber.signature), so a bounce report quoting it finds the delivery.
+    expect(ma.header('Message-ID')[0]).toMatch(/^<\d+\.\d+\.[\w-]{22}@[\w.-]+>$/);
     expect(ma.header('Message-ID')[0]).not.toBe(mb.header('Message-ID')[0]);
     expect(ma.parsed.html).toBeTruthy();
     expect(ma.parsed.text).toBeTruthy();

@@ -93,6 +93,7 @@ describe('applyMigrations', () => {
         'console_statistics',
         'feeds',
         'edition_curations',
+        'bounce_reports', 'webhook_nonces',
       ].sort(),
     );
     // Same columns, types and nullability as the table Prisma's engine creates.

@@ -6,6 +6,7 @@ import type { Mailer, RawMail } from '../../src/mail/mailer';
 import { Placeholders } from '../../src/mail/personalize';
 import { createLogger } from '../../src/shared/logger';
 import { SignedLinks } from '../../src/shared/signed-links';
+import { DeliveryMessageIds } from '../../src/digests/delivery-message-ids';
 import { ManualClock, settle } from '../helpers/manual-clock';
 
 interface Row extends ClaimedDelivery {
@@ -99,6 +100,7 @@ function setUp(opts: { recipients: number; outagePauseMs?: number; outagePauseMa
     repository: { byId: async () => digest },
     mailer,
     links: new SignedLinks('test-secret-key-0123456789abcdef0123456789', 'https://news.test'),
+    messageIds: new DeliveryMessageIds('test-secret-key-0123456789abcdef0123456789'),
     mime: { from: 'news@news.test', listId: 'news.test' },
     logger: createLogger('silent'),
     clock,

@@ -1,0 +1,148 @@
+import type pg from 'pg';
+import { withTransaction } from '../db/transaction';
+import type { DeliveryKey } from '../digests/delivery-ledger';
+import type { Clock } from '../shared/clock';
+import type { Logger } from '../shared/logger';
+import {
+  COUNT_SOFT_BOUNCES,
+  DELETE_CONFIRMATION_TOKENS,
+  DELIVERY_OF_MESSAGE,
+  LOCK_SUBSCRIBER_BY_EMAIL,
+  LOCK_SUBSCRIBER_BY_ID,
+  RECORD_COMPLAINT,
+  SPEND_NONCE,
+  STORE_REPORT,
+  SUPPRESS,
+  UNSUBSCRIBE_COMPLAINER,
+  type DeliveryOfMessageRow,
+  type LockedSubscriberRow,
+  type SoftCountRow,
+} from './bounce-queries';
+import { eventKey, normaliseAddress, REASON_MAX, rejected, sha256, type BounceProvider, type BounceReport } from './bounce-report';
+
+/**
+ * What a report did:
+ * - duplicate: the same report was stored before; nothing changed;
+ * - unknown: no subscriber holds the address; stored, nothing else;
+ * - suppressed: the address is now left out of every send (a hard bounce, or the soft bounce that
+ *   reached the limit; also when it already was);
+ * - counted: a soft bounce below the limit;
+ * - complained: unsubscribed from everything, suppressed, and the complaint recorded as consent.
+ */
+export type ReportOutcome = 'duplicate' | 'unknown' | 'suppressed' | 'counted' | 'complained';
+
+/** What the messages' ids tell (src/digests/delivery-message-ids.ts). */
+export interface MessageIdReader {
+  parse(messageId: string | undefined): DeliveryKey | undefined;
+}
+
+/** A provider's one-time value from a verified request (Mailgun's token): a second use is a replay. */
+export interface Nonce {
+  provider: BounceProvider;
+  value: string;
+  /** How long a request carrying it is fresh: it is remembered at least that long. */
+  freshSeconds: number;
+}
+
+export interface BounceSettings {
+  /** Soft bounces within the window that suppress (BOUNCE_SOFT_LIMIT). */
+  softLimit: number;
+  softWindowDays: number;
+}
+
+/**
+ * The one service every webhook door feeds: it stores each report and acts on it, in one
+ * transaction per report, so a report is stored exactly when its effect is, and the unique event
+ * key makes the same report twice act once. A report names its delivery by Message-ID when the
+ * provider quotes one of ours; otherwise its address names the subscriber.
+ */
+export class BounceReports {
+  constructor(
+    private readonly deps: { pool: pg.Pool; clock: Clock; logger: Logger; messageIds: MessageIdReader; settings: BounceSettings },
+  ) {}
+
+  /** Each report in its own transaction; a provider's batch that fails halfway is retried whole, and the stored ones are duplicates then. */
+  async receiveAll(reports: readonly BounceReport[]): Promise<ReportOutcome[]> {
+    const outcomes: ReportOutcome[] = [];
+    for (const report of reports) outcomes.push(await this.receive(report));
+    return outcomes;
+  }
+
+  /**
+   * One report. With a nonce, the nonce is spent in the same transaction, so a request that failed
+   * (the database hiccuped) can be retried with it, and a replay changes nothing (401).
+   */
+  async receive(report: BounceReport, nonce?: Nonce): Promise<ReportOutcome> {
+    const outcome = await withTransaction(this.deps.pool, async (tx) => {
+      if (nonce) await this.spend(tx, nonce);
+      return this.act(tx, report);
+    });
+    // Never the address: only what a log reader needs to follow the provider's event.
+    this.deps.logger.info({ provider: report.provider, eventId: report.eventId.slice(0, 100), type: report.type, outcome }, 'bounce report');
+    return outcome;
+  }
+
+  /** A verified request that brought no report (an event Bulletin does not act on) still spends its nonce. */
+  async spendNonce(nonce: Nonce): Promise<void> {
+    await this.spend(this.deps.pool, nonce);
+  }
+
+  private async spend(db: pg.Pool | pg.ClientBase, nonce: Nonce): Promise<void> {
+    const now = this.deps.clock.now();
+    // Kept twice as long as a request stays fresh: clocks of the provider and this machine may differ by the tolerance.
+    const forgetBefore = new Date(now.getTime() - 2 * nonce.freshSeconds * 1000);
+    const { rowCount } = await db.query(SPEND_NONCE, [sha256(`${nonce.provider}\n${nonce.value}`), nonce.provider, now, forgetBefore]);
+    if (rowCount !== 1) throw rejected('this request was seen before (replay)');
+  }
+
+  private async act(tx: pg.ClientBase, report: BounceReport): Promise<ReportOutcome> {
+    const now = this.deps.clock.now();
+    const delivery = await this.deliveryOf(tx, report.messageId);
+    const subscriberId = await this.lockSubscriber(tx, delivery?.subscriber_id, report.email);
+    const { rowCount } = await tx.query(STORE_REPORT, [
+      report.provider,
+      eventKey(report),
+      report.eventId,
+      report.type,
+      subscriberId ?? null,
+      subscriberId === undefined ? sha256(normaliseAddress(report.email)) : null,
+      subscriberId !== undefined && delivery?.subscriber_id === subscriberId ? delivery.digest_id : null,
+      report.reason ? report.reason.slice(0, REASON_MAX) : null,
+      now,
+    ]);
+    if (rowCount !== 1) return 'duplicate';
+    if (subscriberId === undefined) return 'unknown';
+    if (report.type === 'hard') {
+      await tx.query(SUPPRESS, [subscriberId, now]);
+      return 'suppressed';
+    }
+    if (report.type === 'soft') {
+      const windowStart = new Date(now.getTime() - this.deps.settings.softWindowDays * 86_400_000);
+      const { rows } = await tx.query<SoftCountRow>(COUNT_SOFT_BOUNCES, [subscriberId, windowStart]);
+      if ((rows[0]?.soft ?? 0) < this.deps.settings.softLimit) return 'counted';
+      await tx.query(SUPPRESS, [subscriberId, now]);
+      return 'suppressed';
+    }
+    await tx.query(UNSUBSCRIBE_COMPLAINER, [subscriberId, now]);
+    await tx.query(DELETE_CONFIRMATION_TOKENS, [subscriberId]);
+    await tx.query(RECORD_COMPLAINT, [subscriberId, delivery?.subscriber_id === subscriberId ? delivery.newsletter_id : null, `complaint:${report.provider}`, now]);
+    return 'complained';
+  }
+
+  /** The delivery a Message-ID of ours names, if it still exists. */
+  private async deliveryOf(tx: pg.ClientBase, messageId: string | undefined): Promise<DeliveryOfMessageRow | undefined> {
+    const key = this.deps.messageIds.parse(messageId);
+    if (!key) return undefined;
+    const { rows } = await tx.query<DeliveryOfMessageRow>(DELIVERY_OF_MESSAGE, [key.digestId, key.subscriberId]);
+    return rows[0];
+  }
+
+  /** The delivery's subscriber when a Message-ID named one (the address may be an alias), else the address's. */
+  private async lockSubscriber(tx: pg.ClientBase, deliveredTo: number | undefined, email: string): Promise<number | undefined> {
+    const { rows } =
+      deliveredTo !== undefined
+        ? await tx.query<LockedSubscriberRow>(LOCK_SUBSCRIBER_BY_ID, [deliveredTo])
+        : await tx.query<LockedSubscriberRow>(LOCK_SUBSCRIBER_BY_EMAIL, [normaliseAddress(email)]);
+    return rows[0]?.id;
+  }
+}
