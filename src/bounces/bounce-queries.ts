@@ -44,18 +44,22 @@ export const STORE_REPORT = `INSERT INTO bounce_reports
 
 /**
  * Suppression: the address is left out of every send from now on, including the rest of an
- * edition already sending (the ledger's claim skips suppressed readers). coalesce keeps the first
- * time. $1 subscriber, $2 now.
+ * edition already sending (the ledger's claim skips suppressed readers). The first time and its
+ * reason are kept (the console shows them). $1 subscriber, $2 now, $3 reason.
  */
-export const SUPPRESS = `UPDATE subscribers SET suppressed_at = coalesce(suppressed_at, $2::timestamptz), updated_at = $2::timestamptz
-  WHERE id = $1`;
+export const SUPPRESS = `UPDATE subscribers
+   SET suppression_reason = CASE WHEN suppressed_at IS NULL THEN left($3, 200) ELSE suppression_reason END,
+       suppressed_at = coalesce(suppressed_at, $2::timestamptz), updated_at = $2::timestamptz
+ WHERE id = $1`;
 
 /**
- * Soft bounces of one subscriber since the window's start, the new one included: a range of the
- * (subscriber_id, type, received_at) index. $1 subscriber, $2 window start.
+ * Soft bounces of one subscriber since the window's start, the new one included, and not before
+ * an operator last lifted its suppression: a range of the (subscriber_id, type, received_at)
+ * index. $1 subscriber, $2 window start.
  */
 export const COUNT_SOFT_BOUNCES = `SELECT count(*)::int AS soft FROM bounce_reports
-  WHERE subscriber_id = $1 AND type = 'soft' AND received_at >= $2::timestamptz`;
+  WHERE subscriber_id = $1 AND type = 'soft' AND received_at >= $2::timestamptz
+    AND received_at > coalesce((SELECT suppression_lifted_at FROM subscribers WHERE id = $1), '-infinity')`;
 
 export interface SoftCountRow {
   soft: number;
@@ -64,11 +68,13 @@ export interface SoftCountRow {
 /**
  * A complaint: the reader leaves everything (their subscriptions are kept, as for an unsubscribe)
  * and is suppressed, so even a later signup through a form someone else filled in cannot mail
- * them until an operator lifts it. Pending readers' confirmation links die too. $1 subscriber, $2 now.
+ * them until an operator lifts it. Pending readers' confirmation links die too. $1 subscriber, $2 now,
+ * $3 the suppression's reason.
  */
 export const UNSUBSCRIBE_COMPLAINER = `UPDATE subscribers
    SET status = CASE WHEN status IN ('pending', 'confirmed') THEN 'unsubscribed'::"SubscriberStatus" ELSE status END,
        unsubscribed_at = CASE WHEN status IN ('pending', 'confirmed') THEN $2::timestamptz ELSE unsubscribed_at END,
+       suppression_reason = CASE WHEN suppressed_at IS NULL THEN left($3, 200) ELSE suppression_reason END,
        suppressed_at = coalesce(suppressed_at, $2::timestamptz),
        updated_at = $2::timestamptz
  WHERE id = $1`;

@@ -29,6 +29,9 @@ import { eventKey, normaliseAddress, REASON_MAX, rejected, sha256, type BouncePr
  * - counted: a soft bounce below the limit;
  * - complained: unsubscribed from everything, suppressed, and the complaint recorded as consent.
  */
+/** How a suppression's reason names the door a report came through (the console shows it). */
+const PROVIDER_NAMES: Record<BounceProvider, string> = { generic: 'the bounce webhook', ses: 'Amazon SES', postmark: 'Postmark', mailgun: 'Mailgun', sendgrid: 'SendGrid' };
+
 export type ReportOutcome = 'duplicate' | 'unknown' | 'suppressed' | 'counted' | 'complained';
 
 /** What the messages' ids tell (src/digests/delivery-message-ids.ts). */
@@ -112,18 +115,20 @@ export class BounceReports {
     ]);
     if (rowCount !== 1) return 'duplicate';
     if (subscriberId === undefined) return 'unknown';
+    const door = PROVIDER_NAMES[report.provider];
     if (report.type === 'hard') {
-      await tx.query(SUPPRESS, [subscriberId, now]);
+      await tx.query(SUPPRESS, [subscriberId, now, `Hard bounce reported by ${door}${report.reason ? `: ${report.reason}` : ''}`]);
       return 'suppressed';
     }
     if (report.type === 'soft') {
       const windowStart = new Date(now.getTime() - this.deps.settings.softWindowDays * 86_400_000);
       const { rows } = await tx.query<SoftCountRow>(COUNT_SOFT_BOUNCES, [subscriberId, windowStart]);
       if ((rows[0]?.soft ?? 0) < this.deps.settings.softLimit) return 'counted';
-      await tx.query(SUPPRESS, [subscriberId, now]);
+      const { softLimit, softWindowDays } = this.deps.settings;
+      await tx.query(SUPPRESS, [subscriberId, now, `${softLimit} soft bounces within ${softWindowDays} days, the last reported by ${door}`]);
       return 'suppressed';
     }
-    await tx.query(UNSUBSCRIBE_COMPLAINER, [subscriberId, now]);
+    await tx.query(UNSUBSCRIBE_COMPLAINER, [subscriberId, now, `Spam complaint reported by ${door}`]);
     await tx.query(DELETE_CONFIRMATION_TOKENS, [subscriberId]);
     await tx.query(RECORD_COMPLAINT, [subscriberId, delivery?.subscriber_id === subscriberId ? delivery.newsletter_id : null, `complaint:${report.provider}`, now]);
     return 'complained';

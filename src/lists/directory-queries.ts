@@ -79,6 +79,6 @@ export const SUPPRESS = `UPDATE subscribers
  * suppressed again by its very next bounce. $1 id, $2 now.
  */
 export const UNSUPPRESS = `UPDATE subscribers
-          SET suppressed_at = NULL, suppression_reason = NULL, hard_bounces = 0, updated_at = $2
+          SET suppressed_at = NULL, suppression_reason = NULL, hard_bounces = 0, suppression_lifted_at = $2, updated_at = $2
         WHERE id = $1
         RETURNING id`;

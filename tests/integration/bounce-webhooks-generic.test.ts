@@ -1,4 +1,6 @@
 import request from 'supertest';
+import { Suppressions } from '../../src/lists/suppressions';
+import { createLogger } from '../../src/shared/logger';
 import { DigestFixtures } from '../helpers/digest-fixtures';
 import { BOUNCE_SECRET, postGeneric } from '../helpers/bounce-webhooks';
 import { adminAuth, QUIET_SCHEDULES, startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
@@ -19,7 +21,7 @@ describe('generic bounce webhook', () => {
   const now = () => Math.floor(app.clock.now().getTime() / 1000);
   const post = (body: object | string, opts: { secret?: string; timestamp?: number } = {}) => postGeneric(app.url, body, { timestamp: now(), ...opts });
   const subscriber = async (id: number) =>
-    (await fx.pool.query(`SELECT status::text, suppressed_at, unsubscribed_at FROM subscribers WHERE id = $1`, [id])).rows[0];
+    (await fx.pool.query(`SELECT status::text, suppressed_at, suppression_reason, unsubscribed_at FROM subscribers WHERE id = $1`, [id])).rows[0];
   const reportCount = async () => (await fx.pool.query(`SELECT count(*)::int AS n FROM bounce_reports`)).rows[0].n as number;
 
   test('when a signed hard bounce arrives, then the address is suppressed at once and the report stored', async () => {
@@ -27,7 +29,7 @@ describe('generic bounce webhook', () => {
     const res = await post({ email: reader!.email.toUpperCase(), type: 'hard', reason: '550 5.1.1 user unknown' });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ reports: 1, outcomes: { suppressed: 1 } });
-    expect((await subscriber(reader!.id)).suppressed_at).not.toBeNull();
+    expect(await subscriber(reader!.id)).toMatchObject({ suppressed_at: expect.any(Date), suppression_reason: 'Hard bounce reported by the bounce webhook: 550 5.1.1 user unknown' });
     const { rows } = await fx.pool.query(`SELECT provider::text, type::text, subscriber_id, address_hash, reason FROM bounce_reports WHERE subscriber_id = $1`, [reader!.id]);
     expect(rows).toEqual([{ provider: 'generic', type: 'hard', subscriber_id: reader!.id, address_hash: null, reason: '550 5.1.1 user unknown' }]);
   });
@@ -88,7 +90,14 @@ describe('generic bounce webhook', () => {
     expect((await soft(3)).body.outcomes).toEqual({ counted: 1 });
     expect((await subscriber(reader!.id)).suppressed_at).toBeNull();
     expect((await soft(4)).body.outcomes).toEqual({ suppressed: 1 });
-    expect((await subscriber(reader!.id)).suppressed_at).not.toBeNull();
+    expect(await subscriber(reader!.id)).toMatchObject({ suppressed_at: expect.any(Date), suppression_reason: '3 soft bounces within 7 days, the last reported by the bounce webhook' });
+
+    // Lifted by an operator: the address starts over, the three bounces before no longer count.
+    await new Suppressions({ pool: fx.pool, clock: app.clock, logger: createLogger('silent') }).unsuppress(reader!.id, 'test');
+    expect((await soft(5)).body.outcomes).toEqual({ counted: 1 });
+    expect((await soft(6)).body.outcomes).toEqual({ counted: 1 });
+    expect((await subscriber(reader!.id)).suppressed_at).toBeNull();
+    expect((await soft(7)).body.outcomes).toEqual({ suppressed: 1 });
   });
 
   test('when a complaint arrives, then the reader is unsubscribed from everything, suppressed, and the complaint recorded', async () => {
@@ -99,6 +108,7 @@ describe('generic bounce webhook', () => {
     expect(s.status).toBe('unsubscribed');
     expect(s.unsubscribed_at).not.toBeNull();
     expect(s.suppressed_at).not.toBeNull();
+    expect(s.suppression_reason).toBe('Spam complaint reported by the bounce webhook');
     const { rows } = await fx.pool.query(`SELECT event::text, source, newsletter_id FROM consents WHERE subscriber_id = $1`, [reader!.id]);
     expect(rows).toEqual([{ event: 'complaint', source: 'complaint:generic', newsletter_id: null }]);
     // Subscriptions are kept, as for any unsubscribe.
