@@ -38,6 +38,7 @@ import { createNewsletterAdmin } from './newsletters/create-newsletter-admin';
 import { adminNewslettersRouter } from './http/routes/admin-newsletters';
 import { newsletterPagesRouter } from './http/routes/newsletter-pages';
 import { adminSubscribersRouter } from './http/routes/admin-subscribers';
+import { adminSuppressionsRouter } from './http/routes/admin-suppressions';
 import { createSubscriberAdmin } from './lists/create-lists';
 import { AuditedLists } from './lists/audited-lists';
 import { ErasedAddresses } from './privacy/erased-addresses';
@@ -169,6 +170,7 @@ export async function startBulletin(
         adminNewslettersRouter({ ...newsletterAdmin, auth: adminApi }),
         newsletterPagesRouter({ ...newsletterAdmin, pages, confirmationTtlHours: config.CONFIRMATION_TTL_HOURS }),
         adminSubscribersRouter({ ...subscriberAdmin, lists, auth: adminApi, audit: accounts.audit, maxImportMb: config.LIST_IMPORT_MAX_MB }),
+        adminSuppressionsRouter({ suppressions: subscriberAdmin.suppressions, auth: adminApi, audit: accounts.audit }),
         consoleRouter({
           ...accounts,
           articles,

@@ -82,3 +82,21 @@ export const UNSUPPRESS = `UPDATE subscribers
           SET suppressed_at = NULL, suppression_reason = NULL, hard_bounces = 0, suppression_lifted_at = $2, updated_at = $2
         WHERE id = $1
         RETURNING id`;
+
+/**
+ * The suppression list, newest suppressed id first, after the cursor ($1 id or null), $2 rows: the
+ * partial index of suppressed subscribers walked backwards, so its cost is the page, not the list.
+ */
+export const SUPPRESSED_PAGE = `SELECT id, email, suppressed_at, suppression_reason
+         FROM subscribers
+        WHERE suppressed_at IS NOT NULL AND ($1::int IS NULL OR id < $1)
+        ORDER BY id DESC
+        LIMIT $2`;
+
+export type SuppressedRow = Pick<Subscriber, 'id' | 'email'> & {
+  suppressed_at: NonNullable<Subscriber['suppressedAt']>;
+  suppression_reason: Subscriber['suppressionReason'];
+};
+
+/** A subscriber's id from their address (stored lower case). $1 address. */
+export const SUBSCRIBER_BY_ADDRESS = `SELECT id FROM subscribers WHERE email = $1`;

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Clock } from '../shared/clock';
 import { AppError, validationError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
-import { SUPPRESS, UNSUPPRESS } from './directory-queries';
+import { SUBSCRIBER_BY_ADDRESS, SUPPRESS, SUPPRESSED_PAGE, UNSUPPRESS, type SuppressedRow } from './directory-queries';
 
 /** As the column holds it (VARCHAR(200)). */
 export const MAX_SUPPRESSION_REASON = 200;
@@ -23,6 +23,20 @@ export class Suppressions {
     if (why.length > MAX_SUPPRESSION_REASON) throw validationError({ reason: `Keep the reason to ${MAX_SUPPRESSION_REASON} characters` });
     await this.change(SUPPRESS, [subscriberId, why, this.deps.clock.now()]);
     this.deps.logger.info({ actor, subscriberId }, 'address suppressed by hand');
+  }
+
+  /** A page of the suppression list (newest suppressed subscriber first), and where the next starts. */
+  async list(after: number | undefined, limit: number) {
+    const { rows } = await this.deps.pool.query<SuppressedRow>(SUPPRESSED_PAGE, [after ?? null, limit + 1]);
+    const page = rows.slice(0, limit).map((r) => ({ id: r.id, email: r.email, suppressedAt: r.suppressed_at, reason: r.suppression_reason }));
+    return { suppressions: page, next: rows.length > limit ? page[page.length - 1]!.id : null };
+  }
+
+  /** The subscriber with this address (trimmed, lower case, as a signup stores it), or NOT_FOUND. */
+  async subscriberOf(email: string): Promise<number> {
+    const { rows } = await this.deps.pool.query<{ id: number }>(SUBSCRIBER_BY_ADDRESS, [email.trim().toLowerCase()]);
+    if (!rows[0]) throw new AppError('NOT_FOUND', 'No subscriber has this address');
+    return rows[0].id;
   }
 
   async unsuppress(subscriberId: number, actor: string): Promise<void> {
