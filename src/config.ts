@@ -100,6 +100,18 @@ export const configSchema = z.object({
     .url({ protocol: /^https$/, message: 'must be an https URL' })
     .optional()
     .describe("https URL of a logo image for the emails' masthead (shown 200 px wide; its alt text is the site's name)"),
+  MAIL_RETURN_PATH: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.email('must be a bare address: bounces@news.example'))
+    .optional()
+    .describe("Envelope sender (MAIL FROM, the Return-Path) of every email, where bounces go; unset uses MAIL_FROM's address"),
+  FEEDBACK_ID_SENDER: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{5,15}$/, 'must be 5 to 15 letters, digits, dots, hyphens or underscores (Gmail\'s SenderId)')
+    .optional()
+    .describe("Last field of the Feedback-ID header on editions (Gmail's SenderId, 5-15 characters); unset uses MAIL_FROM's domain"),
   SMTP_MAX_CONNECTIONS: int(1, 100).default(5).describe('SMTP connections per pool (digests and other mail each have one)'),
   SMTP_RATE_PER_SECOND: int(0, 100000).default(0).describe('Max messages per second, 0 = unlimited'),
   SMTP_RATE_PER_HOUR: int(0, 100000000).default(0).describe('Max messages per hour, 0 = unlimited'),
@@ -128,6 +140,12 @@ export const configSchema = z.object({
     .refine(notPlaceholder, placeholderMessage)
     .optional()
     .describe("Bearer token of the admin API, with full rights; unset, only users' API tokens from the console open it"),
+  METRICS_TOKEN: z
+    .string()
+    .min(24, 'must be at least 24 characters')
+    .refine(notPlaceholder, placeholderMessage)
+    .optional()
+    .describe('Bearer token that opens GET /metrics from other machines; unset, only requests from this machine (loopback, not proxied) see it'),
   ADMIN_SESSION_IDLE_MINUTES: int(1, 24 * 60)
     .default(60)
     .describe('Minutes without a request after which a console session ends (the user signs in again)'),

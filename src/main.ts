@@ -44,6 +44,9 @@ import { AuditedLists } from './lists/audited-lists';
 import { ErasedAddresses } from './privacy/erased-addresses';
 import { isLoopback, listeningUrl } from './shared/network-address';
 import { Shutdown } from './shared/shutdown';
+import { PrometheusMetrics } from './metrics/prometheus-metrics';
+import { databaseGaugeSources } from './metrics/metrics-queries';
+import { metricsRouter } from './http/routes/metrics';
 import { disablePretenuring } from './shared/pretenuring';
 import { deliveryMessageIds, openDatabase, openMailer, openTemplates, signedLinks, templatesDir, withPublicUrl, type LinkedConfig } from './wiring';
 
@@ -80,17 +83,20 @@ export async function startBulletin(
     shutdown.add('stop embedded database', 'database', () => database.stop());
     const { db, url: databaseUrl } = database;
 
-    const mailer = openMailer(config, logger);
+    // This instance's counters; the gauges are read from the database once the job queue runs.
+    const metrics = new PrometheusMetrics({ processMetrics: true });
+    const mailer = openMailer(config, logger, metrics);
     shutdown.add('close pools', 'mailer', () => mailer.close());
 
     const templates = openTemplates(config);
     const boss = await startJobQueue({ connectionString: databaseUrl, logger, schedule: config.RUN_JOBS });
+    metrics.readGaugesFrom(databaseGaugeSources({ pool: db.pool, boss }), logger);
     // Running jobs (emails, a composition, a feed poll) finish before the mailer and database close.
     shutdown.add('finish in-flight', 'job queue', () => boss.stop({ graceful: true, timeout: 20_000 }));
     const links = signedLinks(config, publicUrl);
     const newsletters = new NewsletterRepository({ pool: db.pool });
     const erasedAddresses = new ErasedAddresses({ pool: db.pool });
-    const subscriptions = createSubscriptions({ prisma: db.prisma, pool: db.pool, boss, mailer, templates, links, newsletters, erasedAddresses, clock, logger, config: linkedConfig });
+    const subscriptions = createSubscriptions({ prisma: db.prisma, pool: db.pool, boss, mailer, templates, links, newsletters, erasedAddresses, clock, logger, metrics, config: linkedConfig });
     await subscriptions.registerJobs();
     // Every instance relays the mail requests its own requests wrote: after HTTP drained, the last
     // ones go into the job queue before it stops.
@@ -109,7 +115,7 @@ export async function startBulletin(
     }
 
     const messageIds = deliveryMessageIds(config);
-    const digests = createDigests({ pool: db.pool, mailer, templates, links, messageIds, clock, logger, newsletters, config: linkedConfig });
+    const digests = createDigests({ pool: db.pool, mailer, templates, links, messageIds, clock, logger, newsletters, metrics, config: linkedConfig });
     await digests.applyLegacySettings();
     if (config.RUN_JOBS) {
       const digestJobs = await digests.startJobs(boss);
@@ -154,6 +160,7 @@ export async function startBulletin(
       outboxDir: outboxViewer ? outboxDir : undefined,
       rawBodyRouters: [bounceWebhooksRouter({ ...bounces, clock, limiter: bounceLimiter })],
       routers: [
+        metricsRouter({ metrics, token: config.METRICS_TOKEN }),
         adminArticlesRouter({ articles, auth: adminApi }),
         subscriptionsRouter({
           ...subscriptions,

@@ -6,6 +6,7 @@ import type { Config } from './config';
 import { DeliveryMessageIds } from './digests/delivery-message-ids';
 import { openConfiguredDatabase, type ConfiguredDatabase, type DatabaseConfig } from './db/connect';
 import type { Mailer } from './mail/mailer';
+import type { SmtpMetrics } from './metrics/metrics';
 import { createOutboxMailer, createSmtpMailer, type MailSettings } from './mail/nodemailer-mailer';
 import { Templates, type EmailBrand } from './mail/templates';
 import { createLogger, type Logger } from './shared/logger';
@@ -36,10 +37,16 @@ export function openDatabase(config: DatabaseConfig, logger: Logger): Promise<Co
 
 /** SMTP_URL when set, else .eml files in OUTBOX_DIR. */
 /** The logger hears, once and loudly, if digests must fall back to nodemailer's slower DATA step. */
-export function openMailer(config: Config, logger: Logger): Mailer {
+/** `metrics` hears the SMTP server's time to answer each edition's message. */
+export function openMailer(config: Config, logger: Logger, metrics?: SmtpMetrics): Mailer {
   return config.SMTP_URL
     ? createSmtpMailer(
-        { url: config.SMTP_URL, maxConnections: config.SMTP_MAX_CONNECTIONS, ratePerSecond: config.SMTP_RATE_PER_SECOND },
+        {
+          url: config.SMTP_URL,
+          maxConnections: config.SMTP_MAX_CONNECTIONS,
+          ratePerSecond: config.SMTP_RATE_PER_SECOND,
+          onReply: metrics ? (seconds, reply) => metrics.smtpReply(seconds, reply) : undefined,
+        },
         mailSettings(config),
         logger,
       )
@@ -71,6 +78,7 @@ export function mailSettings(config: Config): MailSettings {
     listId: config.LIST_ID,
     unsubscribeMailto: config.UNSUBSCRIBE_MAILTO,
     replyTo: config.MAIL_REPLY_TO,
+    returnPath: config.MAIL_RETURN_PATH,
     dkim:
       config.DKIM_DOMAIN && config.DKIM_SELECTOR && config.DKIM_PRIVATE_KEY
         ? { domainName: config.DKIM_DOMAIN, keySelector: config.DKIM_SELECTOR, privateKey: config.DKIM_PRIVATE_KEY }

@@ -7,6 +7,7 @@ import type { WaitingClock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { SignedLinks } from '../shared/signed-links';
 import { listNameFrom } from '../shared/list-name';
+import type { DeliveryMetrics } from '../metrics/metrics';
 import { DeliveryLedger } from './delivery-ledger';
 import type { DeliveryMessageIds } from './delivery-message-ids';
 import { DigestRenderer } from './digest-renderer';
@@ -29,6 +30,7 @@ export type DigestConfig = Pick<
   | 'LIST_ID'
   | 'UNSUBSCRIBE_MAILTO'
   | 'MAIL_REPLY_TO'
+  | 'FEEDBACK_ID_SENDER'
   | 'DIGEST_TIMEZONE'
   | 'DIGEST_DAILY_CRON'
   | 'DIGEST_WEEKLY_CRON'
@@ -53,6 +55,8 @@ export interface DigestDeps {
   newsletters: NewsletterRepository;
   /** PUBLIC_URL resolved: the configured one or the address the server listens on. */
   config: DigestConfig;
+  /** Where the sender counts deliveries and bounces (none: counts nothing, as in the commands). */
+  metrics?: DeliveryMetrics;
   /** Overrides of the sender's timings (tests and helper scripts). */
   senderOptions?: Partial<DigestSenderOptions>;
 }
@@ -76,7 +80,14 @@ export function createDigests(deps: DigestDeps) {
     mailer: deps.mailer,
     links: deps.links,
     messageIds: deps.messageIds,
-    mime: { from: config.MAIL_FROM, listId: config.LIST_ID, unsubscribeMailto: config.UNSUBSCRIBE_MAILTO, replyTo: config.MAIL_REPLY_TO },
+    mime: {
+      from: config.MAIL_FROM,
+      listId: config.LIST_ID,
+      unsubscribeMailto: config.UNSUBSCRIBE_MAILTO,
+      replyTo: config.MAIL_REPLY_TO,
+      feedbackSenderId: config.FEEDBACK_ID_SENDER,
+    },
+    metrics: deps.metrics,
     logger: deps.logger,
     clock: deps.clock,
     options: {

@@ -227,17 +227,20 @@ export class DeliveryLedger {
 
   /**
    * Claims up to `limit` deliveries for this sender: first rows whose lease ran out (their sender
-   * crashed), then pending ones that are due.
+   * crashed), then pending ones that are due. `onSkipped` hears the rows the claim turned into
+   * 'skipped' (their reader left or was suppressed since the edition was composed).
    */
-  async claim(limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
-    const expired = await this.claimWith(SQL.claimExpired, [limit, leaseSeconds]);
+  async claim(limit: number, leaseSeconds: number, onSkipped?: (skipped: DeliveryKey[]) => void): Promise<ClaimedDelivery[]> {
+    const expired = await this.claimWith(SQL.claimExpired, [limit, leaseSeconds], onSkipped);
     if (expired.length >= limit) return expired;
-    const due = await this.claimWith(SQL.claimDue, [limit - expired.length, leaseSeconds, this.now()]);
+    const due = await this.claimWith(SQL.claimDue, [limit - expired.length, leaseSeconds, this.now()], onSkipped);
     return [...expired, ...due];
   }
 
-  private async claimWith(statement: string, values: unknown[]): Promise<ClaimedDelivery[]> {
+  private async claimWith(statement: string, values: unknown[], onSkipped?: (skipped: DeliveryKey[]) => void): Promise<ClaimedDelivery[]> {
     const { rows } = await this.deps.pool.query<ClaimedRow>(statement, values);
+    const skipped = rows.filter((r) => r.status === 'skipped');
+    if (skipped.length && onSkipped) onSkipped(skipped.map((r) => ({ digestId: r.digest_id, subscriberId: r.subscriber_id })));
     return rows
       .filter((r) => r.status === 'sending')
       .sort((a, b) => a.digest_id - b.digest_id || a.subscriber_id - b.subscriber_id)

@@ -1,4 +1,5 @@
 import { failureKind, type Mailer } from '../mail/mailer';
+import { noMetrics, type DeliveryMetrics } from '../metrics/metrics';
 import { PreparedDigestMime, newsletterMimeSettings, type DigestMimeSettings } from '../mail/digest-mime';
 import type { WaitingClock } from '../shared/clock';
 import type { SignedLinks } from '../shared/signed-links';
@@ -47,6 +48,7 @@ export class DigestSender {
   private readonly o: Required<DigestSenderOptions>;
   private readonly limiter: HourlyRateLimit;
   private readonly recorder: SentRecorder;
+  private readonly metrics: DeliveryMetrics;
   private readonly prepared = new Map<number, Promise<PreparedEdition>>();
   private queue: ClaimedDelivery[] = [];
   private readonly inFlight = new Set<ClaimedDelivery>();
@@ -72,10 +74,13 @@ export class DigestSender {
       /** Every pause, poll and lease renewal waits on it, so tests move time instead of waiting. */
       clock: WaitingClock;
       options: DigestSenderOptions;
+      /** Counts each delivery's outcome, and 5xx refusals as hard bounces, per newsletter. */
+      metrics?: DeliveryMetrics;
     },
   ) {
     this.o = { leaseSeconds: 120, pollIntervalMs: 2000, outagePauseMs: 500, outagePauseMaxMs: 30_000, ...deps.options };
     this.outagePauseMs = this.o.outagePauseMs;
+    this.metrics = deps.metrics ?? noMetrics;
     this.limiter = new HourlyRateLimit(this.o.ratePerHour, deps.clock);
     this.recorder = new SentRecorder({
       ledger: deps.ledger,
@@ -192,13 +197,25 @@ export class DigestSender {
   /** One claim at a time per process; lanes that find the queue empty share it. */
   private refill(): Promise<boolean> {
     this.refilling ??= this.deps.ledger
-      .claim(this.probing ? 1 : this.o.batchSize, this.o.leaseSeconds)
+      .claim(this.probing ? 1 : this.o.batchSize, this.o.leaseSeconds, (skipped) => this.countSkipped(skipped))
       .then((rows) => {
         this.queue.push(...rows);
         return rows.length > 0;
       })
       .finally(() => (this.refilling = undefined));
     return this.refilling;
+  }
+
+  /** Skipped at claim: counted per edition's newsletter (the edition is prepared, cached, anyway). */
+  private countSkipped(skipped: DeliveryKey[]): void {
+    const perDigest = new Map<number, number>();
+    for (const k of skipped) perDigest.set(k.digestId, (perDigest.get(k.digestId) ?? 0) + 1);
+    for (const [digestId, n] of perDigest) {
+      this.preparedFor(digestId).then(
+        (edition) => this.metrics.delivery(edition.slug, 'skipped', n),
+        () => {},
+      );
+    }
   }
 
   /** Sends one delivery and settles it in the ledger; true when the SMTP server accepted it. */
@@ -214,9 +231,13 @@ export class DigestSender {
       const kind = failureKind(err);
       if (kind === 'permanent') {
         await ledger.markPermanentFailure(d, reason, this.o.hardBounceLimit);
+        this.metrics.delivery(edition.slug, 'failed');
+        this.metrics.bounce(edition.slug, 'hard');
       } else if (kind === 'transient') {
         const delay = Math.min(3600, this.o.retryDelaySeconds * 2 ** Math.max(0, d.attempts - 1));
         await ledger.markTransientFailure(d, reason, delay, this.o.maxAttempts);
+        // The same rule as the statement: attempts were counted at claim.
+        this.metrics.delivery(edition.slug, d.attempts >= this.o.maxAttempts ? 'failed' : 'retry');
       } else {
         this.limiter.giveBack();
         await ledger.release([d], reason);
@@ -226,6 +247,7 @@ export class DigestSender {
       return false;
     }
     await this.recorder.record(d, message.messageId);
+    this.metrics.delivery(edition.slug, 'sent');
     return true;
   }
 
@@ -246,7 +268,8 @@ export class DigestSender {
         if (!digest) throw new Error(`digest ${digestId} not found`);
         return {
           newsletterId: digest.newsletterId,
-          mime: new PreparedDigestMime(newsletterMimeSettings(this.deps.mime, digest.newsletter), digest),
+          slug: digest.newsletter.slug,
+          mime: new PreparedDigestMime(newsletterMimeSettings(this.deps.mime, digest.newsletter, digest.id), digest),
         };
       });
       prepared.catch(() => this.prepared.delete(digestId));
@@ -281,6 +304,8 @@ export class DigestSender {
 /** An edition's message made once, and the newsletter its scoped links name. */
 interface PreparedEdition {
   newsletterId: number;
+  /** Its newsletter's slug, the `newsletter` label of its metrics. */
+  slug: string;
   mime: PreparedDigestMime;
 }
 

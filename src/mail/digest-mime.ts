@@ -23,6 +23,10 @@ export interface DigestMimeSettings {
   unsubscribeMailto?: string;
   /** Where readers' replies go (MAIL_REPLY_TO). */
   replyTo?: string;
+  /** Gmail's SenderId, the last field of Feedback-ID (FEEDBACK_ID_SENDER, or from `from`'s domain). */
+  feedbackSenderId?: string;
+  /** The whole Feedback-ID of one edition's messages (newsletterMimeSettings makes it). */
+  feedbackId?: string;
 }
 
 /** What the messages of one newsletter's editions take from it (null: the configuration's). */
@@ -38,9 +42,10 @@ export interface NewsletterSender {
  * Reply-To, and a List-Id of its own (`"<name>" <<slug>.<LIST_ID>>`), so mail clients file and
  * unsubscribe each newsletter apart.
  */
-export function newsletterMimeSettings(base: DigestMimeSettings, newsletter: NewsletterSender): DigestMimeSettings {
+export function newsletterMimeSettings(base: DigestMimeSettings, newsletter: NewsletterSender, editionId?: number): DigestMimeSettings {
   return {
     ...base,
+    feedbackId: editionId === undefined ? undefined : feedbackId(editionId, newsletter.slug, base.feedbackSenderId ?? feedbackSenderIdOf(base.from)),
     from: newsletter.fromName ? mailbox(newsletter.fromName, addressOf(base.from)) : base.from,
     replyTo: newsletter.replyTo ?? base.replyTo,
     listId: `${newsletter.slug}.${base.listId}`,
@@ -104,6 +109,7 @@ export class PreparedDigestMime {
       foldLines(`Subject: ${encodeWords(headerSafe(content.subject), 'Q', 52)}`, 76),
       foldLines(`List-Id: ${settings.listName ? `${phrase(settings.listName)} ` : ''}<${headerSafe(settings.listId)}>`, 76),
       'List-Unsubscribe-Post: List-Unsubscribe=One-Click',
+      ...(settings.feedbackId ? [`Feedback-ID: ${headerSafe(settings.feedbackId)}`] : []),
       'MIME-Version: 1.0',
       `Content-Type: multipart/alternative; boundary="${boundary}"`,
     ].join('\r\n');
@@ -194,6 +200,26 @@ class Base64Template {
     }
     if (pendingLength) out.push(base64Lines(Buffer.concat(pending, pendingLength)));
   }
+}
+
+/**
+ * Gmail's feedback loop header, `a:b:c:SenderId` (support.google.com/mail/answer/6254652): Gmail
+ * reports spam complaints per field, read from the right. Here the edition, its newsletter, the
+ * mail stream and the sender: `42:sports:bulletin:courier`. Only bulk mail (editions and alerts)
+ * carries it; nothing in it names a reader. Slugs hold no ':' (lower-case letters, digits, hyphens).
+ */
+export function feedbackId(editionId: number, newsletterSlug: string, senderId: string): string {
+  return `${editionId}:${newsletterSlug}:bulletin:${senderId}`;
+}
+
+/**
+ * A SenderId (5-15 characters, stable) from the From address's domain when none is configured:
+ * `news.example` as it is, a longer one cut at 15 characters, a shorter one padded with `-mail`.
+ */
+export function feedbackSenderIdOf(from: string): string {
+  const domain = (addressOf(from).split('@')[1] ?? '').toLowerCase().replace(/[^a-z0-9.-]/g, '');
+  const id = domain.length < 5 ? `${domain}-mail` : domain;
+  return id.slice(0, 15);
 }
 
 /** A header value must never carry a line break (header injection). */

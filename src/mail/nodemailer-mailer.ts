@@ -5,7 +5,7 @@ import nodemailer from 'nodemailer';
 import DKIM from 'nodemailer/lib/dkim';
 import type { Logger } from '../shared/logger';
 import { SmtpFailure, type Mailer, type MailMessage, type RawMail, type SendResult } from './mailer';
-import { RawSmtpPool } from './raw-smtp-pool';
+import { RawSmtpPool, type RawSmtpPoolOptions } from './raw-smtp-pool';
 
 export interface MailSettings {
   from: string;
@@ -13,6 +13,8 @@ export interface MailSettings {
   unsubscribeMailto?: string;
   /** Where readers' replies go (MAIL_REPLY_TO). */
   replyTo?: string;
+  /** Envelope sender (MAIL FROM) of every message, where bounces go (MAIL_RETURN_PATH); unset: `from`'s address. */
+  returnPath?: string;
   dkim?: { domainName: string; keySelector: string; privateKey: string };
 }
 
@@ -21,6 +23,8 @@ export interface SmtpSettings {
   maxConnections: number;
   /** Messages per second; 0 = unlimited. */
   ratePerSecond: number;
+  /** Hears how long the server took to answer each edition's message (the metrics' histogram). */
+  onReply?: RawSmtpPoolOptions['onReply'];
 }
 
 type Transport = ReturnType<typeof nodemailer.createTransport>;
@@ -50,6 +54,7 @@ export function createSmtpMailer(smtp: SmtpSettings, mail: MailSettings, logger:
     ratePerSecond: smtp.ratePerSecond,
     maxMessagesPerConnection: 1000,
     logger,
+    onReply: smtp.onReply,
   });
   return new SmtpMailer(new NodemailerMailer(transport, mail, async () => {}), raw, mail);
 }
@@ -64,7 +69,7 @@ class SmtpMailer implements Mailer {
     private readonly raw: RawSmtpPool,
     settings: MailSettings,
   ) {
-    this.envelopeFrom = addressOf(settings.from);
+    this.envelopeFrom = envelopeSender(settings);
     this.dkim = settings.dkim ? new DKIM(settings.dkim) : undefined;
   }
 
@@ -122,6 +127,8 @@ class NodemailerMailer implements Mailer {
     const info = await this.transport.sendMail({
       from: this.settings.from,
       to: message.to,
+      // Without it nodemailer takes MAIL FROM from `from`; with MAIL_RETURN_PATH bounces go there.
+      envelope: { from: envelopeSender(this.settings), to: [message.to] },
       replyTo: this.settings.replyTo,
       subject: message.subject,
       html: message.html,
@@ -136,7 +143,7 @@ class NodemailerMailer implements Mailer {
 
   async sendRaw(mail: RawMail): Promise<void> {
     const info = await this.transport.sendMail({
-      envelope: { from: addressOf(this.settings.from), to: [mail.to] },
+      envelope: { from: envelopeSender(this.settings), to: [mail.to] },
       raw: mail.raw,
     }).catch(rethrowAsSmtpFailure);
     await this.afterSend(info);
@@ -149,6 +156,11 @@ class NodemailerMailer implements Mailer {
 
 function rethrowAsSmtpFailure(err: unknown): never {
   throw SmtpFailure.from(err);
+}
+
+/** MAIL FROM of every message: MAIL_RETURN_PATH, else the address of MAIL_FROM. */
+function envelopeSender(settings: MailSettings): string {
+  return settings.returnPath ?? addressOf(settings.from);
 }
 
 function addressOf(from: string): string {

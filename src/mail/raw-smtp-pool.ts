@@ -2,6 +2,7 @@ import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { parseConnectionUrl } from 'nodemailer/lib/shared';
 import type { Logger } from '../shared/logger';
 import { SmtpFailure } from './mailer';
+import type { SmtpReplyClass } from '../metrics/metrics';
 import { fastDataMismatch, markDataWritten, PATCHED_NODEMAILER, useFastData, wasDataWritten, type DataPath } from './smtp-data';
 
 /**
@@ -34,6 +35,12 @@ export interface RawSmtpPoolOptions {
   socketTimeout?: number;
   /** Where the pool says, once, that it cannot use its fast DATA step. */
   logger: Pick<Logger, 'error'>;
+  /**
+   * Hears, per message that got a final reply, the seconds from handing it to its connection (MAIL
+   * FROM, RCPT TO, DATA) to that reply: the server's time to accept or refuse it, without the wait
+   * for a free connection or a new connection's greeting and login.
+   */
+  onReply?: (seconds: number, reply: SmtpReplyClass) => void;
 }
 
 export interface RawEnvelope {
@@ -170,7 +177,9 @@ export class RawSmtpPool {
 
   private deliver(slot: Slot, connection: SMTPConnection, job: Job, reused: boolean): void {
     markDataWritten(connection, false);
+    const started = process.hrtime.bigint();
     connection.send({ from: job.envelope.from, to: [job.envelope.to] }, job.message, (err, info) => {
+      this.observeReply(started, err ? (err as SmtpClientError).responseCode : 250);
       if (!err) {
         slot.sent++;
         if (slot.sent >= (this.options.maxMessagesPerConnection ?? 1000)) void quit(slot);
@@ -203,6 +212,11 @@ export class RawSmtpPool {
       }
       this.release(slot);
     });
+  }
+
+  private observeReply(started: bigint, responseCode: number | undefined): void {
+    const reply = replyClass(responseCode);
+    if (reply && this.options.onReply) this.options.onReply(Number(process.hrtime.bigint() - started) / 1e9, reply);
   }
 
   private open(slot: Slot): Promise<SMTPConnection> {
@@ -238,6 +252,15 @@ export class RawSmtpPool {
       });
     });
   }
+}
+
+/** A final reply's class; none for no reply at all (a dropped connection, a timeout). */
+function replyClass(code: number | undefined): SmtpReplyClass | undefined {
+  if (code === undefined) return undefined;
+  if (code >= 200 && code < 300) return '2xx';
+  if (code >= 400 && code < 500) return '4xx';
+  if (code >= 500 && code < 600) return '5xx';
+  return undefined;
 }
 
 function drop(slot: Slot): void {

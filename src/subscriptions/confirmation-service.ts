@@ -1,4 +1,5 @@
 import type { Clock } from '../shared/clock';
+import type { SubscriptionMetrics } from '../metrics/metrics';
 import type { ConfirmationRequests } from './confirmation-requests';
 import type { MailRequestWake } from './mail-request-relay';
 import type { ConsentContext, SubscriberRepository } from './subscriber-repository';
@@ -29,6 +30,7 @@ export class ConfirmationService {
       confirmations: ConfirmationRequests;
       mailRequests: MailRequestWake;
       clock: Clock;
+      metrics: Pick<SubscriptionMetrics, 'confirmation'>;
     },
   ) {}
 
@@ -56,6 +58,7 @@ export class ConfirmationService {
     if (!token) return { state: 'unknown' };
     const changed = await this.deps.repository.confirm(token.subscriberId, token.id, this.deps.clock.now(), consent);
     if (!changed) return { state: 'already-confirmed' };
+    this.deps.metrics.confirmation();
     this.deps.mailRequests.wake();
     return { state: 'confirmed', subscriberId: token.subscriberId };
   }

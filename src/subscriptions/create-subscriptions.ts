@@ -6,6 +6,7 @@ import type { Mailer } from '../mail/mailer';
 import type { Templates } from '../mail/templates';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
+import { noMetrics, type SubscriptionMetrics } from '../metrics/metrics';
 import type { SignedLinks } from '../shared/signed-links';
 import { ConfirmationRequests } from './confirmation-requests';
 import { NewsletterChoices, type NewsletterLookup } from './newsletter-choices';
@@ -43,8 +44,11 @@ export function createSubscriptions(deps: {
   clock: Clock;
   logger: Logger;
   config: SubscriptionConfig;
+  /** Where signups, confirmations and unsubscribes are counted (none: counts nothing). */
+  metrics?: SubscriptionMetrics;
 }) {
   const { config, clock } = deps;
+  const metrics = deps.metrics ?? noMetrics;
   const repository = new SubscriberRepository({ prisma: deps.prisma, pool: deps.pool, erasedAddresses: deps.erasedAddresses });
   const subscriptions = new SubscriptionRepository({ prisma: deps.prisma });
   const choices = new NewsletterChoices({ newsletters: deps.newsletters, pool: deps.pool, clock });
@@ -70,10 +74,10 @@ export function createSubscriptions(deps: {
     listName,
     mailRequests,
     choices,
-    signup: new SignupService({ repository, confirmations, mailRequests }),
-    confirmation: new ConfirmationService({ repository, confirmations, mailRequests, clock }),
-    unsubscribe: new UnsubscribeService({ repository, subscriptions, newsletters: deps.newsletters, confirmations, clock }),
-    preferences: new PreferencesService({ repository, subscriptions, choices, confirmations, mailRequests, clock }),
+    signup: new SignupService({ repository, confirmations, mailRequests, metrics }),
+    confirmation: new ConfirmationService({ repository, confirmations, mailRequests, clock, metrics }),
+    unsubscribe: new UnsubscribeService({ repository, subscriptions, newsletters: deps.newsletters, confirmations, clock, metrics }),
+    preferences: new PreferencesService({ repository, subscriptions, choices, confirmations, mailRequests, clock, metrics }),
     purge,
     registerJobs: () =>
       registerSubscriptionJobs({ boss: deps.boss, emails, purge, logger: deps.logger, runJobs: config.RUN_JOBS }),

@@ -1,5 +1,6 @@
 import { AppError, validationError } from '../shared/errors';
 import type { Clock } from '../shared/clock';
+import type { SubscriptionMetrics } from '../metrics/metrics';
 import { LEGACY_FREQUENCIES, isActive, type LegacyFrequency } from '../newsletters/newsletter';
 import type { ConfirmationRequests } from './confirmation-requests';
 import type { MailRequestWake } from './mail-request-relay';
@@ -34,6 +35,7 @@ export class PreferencesService {
       confirmations: ConfirmationRequests;
       mailRequests: MailRequestWake;
       clock: Clock;
+      metrics: Pick<SubscriptionMetrics, 'unsubscribe'>;
     },
   ) {}
 
@@ -67,11 +69,12 @@ export class PreferencesService {
       selection.kind === 'exactly'
         ? newsletters.filter((n) => !wanted.has(n.id))
         : newsletters.filter((n) => (LEGACY_FREQUENCIES as readonly string[]).includes(n.slug) && !wanted.has(n.id));
-    await this.deps.subscriptions.change(
+    const { removed } = await this.deps.subscriptions.change(
       id,
       { add: [...wanted].filter((n) => !held.includes(n)), remove: dropped.map((n) => n.id).filter((n) => held.includes(n)) },
       consent,
     );
+    for (const n of dropped) if (removed.includes(n.id)) this.deps.metrics.unsubscribe(n.slug);
     return this.view(id);
   }
 

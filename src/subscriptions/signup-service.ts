@@ -1,3 +1,4 @@
+import type { SubscriptionMetrics } from '../metrics/metrics';
 import type { ConfirmationRequests } from './confirmation-requests';
 import type { MailRequestWake } from './mail-request-relay';
 import type { ConsentContext, SubscriberRepository } from './subscriber-repository';
@@ -6,7 +7,7 @@ export interface SignupInput {
   email: string;
   name?: string;
   /** The active newsletters asked for (NewsletterChoices.resolve); at least one. */
-  newsletterIds: number[];
+  newsletters: ReadonlyArray<{ id: number; slug: string }>;
 }
 
 /**
@@ -20,12 +21,21 @@ export interface SignupInput {
  */
 export class SignupService {
   constructor(
-    private readonly deps: { repository: SubscriberRepository; confirmations: ConfirmationRequests; mailRequests: MailRequestWake },
+    private readonly deps: {
+      repository: SubscriberRepository;
+      confirmations: ConfirmationRequests;
+      mailRequests: MailRequestWake;
+      metrics: Pick<SubscriptionMetrics, 'signup'>;
+    },
   ) {}
 
   async signup(input: SignupInput, consent: ConsentContext): Promise<void> {
-    if (input.newsletterIds.length === 0) throw new Error('a signup names at least one newsletter');
+    if (input.newsletters.length === 0) throw new Error('a signup names at least one newsletter');
     const { now, resendBefore } = this.deps.confirmations.throttle();
-    if (await this.deps.repository.signup(input, consent, now, resendBefore)) this.deps.mailRequests.wake();
+    const newsletterIds = input.newsletters.map((n) => n.id);
+    const queued = await this.deps.repository.signup({ email: input.email, name: input.name, newsletterIds }, consent, now, resendBefore);
+    // Every accepted signup counts, known address or not, like the answer (which tells nothing).
+    for (const n of input.newsletters) this.deps.metrics.signup(n.slug);
+    if (queued) this.deps.mailRequests.wake();
   }
 }

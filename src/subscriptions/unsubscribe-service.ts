@@ -1,5 +1,6 @@
 import { AppError } from '../shared/errors';
 import type { Clock } from '../shared/clock';
+import { ALL_NEWSLETTERS, type SubscriptionMetrics } from '../metrics/metrics';
 import type { ConfirmationRequests } from './confirmation-requests';
 import { choiceOf, type NewsletterChoice, type NewsletterLookup } from './newsletter-choices';
 import type { ConsentContext, Subscriber, SubscriberRepository } from './subscriber-repository';
@@ -29,6 +30,7 @@ export class UnsubscribeService {
       newsletters: NewsletterLookup;
       confirmations: ConfirmationRequests;
       clock: Clock;
+      metrics: Pick<SubscriptionMetrics, 'unsubscribe'>;
     },
   ) {}
 
@@ -49,13 +51,16 @@ export class UnsubscribeService {
   /** Unsubscribe from everything: no email of any newsletter any more. */
   async unsubscribe(id: number, consent: ConsentContext): Promise<void> {
     await this.subscriber(id);
-    await this.deps.repository.unsubscribe(id, this.deps.clock.now(), consent);
+    if (await this.deps.repository.unsubscribe(id, this.deps.clock.now(), consent)) this.deps.metrics.unsubscribe(ALL_NEWSLETTERS);
   }
 
   /** Leaves one newsletter (its subscription is deleted); the others, and the address's status, stay. */
   async leave(id: number, newsletterId: number, consent: ConsentContext): Promise<void> {
     await this.subscriber(id);
-    await this.deps.subscriptions.change(id, { remove: [newsletterId] }, consent);
+    const { removed } = await this.deps.subscriptions.change(id, { remove: [newsletterId] }, consent);
+    // Only a real leave counts (a second click on the same link changes nothing).
+    const left = removed.length ? await this.deps.newsletters.byId(newsletterId) : null;
+    if (left) this.deps.metrics.unsubscribe(left.slug);
   }
 
   /**

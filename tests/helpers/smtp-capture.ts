@@ -4,6 +4,8 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 
 export interface CapturedMail {
   to: string[];
+  /** The envelope sender (MAIL FROM), where bounces go; '' for the null sender. */
+  mailFrom: string;
   raw: string;
   parsed: ParsedMail;
   /** Header lines exactly as received (mailparser folds List-* headers into one key). */
@@ -47,6 +49,7 @@ export class SmtpCapture {
           const parsed = await simpleParser(raw);
           this.messages.push({
             to: session.envelope.rcptTo.map((r) => r.address),
+            mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             raw,
             parsed,
             header: (name) =>

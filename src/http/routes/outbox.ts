@@ -4,7 +4,7 @@ import { Router } from 'express';
 import { simpleParser } from 'mailparser';
 import type { Pages } from '../pages';
 import { AppError } from '../../shared/errors';
-import { isLoopback } from '../../shared/network-address';
+import { isFromThisMachine } from '../local-request';
 import { allowEmailImages } from '../email-images';
 
 const EML_NAME = /^[\w.-]+\.eml$/;
@@ -17,8 +17,7 @@ const EML_NAME = /^[\w.-]+\.eml$/;
 export function outboxRouter(dir: string, pages: Pages): Router {
   const router = Router();
   router.use('/outbox', (req, _res, next) => {
-    const proxied = req.headers['x-forwarded-for'] !== undefined || req.headers.forwarded !== undefined;
-    next(isLoopback(req.socket.remoteAddress) && !proxied ? undefined : new AppError('NOT_FOUND', 'Not found'));
+    next(isFromThisMachine(req) ? undefined : new AppError('NOT_FOUND', 'Not found'));
   });
 
   router.get('/outbox', async (_req, res) => {

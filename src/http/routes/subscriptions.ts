@@ -72,8 +72,7 @@ export function subscriptionsRouter(deps: SubscriptionRoutesDeps): Router {
     }
     limits.perAddress.check(`address:${parsed.data.email}`);
     const { email, name } = parsed.data;
-    const newsletterIds = found.map((n) => n.id);
-    await deps.signup.signup({ email, name, newsletterIds }, consentOf(req, sourceOf(req, json, parsed.data.source, deps.publicUrl)));
+    await deps.signup.signup({ email, name, newsletters: found }, consentOf(req, sourceOf(req, json, parsed.data.source, deps.publicUrl)));
     received();
   });
 
