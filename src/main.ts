@@ -133,7 +133,7 @@ export async function startBulletin(
     };
     const newsletterAdmin = createNewsletterAdmin({ prisma: db.prisma, newsletters, clock, onChange: onNewslettersChanged });
 
-    const bounces = createBounces({ pool: db.pool, clock, logger, messageIds, config, httpsGet: outside.httpsGet });
+    const bounces = createBounces({ pool: db.pool, clock, logger, messageIds, config, metrics, httpsGet: outside.httpsGet });
     const bounceLimiter = new FixedWindowRateLimiter({ limit: config.BOUNCE_WEBHOOK_LIMIT_PER_IP, windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS, clock });
 
     const adminApi = { adminToken: config.ADMIN_TOKEN, apiTokens: accounts.apiTokens };

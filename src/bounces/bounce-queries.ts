@@ -8,14 +8,16 @@
  * complaint's consent record: one probe of the ledger's primary key. An erased reader's rows sit
  * under the negated id, so their Message-IDs find nothing. $1 digest, $2 subscriber.
  */
-export const DELIVERY_OF_MESSAGE = `SELECT d.digest_id, d.subscriber_id, g.newsletter_id
-  FROM deliveries d JOIN digests g ON g.id = d.digest_id
+export const DELIVERY_OF_MESSAGE = `SELECT d.digest_id, d.subscriber_id, g.newsletter_id, n.slug AS newsletter
+  FROM deliveries d JOIN digests g ON g.id = d.digest_id JOIN newsletters n ON n.id = g.newsletter_id
  WHERE d.digest_id = $1 AND d.subscriber_id = $2`;
 
 export interface DeliveryOfMessageRow {
   digest_id: number;
   subscriber_id: number;
   newsletter_id: number;
+  /** Its slug, the label of the bounce and complaint metrics. */
+  newsletter: string;
 }
 
 /**

@@ -3,6 +3,7 @@ import { withTransaction } from '../db/transaction';
 import type { DeliveryKey } from '../digests/delivery-ledger';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
+import { ALL_NEWSLETTERS, type DeliveryMetrics } from '../metrics/metrics';
 import {
   COUNT_SOFT_BOUNCES,
   DELETE_CONFIRMATION_TOKENS,
@@ -61,7 +62,14 @@ export interface BounceSettings {
  */
 export class BounceReports {
   constructor(
-    private readonly deps: { pool: pg.Pool; clock: Clock; logger: Logger; messageIds: MessageIdReader; settings: BounceSettings },
+    private readonly deps: {
+      pool: pg.Pool;
+      clock: Clock;
+      logger: Logger;
+      messageIds: MessageIdReader;
+      settings: BounceSettings;
+      metrics: Pick<DeliveryMetrics, 'bounce' | 'complaint'>;
+    },
   ) {}
 
   /** Each report in its own transaction; a provider's batch that fails halfway is retried whole, and the stored ones are duplicates then. */
@@ -76,10 +84,17 @@ export class BounceReports {
    * (the database hiccuped) can be retried with it, and a replay changes nothing (401).
    */
   async receive(report: BounceReport, nonce?: Nonce): Promise<ReportOutcome> {
-    const outcome = await withTransaction(this.deps.pool, async (tx) => {
+    const { outcome, newsletter } = await withTransaction(this.deps.pool, async (tx) => {
       if (nonce) await this.spend(tx, nonce);
       return this.act(tx, report);
     });
+    // Counted once committed, and once per report (a duplicate counts nothing); a report that
+    // quotes no delivery of ours counts for no newsletter in particular.
+    if (outcome !== 'duplicate') {
+      const label = newsletter ?? ALL_NEWSLETTERS;
+      if (report.type === 'complaint') this.deps.metrics.complaint(label);
+      else this.deps.metrics.bounce(label, report.type);
+    }
     // Never the address: only what a log reader needs to follow the provider's event.
     this.deps.logger.info({ provider: report.provider, eventId: report.eventId.slice(0, 100), type: report.type, outcome }, 'bounce report');
     return outcome;
@@ -98,9 +113,14 @@ export class BounceReports {
     if (rowCount !== 1) throw rejected('this request was seen before (replay)');
   }
 
-  private async act(tx: pg.ClientBase, report: BounceReport): Promise<ReportOutcome> {
-    const now = this.deps.clock.now();
+  /** The report's effect, and the newsletter of the delivery it quotes (if it quotes one of ours). */
+  private async act(tx: pg.ClientBase, report: BounceReport): Promise<{ outcome: ReportOutcome; newsletter?: string }> {
     const delivery = await this.deliveryOf(tx, report.messageId);
+    return { outcome: await this.apply(tx, report, delivery), newsletter: delivery?.newsletter };
+  }
+
+  private async apply(tx: pg.ClientBase, report: BounceReport, delivery: DeliveryOfMessageRow | undefined): Promise<ReportOutcome> {
+    const now = this.deps.clock.now();
     const subscriberId = await this.lockSubscriber(tx, delivery?.subscriber_id, report.email);
     const { rowCount } = await tx.query(STORE_REPORT, [
       report.provider,

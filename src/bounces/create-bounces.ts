@@ -1,5 +1,6 @@
 import type crypto from 'node:crypto';
 import type pg from 'pg';
+import type { DeliveryMetrics } from '../metrics/metrics';
 import { sendGridPublicKey, type Config } from '../config';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
@@ -34,6 +35,7 @@ export function createBounces(deps: {
   logger: Logger;
   messageIds: MessageIdReader;
   config: BounceConfig;
+  metrics: Pick<DeliveryMetrics, 'bounce' | 'complaint'>;
   /** How SNS certificates and subscription URLs are fetched; tests serve their own. */
   httpsGet?: HttpsGet;
 }): { reports: BounceReports; doors: BounceDoors } {
@@ -44,6 +46,7 @@ export function createBounces(deps: {
     logger: deps.logger,
     messageIds: deps.messageIds,
     settings: { softLimit: config.BOUNCE_SOFT_LIMIT, softWindowDays: config.BOUNCE_SOFT_WINDOW_DAYS },
+    metrics: deps.metrics,
   });
   const doors: BounceDoors = {
     generic: config.BOUNCE_WEBHOOK_SECRET ? { secret: config.BOUNCE_WEBHOOK_SECRET } : undefined,

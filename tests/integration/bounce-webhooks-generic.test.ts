@@ -2,6 +2,7 @@ import request from 'supertest';
 import { Suppressions } from '../../src/lists/suppressions';
 import { createLogger } from '../../src/shared/logger';
 import { DigestFixtures } from '../helpers/digest-fixtures';
+import { parsePrometheusText } from '../helpers/prometheus-text';
 import { BOUNCE_SECRET, postGeneric } from '../helpers/bounce-webhooks';
 import { adminAuth, QUIET_SCHEDULES, startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
 
@@ -151,10 +152,16 @@ describe('generic bounce webhook', () => {
     const stored = await fx.pool.query(`SELECT message_id FROM deliveries WHERE digest_id = $1 AND subscriber_id = $2`, [digestId, reader!.id]);
     expect(stored.rows[0].message_id).toBe(messageId);
 
+    const hardBounces = async () => parsePrometheusText((await request(app.url).get('/metrics').expect(200)).text).value('bulletin_bounces_total', { newsletter: 'daily', kind: 'hard' }) ?? 0;
+    const before = await hardBounces();
     const res = await post({ email: 'an-alias@example.test', type: 'hard', messageId });
     expect(res.body.outcomes).toEqual({ suppressed: 1 });
     const { rows } = await fx.pool.query(`SELECT subscriber_id, digest_id FROM bounce_reports WHERE subscriber_id = $1`, [reader!.id]);
     expect(rows).toEqual([{ subscriber_id: reader!.id, digest_id: digestId }]);
+    // Counted for the edition's newsletter, once: the same report again counts nothing.
+    expect(await hardBounces()).toBe(before + 1);
+    await post({ email: 'an-alias@example.test', type: 'hard', messageId, id: 'x' }).then(() => post({ email: 'an-alias@example.test', type: 'hard', messageId, id: 'x' }));
+    expect(await hardBounces()).toBe(before + 2);
   });
 });
 
