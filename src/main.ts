@@ -39,13 +39,15 @@ import { adminNewslettersRouter } from './http/routes/admin-newsletters';
 import { newsletterPagesRouter } from './http/routes/newsletter-pages';
 import { adminSubscribersRouter } from './http/routes/admin-subscribers';
 import { adminSuppressionsRouter } from './http/routes/admin-suppressions';
+import { adminWebhooksRouter } from './http/routes/admin-webhooks';
+import { createEvents } from './events/create-events';
 import { createSubscriberAdmin } from './lists/create-lists';
 import { AuditedLists } from './lists/audited-lists';
 import { ErasedAddresses } from './privacy/erased-addresses';
 import { isLoopback, listeningUrl } from './shared/network-address';
 import { Shutdown } from './shared/shutdown';
 import { disablePretenuring } from './shared/pretenuring';
-import { deliveryMessageIds, openDatabase, openMailer, openTemplates, signedLinks, templatesDir, withPublicUrl, type LinkedConfig } from './wiring';
+import { deliveryMessageIds, openDatabase, openMailer, openTemplates, signedLinks, templatesDir, webhookSecrets, withPublicUrl, type LinkedConfig } from './wiring';
 
 export interface RunningBulletin {
   url: string;
@@ -90,7 +92,14 @@ export async function startBulletin(
     const links = signedLinks(config, publicUrl);
     const newsletters = new NewsletterRepository({ pool: db.pool });
     const erasedAddresses = new ErasedAddresses({ pool: db.pool });
-    const subscriptions = createSubscriptions({ prisma: db.prisma, pool: db.pool, boss, mailer, templates, links, newsletters, erasedAddresses, clock, logger, config: linkedConfig });
+    const accounts = createAccounts({ prisma: db.prisma, clock, publicUrl, config });
+    const outgoing = createEvents({ prisma: db.prisma, pool: db.pool, boss, secrets: webhookSecrets(config), audit: accounts.audit, clock, logger, config });
+    await outgoing.registerJobs();
+    // Every instance relays the deliveries its changes recorded, like the mail requests below.
+    outgoing.relay.start();
+    shutdown.add('finish in-flight', 'webhook event relay', () => outgoing.relay.stop());
+    const { events } = outgoing;
+    const subscriptions = createSubscriptions({ prisma: db.prisma, pool: db.pool, boss, mailer, templates, links, newsletters, erasedAddresses, events, clock, logger, config: linkedConfig });
     await subscriptions.registerJobs();
     // Every instance relays the mail requests its own requests wrote: after HTTP drained, the last
     // ones go into the job queue before it stops.
@@ -98,7 +107,6 @@ export async function startBulletin(
     shutdown.add('finish in-flight', 'mail request relay', () => subscriptions.mailRequests.stop());
     const publicLimits = createPublicRateLimits(config, clock);
 
-    const accounts = createAccounts({ prisma: db.prisma, clock, publicUrl, config });
     const articles = new ArticleService({ repository: new ArticleRepository({ db }), clock, breakingNews: await AlertTrigger.open(boss) });
     const feeds = new FeedService({ feeds: new FeedRepository({ db }), audit: accounts.audit, clock, logger, configuredUrls: config.FEED_URLS });
     await feeds.seed();
@@ -109,7 +117,7 @@ export async function startBulletin(
     }
 
     const messageIds = deliveryMessageIds(config);
-    const digests = createDigests({ pool: db.pool, mailer, templates, links, messageIds, clock, logger, newsletters, config: linkedConfig });
+    const digests = createDigests({ pool: db.pool, mailer, templates, links, messageIds, clock, logger, newsletters, events, config: linkedConfig });
     await digests.applyLegacySettings();
     if (config.RUN_JOBS) {
       const digestJobs = await digests.startJobs(boss);
@@ -169,6 +177,7 @@ export async function startBulletin(
         digestPagesRouter({ ...digests, pages }),
         adminNewslettersRouter({ ...newsletterAdmin, auth: adminApi }),
         newsletterPagesRouter({ ...newsletterAdmin, pages, confirmationTtlHours: config.CONFIRMATION_TTL_HOURS }),
+        adminWebhooksRouter({ webhooks: outgoing.webhooks, auth: adminApi }),
         adminSubscribersRouter({ ...subscriberAdmin, lists, auth: adminApi, audit: accounts.audit, maxImportMb: config.LIST_IMPORT_MAX_MB }),
         adminSuppressionsRouter({ suppressions: subscriberAdmin.suppressions, auth: adminApi, audit: accounts.audit }),
         consoleRouter({
