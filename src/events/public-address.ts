@@ -15,7 +15,7 @@ for (const [prefix, bits] of [
   blocked.addSubnet(prefix, bits, 'ipv4');
 }
 for (const [prefix, bits] of [
-  ['::', 128], ['::1', 128], ['::ffff:0:0', 96], ['64:ff9b::', 96], ['100::', 64], ['2001:db8::', 32], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
+  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['100::', 64], ['2001:db8::', 32], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
 ] as const) {
   blocked.addSubnet(prefix, bits, 'ipv6');
 }
@@ -26,8 +26,10 @@ export function isPublicAddress(address: string): boolean {
   if (family === 4) return !blocked.check(address, 'ipv4');
   if (family !== 6) return false;
   // An IPv4 address written as IPv6 (::ffff:127.0.0.1) is judged as the IPv4 address it is; in
-  // hexadecimal (::ffff:7f00:1) the whole mapped range is refused below.
+  // hexadecimal (::ffff:7f00:1) it is refused. (The mapped range cannot go into the block list:
+  // BlockList matches plain IPv4 addresses against it too.)
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped) return isPublicAddress(mapped[1]!);
+  if (/^::ffff:[0-9a-f]{1,4}:[0-9a-f]{1,4}$/i.test(address)) return false;
   return !blocked.check(address, 'ipv6');
 }
