@@ -30,7 +30,7 @@ export const RECORD_EVENT = `WITH hooks AS (
  * a row is queued once. Walks the status index. $1 limit.
  */
 export const TAKE_PENDING = `UPDATE webhook_deliveries d SET status = 'queued'
-        WHERE (d.event_id, d.webhook_id) IN (
+        WHERE d.status = 'pending' AND (d.event_id, d.webhook_id) IN (
               SELECT event_id, webhook_id FROM webhook_deliveries
                WHERE status = 'pending'
                ORDER BY created_at

@@ -101,6 +101,9 @@ describe('outgoing webhooks', () => {
       { subscriber: { id: reader!.id, email: reader!.email }, newsletter: null },
       { subscriber: { id: reader!.id, email: reader!.email }, newsletter: 'weekly' },
     ]);
+    // Erased, the reader's events (their address is in them) go too.
+    await request(app.url).delete(`/api/admin/subscribers/${reader!.id}`).set(adminAuth).expect(200);
+    expect(await query(app, 'SELECT id FROM webhook_events WHERE subscriber_id = $1', [reader!.id])).toEqual([]);
   });
 
   test('when an edition completes, then edition.sent is sent once, with its counts', async () => {
