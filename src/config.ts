@@ -226,6 +226,13 @@ export const configSchema = z.object({
     .default([])
     .describe('Feed categories that make a polled item breaking news (sent at once to alert newsletters), comma-separated, any case'),
 
+  WEBHOOKS_ALLOW_PRIVATE: bool
+    .default(false)
+    .describe('Let outgoing webhooks reach loopback, private and link-local addresses (off: refused at registration and at each delivery)'),
+  WEBHOOK_RETRY_BASE_SECONDS: int(1, 3600)
+    .default(60)
+    .describe('Wait before retrying a failed webhook delivery; doubles per attempt up to 6 h, 12 attempts in all'),
+
   RUN_JOBS: bool.default(true).describe('Run background jobs (sending, schedules) in this process'),
 });
 

@@ -39,6 +39,8 @@ import { adminNewslettersRouter } from './http/routes/admin-newsletters';
 import { newsletterPagesRouter } from './http/routes/newsletter-pages';
 import { adminSubscribersRouter } from './http/routes/admin-subscribers';
 import { adminSuppressionsRouter } from './http/routes/admin-suppressions';
+import { adminWebhooksRouter } from './http/routes/admin-webhooks';
+import { createEvents } from './events/create-events';
 import { createSubscriberAdmin } from './lists/create-lists';
 import { AuditedLists } from './lists/audited-lists';
 import { ErasedAddresses } from './privacy/erased-addresses';
@@ -48,7 +50,7 @@ import { PrometheusMetrics } from './metrics/prometheus-metrics';
 import { databaseGaugeSources } from './metrics/metrics-queries';
 import { metricsRouter } from './http/routes/metrics';
 import { disablePretenuring } from './shared/pretenuring';
-import { deliveryMessageIds, openDatabase, openMailer, openTemplates, signedLinks, templatesDir, withPublicUrl, type LinkedConfig } from './wiring';
+import { deliveryMessageIds, openDatabase, openMailer, openTemplates, signedLinks, templatesDir, webhookSecrets, withPublicUrl, type LinkedConfig } from './wiring';
 
 export interface RunningBulletin {
   url: string;
@@ -96,7 +98,14 @@ export async function startBulletin(
     const links = signedLinks(config, publicUrl);
     const newsletters = new NewsletterRepository({ pool: db.pool });
     const erasedAddresses = new ErasedAddresses({ pool: db.pool });
-    const subscriptions = createSubscriptions({ prisma: db.prisma, pool: db.pool, boss, mailer, templates, links, newsletters, erasedAddresses, clock, logger, metrics, config: linkedConfig });
+    const accounts = createAccounts({ prisma: db.prisma, clock, publicUrl, config });
+    const outgoing = createEvents({ prisma: db.prisma, pool: db.pool, boss, secrets: webhookSecrets(config), audit: accounts.audit, clock, logger, config });
+    await outgoing.registerJobs();
+    // Every instance relays the deliveries its changes recorded, like the mail requests below.
+    outgoing.relay.start();
+    shutdown.add('finish in-flight', 'webhook event relay', () => outgoing.relay.stop());
+    const { events } = outgoing;
+    const subscriptions = createSubscriptions({ prisma: db.prisma, pool: db.pool, boss, mailer, templates, links, newsletters, erasedAddresses, events, clock, logger, metrics, config: linkedConfig });
     await subscriptions.registerJobs();
     // Every instance relays the mail requests its own requests wrote: after HTTP drained, the last
     // ones go into the job queue before it stops.
@@ -104,7 +113,6 @@ export async function startBulletin(
     shutdown.add('finish in-flight', 'mail request relay', () => subscriptions.mailRequests.stop());
     const publicLimits = createPublicRateLimits(config, clock);
 
-    const accounts = createAccounts({ prisma: db.prisma, clock, publicUrl, config });
     const articles = new ArticleService({ repository: new ArticleRepository({ db }), clock, breakingNews: await AlertTrigger.open(boss) });
     const feeds = new FeedService({ feeds: new FeedRepository({ db }), audit: accounts.audit, clock, logger, configuredUrls: config.FEED_URLS });
     await feeds.seed();
@@ -115,7 +123,7 @@ export async function startBulletin(
     }
 
     const messageIds = deliveryMessageIds(config);
-    const digests = createDigests({ pool: db.pool, mailer, templates, links, messageIds, clock, logger, newsletters, metrics, config: linkedConfig });
+    const digests = createDigests({ pool: db.pool, mailer, templates, links, messageIds, clock, logger, newsletters, metrics, events, config: linkedConfig });
     await digests.applyLegacySettings();
     if (config.RUN_JOBS) {
       const digestJobs = await digests.startJobs(boss);
@@ -133,7 +141,7 @@ export async function startBulletin(
     };
     const newsletterAdmin = createNewsletterAdmin({ prisma: db.prisma, newsletters, clock, onChange: onNewslettersChanged });
 
-    const bounces = createBounces({ pool: db.pool, clock, logger, messageIds, config, metrics, httpsGet: outside.httpsGet });
+    const bounces = createBounces({ pool: db.pool, clock, logger, messageIds, config, metrics, events, httpsGet: outside.httpsGet });
     const bounceLimiter = new FixedWindowRateLimiter({ limit: config.BOUNCE_WEBHOOK_LIMIT_PER_IP, windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS, clock });
 
     const adminApi = { adminToken: config.ADMIN_TOKEN, apiTokens: accounts.apiTokens };
@@ -176,6 +184,7 @@ export async function startBulletin(
         digestPagesRouter({ ...digests, pages }),
         adminNewslettersRouter({ ...newsletterAdmin, auth: adminApi }),
         newsletterPagesRouter({ ...newsletterAdmin, pages, confirmationTtlHours: config.CONFIRMATION_TTL_HOURS }),
+        adminWebhooksRouter({ webhooks: outgoing.webhooks, auth: adminApi }),
         adminSubscribersRouter({ ...subscriberAdmin, lists, auth: adminApi, audit: accounts.audit, maxImportMb: config.LIST_IMPORT_MAX_MB }),
         adminSuppressionsRouter({ suppressions: subscriberAdmin.suppressions, auth: adminApi, audit: accounts.audit }),
         consoleRouter({

@@ -12,6 +12,7 @@ import { Templates, type EmailBrand } from './mail/templates';
 import { createLogger, type Logger } from './shared/logger';
 import { listeningUrl } from './shared/network-address';
 import { SignedLinks } from './shared/signed-links';
+import { SecretBox } from './events/secret-box';
 
 /**
  * The real dependencies built from the config, the same way for the service (main.ts) and for the
@@ -65,6 +66,11 @@ export function signedLinks(config: Config, publicUrl: string): SignedLinks {
 /** Message-IDs that name their delivery, signed with the same keys as the links. */
 export function deliveryMessageIds(config: Config): DeliveryMessageIds {
   return new DeliveryMessageIds(config.SECRET_KEY ?? developmentSecret(config.DATA_DIR), config.SECRET_KEY_PREVIOUS);
+}
+
+/** Seals webhook secrets under the same key as the links (earlier keys still open them). */
+export function webhookSecrets(config: Config): SecretBox {
+  return new SecretBox(config.SECRET_KEY ?? developmentSecret(config.DATA_DIR), config.SECRET_KEY_PREVIOUS);
 }
 
 /** A command's logs go to stderr, so its stdout carries only the report. */

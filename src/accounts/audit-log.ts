@@ -35,10 +35,12 @@ export type AuditAction =
   | 'newsletter_created'
   | 'newsletter_changed'
   | 'newsletter_archived'
-  | 'newsletter_restored';
+  | 'newsletter_restored'
+  | 'webhook_created'
+  | 'webhook_deleted';
 
 export interface AuditSubject {
-  type: 'user' | 'api_token' | 'edition' | 'subscriber' | 'article' | 'feed' | 'newsletter';
+  type: 'user' | 'api_token' | 'edition' | 'subscriber' | 'article' | 'feed' | 'newsletter' | 'webhook';
   id: number | string;
 }
 

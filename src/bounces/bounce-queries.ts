@@ -102,3 +102,6 @@ export const SPEND_NONCE = `WITH forgotten AS (DELETE FROM webhook_nonces WHERE 
   INSERT INTO webhook_nonces (nonce_hash, provider, seen_at) VALUES ($1, $2::"BounceProvider", $3::timestamptz)
   ON CONFLICT (nonce_hash) DO NOTHING
   RETURNING nonce_hash`;
+
+/** The address of a reported subscriber, for the outgoing delivery.bounced / delivery.complained event. $1 subscriber. */
+export const SUBSCRIBER_ADDRESS = `SELECT email FROM subscribers WHERE id = $1`;

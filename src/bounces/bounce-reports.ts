@@ -4,6 +4,7 @@ import type { DeliveryKey } from '../digests/delivery-ledger';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import { ALL_NEWSLETTERS, type DeliveryMetrics } from '../metrics/metrics';
+import type { EventRecording } from '../events/event-recorder';
 import {
   COUNT_SOFT_BOUNCES,
   DELETE_CONFIRMATION_TOKENS,
@@ -13,6 +14,7 @@ import {
   RECORD_COMPLAINT,
   SPEND_NONCE,
   STORE_REPORT,
+  SUBSCRIBER_ADDRESS,
   SUPPRESS,
   UNSUBSCRIBE_COMPLAINER,
   type DeliveryOfMessageRow,
@@ -69,6 +71,7 @@ export class BounceReports {
       messageIds: MessageIdReader;
       settings: BounceSettings;
       metrics: Pick<DeliveryMetrics, 'bounce' | 'complaint'>;
+      events: EventRecording;
     },
   ) {}
 
@@ -116,12 +119,31 @@ export class BounceReports {
   /** The report's effect, and the newsletter of the delivery it quotes (if it quotes one of ours). */
   private async act(tx: pg.ClientBase, report: BounceReport): Promise<{ outcome: ReportOutcome; newsletter?: string }> {
     const delivery = await this.deliveryOf(tx, report.messageId);
-    return { outcome: await this.apply(tx, report, delivery), newsletter: delivery?.newsletter };
+    const subscriberId = await this.lockSubscriber(tx, delivery?.subscriber_id, report.email);
+    const outcome = await this.apply(tx, report, delivery, subscriberId);
+    // Told to the operator's webhooks in the same transaction (outgoing events, src/events).
+    if (subscriberId !== undefined && outcome !== 'duplicate') await this.emit(tx, report, subscriberId, outcome, delivery);
+    return { outcome, newsletter: delivery?.newsletter };
   }
 
-  private async apply(tx: pg.ClientBase, report: BounceReport, delivery: DeliveryOfMessageRow | undefined): Promise<ReportOutcome> {
+  private async emit(tx: pg.ClientBase, report: BounceReport, subscriberId: number, outcome: ReportOutcome, delivery?: DeliveryOfMessageRow): Promise<void> {
+    const { rows } = await tx.query<{ email: string }>(SUBSCRIBER_ADDRESS, [subscriberId]);
+    const ours = delivery?.subscriber_id === subscriberId ? delivery : undefined;
+    await this.deps.events.record(tx, {
+      type: report.type === 'complaint' ? 'delivery.complained' : 'delivery.bounced',
+      subscriberId,
+      data: {
+        subscriber: { id: subscriberId, email: rows[0]!.email },
+        ...(report.type === 'complaint' ? {} : { bounce: report.type }),
+        provider: report.provider,
+        edition: ours ? { id: ours.digest_id, newsletter: ours.newsletter } : null,
+        suppressed: outcome === 'suppressed' || outcome === 'complained',
+      },
+    });
+  }
+
+  private async apply(tx: pg.ClientBase, report: BounceReport, delivery: DeliveryOfMessageRow | undefined, subscriberId: number | undefined): Promise<ReportOutcome> {
     const now = this.deps.clock.now();
-    const subscriberId = await this.lockSubscriber(tx, delivery?.subscriber_id, report.email);
     const { rowCount } = await tx.query(STORE_REPORT, [
       report.provider,
       eventKey(report),

@@ -1,6 +1,7 @@
 import type crypto from 'node:crypto';
 import type pg from 'pg';
 import type { DeliveryMetrics } from '../metrics/metrics';
+import type { EventRecording } from '../events/event-recorder';
 import { sendGridPublicKey, type Config } from '../config';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
@@ -36,6 +37,7 @@ export function createBounces(deps: {
   messageIds: MessageIdReader;
   config: BounceConfig;
   metrics: Pick<DeliveryMetrics, 'bounce' | 'complaint'>;
+  events: EventRecording;
   /** How SNS certificates and subscription URLs are fetched; tests serve their own. */
   httpsGet?: HttpsGet;
 }): { reports: BounceReports; doors: BounceDoors } {
@@ -47,6 +49,7 @@ export function createBounces(deps: {
     messageIds: deps.messageIds,
     settings: { softLimit: config.BOUNCE_SOFT_LIMIT, softWindowDays: config.BOUNCE_SOFT_WINDOW_DAYS },
     metrics: deps.metrics,
+    events: deps.events,
   });
   const doors: BounceDoors = {
     generic: config.BOUNCE_WEBHOOK_SECRET ? { secret: config.BOUNCE_WEBHOOK_SECRET } : undefined,

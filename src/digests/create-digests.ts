@@ -22,6 +22,7 @@ import { AlertComposer } from './alert-composer';
 import { AlertRenderer } from './alert-renderer';
 import { CurationRepository } from './curation-repository';
 import { NextEditionReader } from './next-edition';
+import type { EventRecording } from '../events/event-recorder';
 
 /** The settings the digests read. */
 export type DigestConfig = Pick<
@@ -53,6 +54,8 @@ export interface DigestDeps {
   clock: WaitingClock;
   logger: Logger;
   newsletters: NewsletterRepository;
+  /** Where `edition.sent` is recorded (src/events); by default straight into the database. */
+  events?: EventRecording;
   /** PUBLIC_URL resolved: the configured one or the address the server listens on. */
   config: DigestConfig;
   /** Where the sender counts deliveries and bounces (none: counts nothing, as in the commands). */
@@ -66,7 +69,7 @@ export function createDigests(deps: DigestDeps) {
   const { config } = deps;
   const listName = listNameFrom(config.MAIL_FROM);
   const repository = new DigestRepository({ pool: deps.pool });
-  const ledger = new DeliveryLedger({ pool: deps.pool, clock: deps.clock });
+  const ledger = new DeliveryLedger({ pool: deps.pool, clock: deps.clock, events: deps.events });
   const curations = new CurationRepository();
   const nextEdition = new NextEditionReader({ pool: deps.pool, repository, curations });
   const renderer = new DigestRenderer({

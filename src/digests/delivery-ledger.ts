@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { bulkStatement, withTransaction } from '../db/transaction';
-import type { DeliveryStatus } from '../generated/prisma/enums';
+import type { DeliveryStatus, NewsletterKind } from '../generated/prisma/enums';
+import { EventRecorder, type EventRecording } from '../events/event-recorder';
 import type { Clock } from '../shared/clock';
 
 /**
@@ -179,12 +180,26 @@ const SQL = {
 
   /**
    * Digests with nothing pending or in flight are done. NOT EXISTS probes the (digest_id, status)
-   * index prefix once per sending digest, so it stays cheap however many rows were sent. $1 now.
+   * index prefix once per sending digest, so it stays cheap however many rows were sent. Only a row
+   * still 'sending' changes, so of two senders completing at once one gets the row back, and its
+   * `edition.sent` is recorded once. $1 now.
    */
   completeFinishedDigests: `UPDATE digests g SET status = 'done', completed_at = $1::timestamptz
         WHERE g.status = 'sending'
           AND NOT EXISTS (SELECT 1 FROM deliveries d
-                           WHERE d.digest_id = g.id AND d.status IN ('pending', 'sending'))`,
+                           WHERE d.digest_id = g.id AND d.status IN ('pending', 'sending'))
+       RETURNING g.id`,
+
+  /**
+   * What `edition.sent` tells receivers of an edition just completed: its newsletter, times and
+   * outcome. Failed and skipped are two probes of the (digest_id, status) index; sent is the rest
+   * of the recipients kept at composition. $1 digests.
+   */
+  completedEditions: `SELECT g.id, n.slug, n.kind, g.subject, g.edition_at, g.completed_at, coalesce(g.recipients, 0) AS recipients,
+              (SELECT count(*) FROM deliveries d WHERE d.digest_id = g.id AND d.status = 'failed')::int AS failed,
+              (SELECT count(*) FROM deliveries d WHERE d.digest_id = g.id AND d.status = 'skipped')::int AS skipped
+         FROM digests g JOIN newsletters n ON n.id = g.newsletter_id
+        WHERE g.id = ANY ($1::int[])`,
 
   /** Admin retry, with reopenDigest in one transaction: the attempts start again from zero. $1 digest. */
   requeueFailed: `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = NULL, lease_until = NULL
@@ -202,8 +217,25 @@ interface ClaimedRow {
   status: DeliveryStatus;
 }
 
+interface CompletedEditionRow {
+  id: number;
+  slug: string;
+  kind: NewsletterKind;
+  subject: string;
+  edition_at: Date;
+  completed_at: Date;
+  recipients: number;
+  failed: number;
+  skipped: number;
+}
+
 export class DeliveryLedger {
-  constructor(private readonly deps: { pool: pg.Pool; clock: Clock }) {}
+  private readonly events: EventRecording;
+
+  /** `events`: where `edition.sent` is recorded; by default straight into the database (any process may complete an edition). */
+  constructor(private readonly deps: { pool: pg.Pool; clock: Clock; events?: EventRecording }) {
+    this.events = deps.events ?? new EventRecorder({ clock: deps.clock });
+  }
 
   /** Runs inside the digest's own transaction (`tx`), so the list exists exactly when the digest does. */
   async recordRecipients(tx: pg.ClientBase, digestId: number, newsletterId: number): Promise<number> {
@@ -284,9 +316,27 @@ export class DeliveryLedger {
     return rows[0] as DeliveryProgress;
   }
 
-  /** Digests with nothing left to send (nothing pending or in flight) are done. */
+  /**
+   * Digests with nothing left to send (nothing pending or in flight) are done, and each records its
+   * `edition.sent` in the same transaction (once per edition: an edition completed again after
+   * *Retry failed* keeps the first one, by its once key).
+   */
   async completeFinishedDigests(): Promise<void> {
-    await this.deps.pool.query(SQL.completeFinishedDigests, [this.now()]);
+    await withTransaction(this.deps.pool, async (tx) => {
+      const { rows } = await tx.query<{ id: number }>(SQL.completeFinishedDigests, [this.now()]);
+      if (!rows.length) return;
+      const editions = await tx.query<CompletedEditionRow>(SQL.completedEditions, [rows.map((r) => r.id)]);
+      for (const e of editions.rows) {
+        await this.events.record(tx, {
+          type: 'edition.sent',
+          onceKey: `edition.sent:${e.id}`,
+          data: {
+            edition: { id: e.id, newsletter: e.slug, kind: e.kind, subject: e.subject, editionAt: e.edition_at.toISOString(), completedAt: e.completed_at.toISOString() },
+            deliveries: { recipients: e.recipients, sent: e.recipients - e.failed - e.skipped, failed: e.failed, skipped: e.skipped },
+          },
+        });
+      }
+    });
   }
 
   /** Puts a digest's failed deliveries back in the queue (admin action). Returns how many. */

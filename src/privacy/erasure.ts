@@ -8,6 +8,7 @@ import {
   ANONYMISE_BOUNCE_REPORTS,
   ANONYMISE_DELIVERIES,
   DELETE_MAIL_REQUESTS,
+  DELETE_WEBHOOK_EVENTS,
   DELETE_MANAGE_REQUEST,
   DELETE_SUBSCRIBER,
   LOCK_SUBSCRIBER,
@@ -39,6 +40,7 @@ export class Erasure {
       const { rowCount: deliveriesKept } = await tx.query(ANONYMISE_DELIVERIES, [subscriberId]);
       await tx.query(ANONYMISE_BOUNCE_REPORTS, [subscriberId]);
       await tx.query(DELETE_MAIL_REQUESTS, [subscriberId]);
+      await tx.query(DELETE_WEBHOOK_EVENTS, [subscriberId]);
       await tx.query(DELETE_MANAGE_REQUEST, [subscriber.email]);
       await tx.query(DELETE_SUBSCRIBER, [subscriberId]);
       await tx.query(RECORD_ERASED_ADDRESS, [await this.deps.erasedAddresses.hashOf(subscriber.email), this.deps.clock.now()]);

@@ -50,6 +50,12 @@ export const ANONYMISE_DELIVERIES = `UPDATE deliveries d
 /** Emails the reader's changes asked for and the relay has not taken yet. $1 subscriber id. */
 export const DELETE_MAIL_REQUESTS = `DELETE FROM mail_requests WHERE subscriber_id = $1`;
 
+/**
+ * Outgoing webhook events about the reader (their address is in the data), sent or not; their
+ * deliveries cascade. What receivers already got is theirs to erase. $1 subscriber id.
+ */
+export const DELETE_WEBHOOK_EVENTS = `DELETE FROM webhook_events WHERE subscriber_id = $1`;
+
 /** The manage-link throttle's row, keyed by SHA-256 of the address as REQUEST_MANAGE_LINK writes it. $1 email. */
 export const DELETE_MANAGE_REQUEST = `DELETE FROM manage_requests WHERE address_hash = encode(sha256(convert_to($1, 'UTF8')), 'hex')`;
 

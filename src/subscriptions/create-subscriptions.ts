@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Config } from '../config';
 import type { PrismaClient } from '../generated/prisma/client';
 import type { PgBoss } from '../jobs/job-queue';
+import type { EventRecording } from '../events/event-recorder';
 import type { Mailer } from '../mail/mailer';
 import type { Templates } from '../mail/templates';
 import type { Clock } from '../shared/clock';
@@ -41,6 +42,8 @@ export function createSubscriptions(deps: {
   links: SignedLinks;
   newsletters: NewsletterLookup;
   erasedAddresses: ErasedAddressRelease;
+  /** Where subscriber events for outgoing webhooks are recorded (src/events). */
+  events: EventRecording;
   clock: Clock;
   logger: Logger;
   config: SubscriptionConfig;
@@ -49,8 +52,8 @@ export function createSubscriptions(deps: {
 }) {
   const { config, clock } = deps;
   const metrics = deps.metrics ?? noMetrics;
-  const repository = new SubscriberRepository({ prisma: deps.prisma, pool: deps.pool, erasedAddresses: deps.erasedAddresses });
-  const subscriptions = new SubscriptionRepository({ prisma: deps.prisma });
+  const repository = new SubscriberRepository({ prisma: deps.prisma, pool: deps.pool, erasedAddresses: deps.erasedAddresses, events: deps.events });
+  const subscriptions = new SubscriptionRepository({ prisma: deps.prisma, events: deps.events });
   const choices = new NewsletterChoices({ newsletters: deps.newsletters, pool: deps.pool, clock });
   const mailRequests = new MailRequestRelay({ pool: deps.pool, boss: deps.boss, logger: deps.logger });
   const confirmations = new ConfirmationRequests({ repository, mailRequests, clock, resendMinutes: config.CONFIRMATION_RESEND_MINUTES });

@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import type { Prisma, PrismaClient, Subscriber, Token } from '../generated/prisma/client';
+import { EventRecorder, type EventRecording } from '../events/event-recorder';
+import { systemClock } from '../shared/clock';
 import { REQUEST_CONFIRMATION, REQUEST_MANAGE_LINK, SIGNUP, SPEND_TOKEN, type QueuedRow, type SpentTokenRow } from './subscriber-queries';
 
 export type { Subscriber } from '../generated/prisma/client';
@@ -30,7 +32,12 @@ export interface ErasedAddressRelease {
  * so the email exists exactly when the change does; the caller then wakes the relay.
  */
 export class SubscriberRepository {
-  constructor(private readonly deps: { prisma: PrismaClient; pool: pg.Pool; erasedAddresses: ErasedAddressRelease }) {}
+  private readonly events: EventRecording;
+
+  /** `events`: where `subscriber.confirmed` and `.unsubscribed` are recorded (src/events); by default straight into the database. */
+  constructor(private readonly deps: { prisma: PrismaClient; pool: pg.Pool; erasedAddresses: ErasedAddressRelease; events?: EventRecording }) {
+    this.events = deps.events ?? new EventRecorder({ clock: systemClock });
+  }
 
   private get prisma(): PrismaClient {
     return this.deps.prisma;
@@ -142,6 +149,13 @@ export class SubscriberRepository {
       if (confirmed.length !== 1) return false;
       await consentPerSubscription(tx, subscriberId, 'confirmation', consent);
       await tx.mailRequest.create({ data: { subscriberId, kind: 'welcome' } });
+      const held = await tx.subscription.findMany({ where: { subscriberId }, select: { newsletter: { select: { slug: true } } }, orderBy: { newsletterId: 'asc' } });
+      await this.events.record(tx, {
+        type: 'subscriber.confirmed',
+        subscriberId,
+        occurredAt: now,
+        data: { subscriber: { id: subscriberId, email: confirmed[0]!.email }, newsletters: held.map((h) => h.newsletter.slug) },
+      });
       if (hashOf) await tx.erasedAddress.deleteMany({ where: { addressHash: hashOf(confirmed[0]!.email) } });
       return true;
     });
@@ -150,13 +164,22 @@ export class SubscriberRepository {
   /**
    * Stops all mail to the subscriber at once. Outstanding confirmation links die with it, so a
    * cancelled signup cannot be confirmed later by a prefetching scanner or a forwarded email.
+   * A confirmed reader's leaving is `subscriber.unsubscribed` (newsletter null: from everything); a
+   * cancelled signup is not, since no receiver heard of it as a subscriber.
    */
   async unsubscribe(id: number, now: Date, consent: ConsentContext): Promise<boolean> {
     return this.prisma.$transaction(async (tx) => {
-      const { count } = await tx.subscriber.updateMany({
-        where: { id, status: { in: ['pending', 'confirmed'] } },
-        data: { status: 'unsubscribed', unsubscribedAt: now },
-      });
+      const data = { status: 'unsubscribed' as const, unsubscribedAt: now };
+      const confirmed = await tx.subscriber.updateManyAndReturn({ where: { id, status: 'confirmed' }, data, select: { email: true } });
+      const count = confirmed.length || (await tx.subscriber.updateMany({ where: { id, status: 'pending' }, data })).count;
+      if (confirmed.length) {
+        await this.events.record(tx, {
+          type: 'subscriber.unsubscribed',
+          subscriberId: id,
+          occurredAt: now,
+          data: { subscriber: { id, email: confirmed[0]!.email }, newsletter: null },
+        });
+      }
       await tx.token.deleteMany({ where: { subscriberId: id, purpose: 'confirm' } });
       if (count === 1) {
         await tx.consent.create({ data: { subscriberId: id, event: 'unsubscribe', ...consentRow(consent) } });

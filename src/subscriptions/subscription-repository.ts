@@ -1,4 +1,6 @@
-import type { PrismaClient } from '../generated/prisma/client';
+import type { Prisma, PrismaClient } from '../generated/prisma/client';
+import { EventRecorder, type EventRecording } from '../events/event-recorder';
+import { systemClock } from '../shared/clock';
 import type { Newsletter } from '../newsletters/newsletter';
 import { consentRow, type ConsentContext } from './subscriber-repository';
 
@@ -8,7 +10,12 @@ import { consentRow, type ConsentContext } from './subscriber-repository';
  * same transaction, so the proof exists exactly when the change does.
  */
 export class SubscriptionRepository {
-  constructor(private readonly deps: { prisma: PrismaClient }) {}
+  private readonly events: EventRecording;
+
+  /** `events`: where leaving a newsletter is recorded (src/events); by default straight into the database. */
+  constructor(private readonly deps: { prisma: PrismaClient; events?: EventRecording }) {
+    this.events = deps.events ?? new EventRecorder({ clock: systemClock });
+  }
 
   /** The newsletters the subscriber holds (archived ones too), in the operator's order. */
   async held(subscriberId: number): Promise<Newsletter[]> {
@@ -56,7 +63,25 @@ export class SubscriptionRepository {
           ...removed.map((newsletterId) => ({ subscriberId, newsletterId, event: 'unsubscribe' as const, ...row })),
         ],
       });
+      if (removed.length) await this.recordLeaving(tx, subscriberId, removed);
       return { added, removed };
     });
+  }
+
+  /**
+   * A confirmed reader leaving newsletters: `subscriber.unsubscribed` per newsletter left, in the
+   * change's transaction (the reader keeps their other newsletters; `newsletter` says which one).
+   */
+  private async recordLeaving(tx: Prisma.TransactionClient, subscriberId: number, newsletterIds: number[]): Promise<void> {
+    const subscriber = await tx.subscriber.findUnique({ where: { id: subscriberId }, select: { status: true, email: true } });
+    if (subscriber?.status !== 'confirmed') return;
+    const left = await tx.newsletter.findMany({ where: { id: { in: newsletterIds } }, select: { slug: true }, orderBy: { id: 'asc' } });
+    for (const { slug } of left) {
+      await this.events.record(tx, {
+        type: 'subscriber.unsubscribed',
+        subscriberId,
+        data: { subscriber: { id: subscriberId, email: subscriber.email }, newsletter: slug },
+      });
+    }
   }
 }

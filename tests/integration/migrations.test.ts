@@ -94,6 +94,7 @@ describe('applyMigrations', () => {
         'feeds',
         'edition_curations',
         'bounce_reports', 'webhook_nonces',
+        'webhooks', 'webhook_events', 'webhook_deliveries',
       ].sort(),
     );
     // Same columns, types and nullability as the table Prisma's engine creates.
