@@ -47,7 +47,7 @@ describe('curating the next edition in a real browser', () => {
     await Promise.all([page.waitForURL(`${app.url}/admin`), page.getByRole('button', { name: 'Set password and sign in' }).click()]);
 
     await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Newsletters' }).click();
-    await page.getByRole('link', { name: 'Curate the next edition of Briefing' }).click();
+    await page.getByRole('link', { name: 'Curate next edition of Briefing' }).click();
     await page.getByRole('heading', { name: 'Curate the next edition of Briefing' }).waitFor();
     await page.getByText('Not curated').waitFor();
     await looksFinished(page, 'curation-as-composed');
