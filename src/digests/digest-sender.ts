@@ -225,7 +225,7 @@ export class DigestSender {
     const recipient = digestRecipient(d.email, d.subscriberId, edition.newsletterId, links);
     const message = edition.mime.fill({ ...recipient, messageIdLocalPart: this.deps.messageIds.localPart(d) });
     try {
-      await mailer.sendRaw({ to: d.email, raw: message.raw });
+      await mailer.sendRaw({ to: d.email, raw: message.raw, bounceTag: this.deps.messageIds.bounceTag(d) });
     } catch (err) {
       const reason = describe(err);
       const kind = failureKind(err);

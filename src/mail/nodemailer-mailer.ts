@@ -15,6 +15,8 @@ export interface MailSettings {
   replyTo?: string;
   /** Envelope sender (MAIL FROM) of every message, where bounces go (MAIL_RETURN_PATH); unset: `from`'s address. */
   returnPath?: string;
+  /** MAIL_BOUNCE_VERP: a digest's envelope sender carries its delivery's bounce tag. */
+  verp?: boolean;
   dkim?: { domainName: string; keySelector: string; privateKey: string };
 }
 
@@ -67,7 +69,7 @@ class SmtpMailer implements Mailer {
   constructor(
     private readonly composed: NodemailerMailer,
     private readonly raw: RawSmtpPool,
-    settings: MailSettings,
+    private readonly settings: MailSettings,
   ) {
     this.envelopeFrom = envelopeSender(settings);
     this.dkim = settings.dkim ? new DKIM(settings.dkim) : undefined;
@@ -81,7 +83,7 @@ class SmtpMailer implements Mailer {
     let message = typeof mail.raw === 'string' ? Buffer.from(mail.raw, 'utf8') : mail.raw;
     // The same signer nodemailer's transport applies (relaxed/relaxed, all the headers present).
     if (this.dkim) message = await streamToBuffer(this.dkim.sign(message));
-    await this.raw.send({ from: this.envelopeFrom, to: mail.to }, message);
+    await this.raw.send({ from: digestEnvelopeSender(this.envelopeFrom, this.settings, mail), to: mail.to }, message);
   }
 
   /** In-flight digest sends finish first, then every connection says QUIT. */
@@ -143,7 +145,7 @@ class NodemailerMailer implements Mailer {
 
   async sendRaw(mail: RawMail): Promise<void> {
     const info = await this.transport.sendMail({
-      envelope: { from: envelopeSender(this.settings), to: [mail.to] },
+      envelope: { from: digestEnvelopeSender(envelopeSender(this.settings), this.settings, mail), to: [mail.to] },
       raw: mail.raw,
     }).catch(rethrowAsSmtpFailure);
     await this.afterSend(info);
@@ -161,6 +163,22 @@ function rethrowAsSmtpFailure(err: unknown): never {
 /** MAIL FROM of every message: MAIL_RETURN_PATH, else the address of MAIL_FROM. */
 function envelopeSender(settings: MailSettings): string {
   return settings.returnPath ?? addressOf(settings.from);
+}
+
+/** A digest's MAIL FROM: the envelope sender, with the delivery's tag after a `+` when VERP is on. */
+function digestEnvelopeSender(envelopeFrom: string, settings: MailSettings, mail: RawMail): string {
+  return settings.verp && mail.bounceTag ? verpAddress(envelopeFrom, mail.bounceTag) : envelopeFrom;
+}
+
+/**
+ * `local+tag@domain` (VERP). A `+tag` the address already has is replaced: the MTA's recipient
+ * delimiter (Postfix `recipient_delimiter = +`) delivers every tag to the one bounce mailbox.
+ */
+export function verpAddress(address: string, tag: string): string {
+  const at = address.lastIndexOf('@');
+  if (at < 1) return address;
+  const local = address.slice(0, at).split('+')[0];
+  return `${local}+${tag}${address.slice(at)}`;
 }
 
 function addressOf(from: string): string {
