@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import request from 'supertest';
 import { DigestFixtures } from '../helpers/digest-fixtures';
 import { bounceFixture, postRaw, RAW_SECRET, type FixtureValues } from '../helpers/raw-bounces';
@@ -112,6 +114,19 @@ describe('raw bounce door (DSN and ARF messages) with VERP', () => {
     expect((await subscriber(r.id)).suppressed_at).toBeNull();
   });
 
+  test('when scripts/bounce-pipe.sh gets a DSN on stdin and the VERP recipient as Postfix passes it, then it signs and posts it, and exits 0', async () => {
+    const r = reader();
+    const message = fixture('postfix-verp-only.eml', r, { verp: 'newsletter@news.example' });
+    const pipe = (secret: string) => runPipe([r.mailFrom], message, { BULLETIN_URL: app.url, BOUNCE_RAW_SECRET: secret });
+    const wrongKey = await pipe('someone-elses-secret-0123456789abcdef');
+    // Postfix keeps the message and retries once the key is fixed.
+    expect(wrongKey).toEqual({ code: 75, stderr: expect.stringContaining('Bulletin answered 401') });
+    expect((await subscriber(r.id)).suppressed_at).toBeNull();
+    const piped = await pipe(RAW_SECRET);
+    expect(piped).toMatchObject({ code: 0, stderr: "" });
+    expect(await reportsOf(r.id)).toEqual([expect.objectContaining({ provider: 'raw', type: 'hard', digest_id: digestId })]);
+  });
+
   test('when the signature is forged or missing, then 401 and nothing changes', async () => {
     const r = reader();
     const before = await reportCount();
@@ -136,3 +151,16 @@ describe('raw bounce door (DSN and ARF messages) with VERP', () => {
     expect((await post(big)).status).toBe(413);
   });
 });
+
+/** Runs the shipped pipe script as Postfix would: the message on stdin, ${recipient} as its argument, no inherited settings. */
+function runPipe(args: string[], stdin: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const script = path.resolve(__dirname, '../../scripts/bounce-pipe.sh');
+    const child = spawn('bash', [script, ...args], { env: { PATH: process.env.PATH, BULLETIN_BOUNCE_PIPE_ENV: '/nonexistent', ...env } });
+    let stderr = '';
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+    child.stdin.end(stdin);
+  });
+}
