@@ -85,7 +85,6 @@ export function mailSettings(config: Config): MailSettings {
     unsubscribeMailto: config.UNSUBSCRIBE_MAILTO,
     replyTo: config.MAIL_REPLY_TO,
     returnPath: config.MAIL_RETURN_PATH,
-    verp: config.MAIL_BOUNCE_VERP,
     dkim:
       config.DKIM_DOMAIN && config.DKIM_SELECTOR && config.DKIM_PRIVATE_KEY
         ? { domainName: config.DKIM_DOMAIN, keySelector: config.DKIM_SELECTOR, privateKey: config.DKIM_PRIVATE_KEY }

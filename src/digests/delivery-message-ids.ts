@@ -73,7 +73,7 @@ function signature(secret: string, key: DeliveryKey): string {
 /** Its own purpose string: a Message-ID's signature and a return path's never stand in for each other. */
 function tagSignature(secret: string, key: DeliveryKey): string {
   const mac = crypto.createHmac('sha256', secret).update(`return-path:${key.digestId}.${key.subscriberId}`).digest();
-  return base32(mac).slice(0, 20);
+  return base32(mac.subarray(0, 13)).slice(0, 20);
 }
 
 /** RFC 4648 base32 in lower case (a-z, 2-7): survives an MTA that changes a local part's case. */

@@ -15,8 +15,6 @@ export interface MailSettings {
   replyTo?: string;
   /** Envelope sender (MAIL FROM) of every message, where bounces go (MAIL_RETURN_PATH); unset: `from`'s address. */
   returnPath?: string;
-  /** MAIL_BOUNCE_VERP: a digest's envelope sender carries its delivery's bounce tag. */
-  verp?: boolean;
   dkim?: { domainName: string; keySelector: string; privateKey: string };
 }
 
@@ -69,7 +67,7 @@ class SmtpMailer implements Mailer {
   constructor(
     private readonly composed: NodemailerMailer,
     private readonly raw: RawSmtpPool,
-    private readonly settings: MailSettings,
+    settings: MailSettings,
   ) {
     this.envelopeFrom = envelopeSender(settings);
     this.dkim = settings.dkim ? new DKIM(settings.dkim) : undefined;
@@ -83,7 +81,7 @@ class SmtpMailer implements Mailer {
     let message = typeof mail.raw === 'string' ? Buffer.from(mail.raw, 'utf8') : mail.raw;
     // The same signer nodemailer's transport applies (relaxed/relaxed, all the headers present).
     if (this.dkim) message = await streamToBuffer(this.dkim.sign(message));
-    await this.raw.send({ from: digestEnvelopeSender(this.envelopeFrom, this.settings, mail), to: mail.to }, message);
+    await this.raw.send({ from: digestEnvelopeSender(this.envelopeFrom, mail), to: mail.to }, message);
   }
 
   /** In-flight digest sends finish first, then every connection says QUIT. */
@@ -145,7 +143,7 @@ class NodemailerMailer implements Mailer {
 
   async sendRaw(mail: RawMail): Promise<void> {
     const info = await this.transport.sendMail({
-      envelope: { from: digestEnvelopeSender(envelopeSender(this.settings), this.settings, mail), to: [mail.to] },
+      envelope: { from: digestEnvelopeSender(envelopeSender(this.settings), mail), to: [mail.to] },
       raw: mail.raw,
     }).catch(rethrowAsSmtpFailure);
     await this.afterSend(info);
@@ -165,9 +163,9 @@ function envelopeSender(settings: MailSettings): string {
   return settings.returnPath ?? addressOf(settings.from);
 }
 
-/** A digest's MAIL FROM: the envelope sender, with the delivery's tag after a `+` when VERP is on. */
-function digestEnvelopeSender(envelopeFrom: string, settings: MailSettings, mail: RawMail): string {
-  return settings.verp && mail.bounceTag ? verpAddress(envelopeFrom, mail.bounceTag) : envelopeFrom;
+/** A digest's MAIL FROM: the envelope sender, with the delivery's tag after a `+` when it has one (VERP). */
+function digestEnvelopeSender(envelopeFrom: string, mail: RawMail): string {
+  return mail.bounceTag ? verpAddress(envelopeFrom, mail.bounceTag) : envelopeFrom;
 }
 
 /**

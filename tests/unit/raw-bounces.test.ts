@@ -3,6 +3,7 @@ import { readArf, readDsn } from '../../src/bounces/providers/dsn-arf';
 import { findReport, readEntity } from '../../src/bounces/providers/mime-report';
 import { parseRaw, rawSignature, verifyRaw } from '../../src/bounces/providers/raw';
 import { DeliveryMessageIds } from '../../src/digests/delivery-message-ids';
+import { verpAddress } from '../../src/mail/nodemailer-mailer';
 import { bounceFixture, type FixtureValues } from '../helpers/raw-bounces';
 
 const ids = new DeliveryMessageIds('unit-secret-key-0123456789abcdef0123456789');
@@ -97,6 +98,13 @@ describe('VERP tags', () => {
     expect(ids.parseBounceAddress(verp.replace('+42.7.', '+42.8.'))).toBeUndefined();
     expect(new DeliveryMessageIds('another-secret-0123456789abcdef0123456789').parseBounceAddress(verp)).toBeUndefined();
     expect(new DeliveryMessageIds('new-secret-0123456789abcdef0123456789ab', ['unit-secret-key-0123456789abcdef0123456789']).parseBounceAddress(verp)).toEqual(delivery);
+  });
+});
+
+describe('VERP addresses', () => {
+  test('when the envelope sender already has a +tag, then the delivery tag replaces it (one recipient delimiter, one mailbox)', () => {
+    expect(verpAddress('bounces@news.example', '42.7.abc')).toBe('bounces+42.7.abc@news.example');
+    expect(verpAddress('bounces+list@news.example', '42.7.abc')).toBe('bounces+42.7.abc@news.example');
   });
 });
 
