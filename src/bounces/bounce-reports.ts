@@ -23,15 +23,6 @@ import {
 } from './bounce-queries';
 import { eventKey, normaliseAddress, REASON_MAX, rejected, sha256, type BounceProvider, type BounceReport } from './bounce-report';
 
-/**
- * What a report did:
- * - duplicate: the same report was stored before; nothing changed;
- * - unknown: no subscriber holds the address; stored, nothing else;
- * - suppressed: the address is now left out of every send (a hard bounce, or the soft bounce that
- *   reached the limit; also when it already was);
- * - counted: a soft bounce below the limit;
- * - complained: unsubscribed from everything, suppressed, and the complaint recorded as consent.
- */
 /** How a suppression's reason names the door a report came through (the console shows it). */
 const PROVIDER_NAMES: Record<BounceProvider, string> = {
   generic: 'the bounce webhook',
@@ -42,6 +33,15 @@ const PROVIDER_NAMES: Record<BounceProvider, string> = {
   raw: 'a bounce message',
 };
 
+/**
+ * What a report did:
+ * - duplicate: the same report was stored before; nothing changed;
+ * - unknown: no subscriber holds the address; stored, nothing else;
+ * - suppressed: the address is now left out of every send (a hard bounce, or the soft bounce that
+ *   reached the limit; also when it already was);
+ * - counted: a soft bounce below the limit;
+ * - complained: unsubscribed from everything, suppressed, and the complaint recorded as consent.
+ */
 export type ReportOutcome = 'duplicate' | 'unknown' | 'suppressed' | 'counted' | 'complained';
 
 /** What the messages' ids tell (src/digests/delivery-message-ids.ts). */
