@@ -98,7 +98,7 @@ export const configSchema = z.object({
     .describe("Reply-To of every email, where readers' replies go (a newsletter's replyTo replaces it on its emails)"),
   MAIL_BOUNCE_VERP: bool
     .default(false)
-    .describe("Envelope sender of each edition's message names its delivery (VERP: local+<signed id>@domain); the MTA must deliver local+anything to the bounce mailbox"),
+    .describe("Each edition's envelope sender (MAIL_RETURN_PATH, else MAIL_FROM's address) carries its delivery, local+<signed id>@domain (VERP), for the raw bounce door"),
   MAIL_LOGO_URL: z
     .url({ protocol: /^https$/, message: 'must be an https URL' })
     .optional()

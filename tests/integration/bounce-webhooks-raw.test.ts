@@ -19,7 +19,7 @@ describe('raw bounce door (DSN and ARF messages) with VERP', () => {
   let digestId: number;
   const readers: Delivered[] = [];
   beforeAll(async () => {
-    app = await startTestBulletin({ ...QUIET_SCHEDULES, BOUNCE_RAW_SECRET: RAW_SECRET, MAIL_BOUNCE_VERP: 'true', MAIL_FROM: 'The Courier <newsletter@news.example>' });
+    app = await startTestBulletin({ ...QUIET_SCHEDULES, BOUNCE_RAW_SECRET: RAW_SECRET, MAIL_BOUNCE_VERP: 'true', MAIL_RETURN_PATH: 'bounces@news.example' });
     fx = new DigestFixtures(app.db.url);
     const subscribers = await fx.subscribers(14, { prefix: 'raw-' });
     await fx.article({ title: 'Council approves the new tram line', publishedAt: new Date(app.clock.now().getTime()) });
@@ -49,8 +49,8 @@ describe('raw bounce door (DSN and ARF messages) with VERP', () => {
     (await fx.pool.query(`SELECT provider::text, type::text, digest_id, reason FROM bounce_reports WHERE subscriber_id = $1`, [id])).rows;
   const reportCount = async () => (await fx.pool.query(`SELECT count(*)::int AS n FROM bounce_reports`)).rows[0].n as number;
 
-  test('when VERP is on, then each delivery leaves with its own signed envelope sender, lower case', () => {
-    for (const r of readers) expect(r.mailFrom).toMatch(new RegExp(`^newsletter\\+${digestId}\\.${r.id}\\.[a-z2-7]{20}@news\\.example$`));
+  test('when VERP is on, then each delivery leaves with MAIL_RETURN_PATH tagged with its own signed id, lower case', () => {
+    for (const r of readers) expect(r.mailFrom).toMatch(new RegExp(`^bounces\\+${digestId}\\.${r.id}\\.[a-z2-7]{20}@news\\.example$`));
     expect(new Set(readers.map((r) => r.mailFrom)).size).toBe(readers.length);
   });
 
