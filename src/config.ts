@@ -96,6 +96,9 @@ export const configSchema = z.object({
     .regex(/^([^<>@\r\n]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/, 'must be an address, optionally with a name: Name <a@b.example>')
     .optional()
     .describe("Reply-To of every email, where readers' replies go (a newsletter's replyTo replaces it on its emails)"),
+  MAIL_BOUNCE_VERP: bool
+    .default(false)
+    .describe("Each edition's envelope sender (MAIL_RETURN_PATH, else MAIL_FROM's address) carries its delivery, local+<signed id>@domain (VERP), for the raw bounce door"),
   MAIL_LOGO_URL: z
     .url({ protocol: /^https$/, message: 'must be an https URL' })
     .optional()
@@ -194,6 +197,9 @@ export const configSchema = z.object({
   BOUNCE_WEBHOOK_SECRET: webhookSecret
     .optional()
     .describe('Key of the generic bounce webhook (POST /webhooks/bounces, HMAC-SHA256); unset, that door answers 404'),
+  BOUNCE_RAW_SECRET: webhookSecret
+    .optional()
+    .describe('Key of the raw bounce door (POST /webhooks/bounces/raw: whole DSN and ARF messages from a Postfix pipe or mailbox fetcher, HMAC-SHA256); unset: 404'),
   BOUNCE_SES_TOPIC_ARNS: list
     .pipe(z.array(topicArn))
     .default([])

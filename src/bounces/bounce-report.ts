@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import type { DeliveryKey } from '../digests/delivery-ledger';
 import type { BounceProvider, BounceType } from '../generated/prisma/enums';
 import { AppError, validationError } from '../shared/errors';
 
@@ -6,8 +7,7 @@ export type { BounceProvider, BounceType } from '../generated/prisma/enums';
 
 /**
  * A bounce or complaint as every door hands it on, whatever the provider's format: each provider's
- * module verifies its request and parses it into these, and BounceReports acts on them. A door
- * added later (raw DSN/ARF) only has to produce the same.
+ * module verifies its request and parses it into these, and BounceReports acts on them.
  */
 export interface BounceReport {
   provider: BounceProvider;
@@ -20,6 +20,8 @@ export interface BounceReport {
   email: string;
   /** The Message-ID of the message it answers, when the provider quotes it. */
   messageId?: string;
+  /** The delivery, when the door has already read it from a signed reference (the raw door's VERP address). */
+  delivery?: DeliveryKey;
   /** The provider's diagnostic, as given. */
   reason?: string;
 }

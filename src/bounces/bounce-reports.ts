@@ -23,6 +23,16 @@ import {
 } from './bounce-queries';
 import { eventKey, normaliseAddress, REASON_MAX, rejected, sha256, type BounceProvider, type BounceReport } from './bounce-report';
 
+/** How a suppression's reason names the door a report came through (the console shows it). */
+const PROVIDER_NAMES: Record<BounceProvider, string> = {
+  generic: 'the bounce webhook',
+  ses: 'Amazon SES',
+  postmark: 'Postmark',
+  mailgun: 'Mailgun',
+  sendgrid: 'SendGrid',
+  raw: 'a bounce message',
+};
+
 /**
  * What a report did:
  * - duplicate: the same report was stored before; nothing changed;
@@ -32,9 +42,6 @@ import { eventKey, normaliseAddress, REASON_MAX, rejected, sha256, type BouncePr
  * - counted: a soft bounce below the limit;
  * - complained: unsubscribed from everything, suppressed, and the complaint recorded as consent.
  */
-/** How a suppression's reason names the door a report came through (the console shows it). */
-const PROVIDER_NAMES: Record<BounceProvider, string> = { generic: 'the bounce webhook', ses: 'Amazon SES', postmark: 'Postmark', mailgun: 'Mailgun', sendgrid: 'SendGrid' };
-
 export type ReportOutcome = 'duplicate' | 'unknown' | 'suppressed' | 'counted' | 'complained';
 
 /** What the messages' ids tell (src/digests/delivery-message-ids.ts). */
@@ -118,7 +125,7 @@ export class BounceReports {
 
   /** The report's effect, and the newsletter of the delivery it quotes (if it quotes one of ours). */
   private async act(tx: pg.ClientBase, report: BounceReport): Promise<{ outcome: ReportOutcome; newsletter?: string }> {
-    const delivery = await this.deliveryOf(tx, report.messageId);
+    const delivery = await this.deliveryOf(tx, report.delivery ?? this.deps.messageIds.parse(report.messageId));
     const subscriberId = await this.lockSubscriber(tx, delivery?.subscriber_id, report.email);
     const outcome = await this.apply(tx, report, delivery, subscriberId);
     // Told to the operator's webhooks in the same transaction (outgoing events, src/events).
@@ -176,9 +183,8 @@ export class BounceReports {
     return 'complained';
   }
 
-  /** The delivery a Message-ID of ours names, if it still exists. */
-  private async deliveryOf(tx: pg.ClientBase, messageId: string | undefined): Promise<DeliveryOfMessageRow | undefined> {
-    const key = this.deps.messageIds.parse(messageId);
+  /** The delivery a report names (its signed Message-ID or return path), if it still exists. */
+  private async deliveryOf(tx: pg.ClientBase, key: DeliveryKey | undefined): Promise<DeliveryOfMessageRow | undefined> {
     if (!key) return undefined;
     const { rows } = await tx.query<DeliveryOfMessageRow>(DELIVERY_OF_MESSAGE, [key.digestId, key.subscriberId]);
     return rows[0];

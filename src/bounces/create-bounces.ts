@@ -7,11 +7,13 @@ import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import { BounceReports, type MessageIdReader } from './bounce-reports';
 import { httpsGet as realHttpsGet, type HttpsGet } from './providers/https-get';
+import type { DeliveryReferences } from './providers/raw';
 import { SnsVerifier } from './providers/sns-signature';
 
 export type BounceConfig = Pick<
   Config,
   | 'BOUNCE_WEBHOOK_SECRET'
+  | 'BOUNCE_RAW_SECRET'
   | 'BOUNCE_SES_TOPIC_ARNS'
   | 'BOUNCE_POSTMARK_CREDENTIALS'
   | 'BOUNCE_MAILGUN_SIGNING_KEY'
@@ -23,6 +25,7 @@ export type BounceConfig = Pick<
 /** The webhook doors that are open: each needs its provider's secret or key; an unset one stays closed (404). */
 export interface BounceDoors {
   generic?: { secret: string };
+  raw?: { secret: string; references: DeliveryReferences };
   ses?: SnsVerifier;
   postmark?: { credentials: string };
   mailgun?: { signingKey: string };
@@ -34,7 +37,7 @@ export function createBounces(deps: {
   pool: pg.Pool;
   clock: Clock;
   logger: Logger;
-  messageIds: MessageIdReader;
+  messageIds: MessageIdReader & DeliveryReferences;
   config: BounceConfig;
   metrics: Pick<DeliveryMetrics, 'bounce' | 'complaint'>;
   events: EventRecording;
@@ -53,6 +56,7 @@ export function createBounces(deps: {
   });
   const doors: BounceDoors = {
     generic: config.BOUNCE_WEBHOOK_SECRET ? { secret: config.BOUNCE_WEBHOOK_SECRET } : undefined,
+    raw: config.BOUNCE_RAW_SECRET ? { secret: config.BOUNCE_RAW_SECRET, references: deps.messageIds } : undefined,
     ses: config.BOUNCE_SES_TOPIC_ARNS.length
       ? new SnsVerifier({ get: deps.httpsGet ?? realHttpsGet, topicArns: config.BOUNCE_SES_TOPIC_ARNS })
       : undefined,

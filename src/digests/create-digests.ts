@@ -42,6 +42,7 @@ export type DigestConfig = Pick<
   | 'SEND_RETRY_DELAY_SECONDS'
   | 'HARD_BOUNCE_LIMIT'
   | 'SMTP_RATE_PER_HOUR'
+  | 'MAIL_BOUNCE_VERP'
 > & { PUBLIC_URL: string };
 
 export interface DigestDeps {
@@ -100,6 +101,7 @@ export function createDigests(deps: DigestDeps) {
       hardBounceLimit: config.HARD_BOUNCE_LIMIT,
       ratePerHour: config.SMTP_RATE_PER_HOUR,
       retryDelaySeconds: config.SEND_RETRY_DELAY_SECONDS,
+      verp: config.MAIL_BOUNCE_VERP,
       ...deps.senderOptions,
     },
   });

@@ -16,6 +16,11 @@ export interface MailMessage {
 export interface RawMail {
   to: string;
   raw: string | Buffer;
+  /**
+   * The delivery's tag (DeliveryMessageIds.bounceTag), given with MAIL_BOUNCE_VERP: the envelope
+   * sender becomes `local+tag@domain`, so a bounce names its delivery without the original headers.
+   */
+  bounceTag?: string;
 }
 
 export interface SendResult {

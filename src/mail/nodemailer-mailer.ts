@@ -81,7 +81,7 @@ class SmtpMailer implements Mailer {
     let message = typeof mail.raw === 'string' ? Buffer.from(mail.raw, 'utf8') : mail.raw;
     // The same signer nodemailer's transport applies (relaxed/relaxed, all the headers present).
     if (this.dkim) message = await streamToBuffer(this.dkim.sign(message));
-    await this.raw.send({ from: this.envelopeFrom, to: mail.to }, message);
+    await this.raw.send({ from: digestEnvelopeSender(this.envelopeFrom, mail), to: mail.to }, message);
   }
 
   /** In-flight digest sends finish first, then every connection says QUIT. */
@@ -143,7 +143,7 @@ class NodemailerMailer implements Mailer {
 
   async sendRaw(mail: RawMail): Promise<void> {
     const info = await this.transport.sendMail({
-      envelope: { from: envelopeSender(this.settings), to: [mail.to] },
+      envelope: { from: digestEnvelopeSender(envelopeSender(this.settings), mail), to: [mail.to] },
       raw: mail.raw,
     }).catch(rethrowAsSmtpFailure);
     await this.afterSend(info);
@@ -161,6 +161,22 @@ function rethrowAsSmtpFailure(err: unknown): never {
 /** MAIL FROM of every message: MAIL_RETURN_PATH, else the address of MAIL_FROM. */
 function envelopeSender(settings: MailSettings): string {
   return settings.returnPath ?? addressOf(settings.from);
+}
+
+/** A digest's MAIL FROM: the envelope sender, with the delivery's tag after a `+` when it has one (VERP). */
+function digestEnvelopeSender(envelopeFrom: string, mail: RawMail): string {
+  return mail.bounceTag ? verpAddress(envelopeFrom, mail.bounceTag) : envelopeFrom;
+}
+
+/**
+ * `local+tag@domain` (VERP). A `+tag` the address already has is replaced: the MTA's recipient
+ * delimiter (Postfix `recipient_delimiter = +`) delivers every tag to the one bounce mailbox.
+ */
+export function verpAddress(address: string, tag: string): string {
+  const at = address.lastIndexOf('@');
+  if (at < 1) return address;
+  const local = address.slice(0, at).split('+')[0];
+  return `${local}+${tag}${address.slice(at)}`;
 }
 
 function addressOf(from: string): string {

@@ -135,7 +135,7 @@ describe('generic bounce webhook', () => {
   });
 
   test('when another provider is not configured, then its door answers 404', async () => {
-    for (const door of ['ses', 'postmark', 'mailgun', 'sendgrid']) {
+    for (const door of ['raw', 'ses', 'postmark', 'mailgun', 'sendgrid']) {
       expect((await request(app.url).post(`/webhooks/bounces/${door}`).send({})).status).toBe(404);
     }
   });
@@ -149,6 +149,7 @@ describe('generic bounce webhook', () => {
     const mail = app.smtp.to(reader!.email)[0]!;
     const messageId = mail.parsed.messageId!;
     expect(messageId).toMatch(new RegExp(`^<${digestId}\\.${reader!.id}\\.`));
+    expect(mail.mailFrom).toBe('newsletter@localhost'); // no VERP unless MAIL_BOUNCE_VERP
     const stored = await fx.pool.query(`SELECT message_id FROM deliveries WHERE digest_id = $1 AND subscriber_id = $2`, [digestId, reader!.id]);
     expect(stored.rows[0].message_id).toBe(messageId);
 

@@ -5,6 +5,7 @@ import type { BounceDoors } from '../../bounces/create-bounces';
 import { parseGeneric, verifyGeneric } from '../../bounces/providers/generic';
 import { parseMailgun, verifyMailgun } from '../../bounces/providers/mailgun';
 import { parsePostmark, verifyPostmark } from '../../bounces/providers/postmark';
+import { parseRaw, verifyRaw } from '../../bounces/providers/raw';
 import { parseSendGrid, verifySendGrid } from '../../bounces/providers/sendgrid';
 import { parseSes } from '../../bounces/providers/ses';
 import type { Clock } from '../../shared/clock';
@@ -18,7 +19,10 @@ export interface BounceWebhookDeps {
   limiter: FixedWindowRateLimiter;
 }
 
-/** The largest body taken: a SendGrid batch of events, or an SNS message (at most 256 KB). */
+/**
+ * The largest body taken: a SendGrid batch of events, an SNS message (at most 256 KB), or a raw
+ * bounce message (a DSN returns the original's headers or, at most, the whole 40-100 KB edition).
+ */
 export const WEBHOOK_BODY_LIMIT = '1mb';
 
 /**
@@ -40,6 +44,14 @@ export function bounceWebhooksRouter(deps: BounceWebhookDeps): Router {
   door('/webhooks/bounces', doors.generic, async (request) => {
     verifyGeneric(request, doors.generic!.secret, clock.now());
     return reports.receiveAll([parseGeneric(request)]);
+  });
+
+  // A message that reports nothing to act on (an auto-reply, a delay, a bounce of no delivery of
+  // ours) is answered 200 with the reason: a pipe that got an error would retry or bounce it again.
+  door('/webhooks/bounces/raw', doors.raw, async (request) => {
+    verifyRaw(request, doors.raw!.secret, clock.now());
+    const { reports: found, ignored } = parseRaw(request, doors.raw!.references);
+    return ignored ? { reports: 0, outcomes: {}, ignored } : reports.receiveAll(found);
   });
 
   door('/webhooks/bounces/ses', doors.ses, async (request) => {
