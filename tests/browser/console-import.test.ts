@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { addAxeToEveryPage } from '../helpers/axe';
 import { launchBrowser, type TestBrowser } from '../helpers/chromium';
-import { adminCreate, linkIn } from '../helpers/console-client';
+import { signInAsFirstAdmin } from '../helpers/console-browser';
 import { consoleLooksFinished as looksFinished, SHOTS } from '../helpers/screenshots';
 import { QUIET_SCHEDULES, startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
 import { query } from '../integration/subscription-test-kit';
@@ -45,14 +45,7 @@ describe('the console\'s import and export in a real browser', () => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  async function signIn(page: Page): Promise<void> {
-    const created = await adminCreate(app, ['chief@courier.example']);
-    expect(created.code).toBe(0);
-    await page.goto(linkIn(created.stdout));
-    await page.getByLabel('New password').fill('morning tide over the harbour');
-    await page.getByLabel('The same password again').fill('morning tide over the harbour');
-    await Promise.all([page.waitForURL(`${app.url}/admin`), page.getByRole('button', { name: 'Set password and sign in' }).click()]);
-  }
+  const signIn = (page: Page) => signInAsFirstAdmin(page, app);
 
   test('when an admin chooses a file, then its columns are offered; the import shows its progress, then the report; the export downloads', async () => {
     const page = await browser.context.newPage();

@@ -1,10 +1,8 @@
-import fs from 'node:fs';
-import { addAxeToEveryPage } from '../helpers/axe';
-import { launchBrowser, type TestBrowser } from '../helpers/chromium';
-import { adminCreate, linkIn } from '../helpers/console-client';
-import { DigestFixtures } from '../helpers/digest-fixtures';
-import { consoleLooksFinished as looksFinished, SHOTS } from '../helpers/screenshots';
-import { QUIET_SCHEDULES, startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
+import type { TestBrowser } from '../helpers/chromium';
+import { openConsoleInBrowser, signInAsFirstAdmin, type ConsoleInBrowser } from '../helpers/console-browser';
+import type { DigestFixtures } from '../helpers/digest-fixtures';
+import { consoleLooksFinished as looksFinished } from '../helpers/screenshots';
+import type { TestBulletin } from '../helpers/test-bulletin';
 
 /**
  * An admin answers a reader's request to be forgotten in a real browser: find them by the start
@@ -15,29 +13,16 @@ describe('the console\'s subscribers in a real browser', () => {
   let app: TestBulletin;
   let browser: TestBrowser;
   let fx: DigestFixtures;
+  let run: ConsoleInBrowser;
 
   beforeAll(async () => {
-    fs.mkdirSync(SHOTS, { recursive: true });
-    app = await startTestBulletin({ ...QUIET_SCHEDULES, MAIL_FROM: 'The Daily Courier <news@courier.example>' });
-    fx = new DigestFixtures(app.db.url);
-    browser = await launchBrowser({ viewport: { width: 1280, height: 900 } });
-    await addAxeToEveryPage(browser.context);
+    ({ app, fx, browser } = run = await openConsoleInBrowser());
   }, 60_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await fx?.close();
-    await app?.stop();
-  });
+  afterAll(() => run?.stop());
 
   test('when an admin searches for a reader and erases them through the confirmation, then they are gone and the list says so', async () => {
-    const created = await adminCreate(app, ['chief@courier.example']);
-    expect(created.code).toBe(0);
     const page = await browser.context.newPage();
-    await page.goto(linkIn(created.stdout));
-    await page.getByLabel('New password').fill('morning tide over the harbour');
-    await page.getByLabel('The same password again').fill('morning tide over the harbour');
-    await Promise.all([page.waitForURL(`${app.url}/admin`), page.getByRole('button', { name: 'Set password and sign in' }).click()]);
+    await signInAsFirstAdmin(page, app);
 
     await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Subscribers' }).click();
     await page.getByText('No subscribers yet').waitFor();

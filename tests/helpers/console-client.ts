@@ -2,7 +2,8 @@ import request from 'supertest';
 import { loadConfig } from '../../src/config';
 import { createAccounts } from '../../src/accounts/create-accounts';
 import { runCommand, type CommandResult } from './run-command';
-import { TEST_POSTAL_ADDRESS, type TestBulletin } from './test-bulletin';
+import { DigestFixtures } from './digest-fixtures';
+import { QUIET_SCHEDULES, startTestBulletin, TEST_POSTAL_ADDRESS, type TestBulletin } from './test-bulletin';
 import { openTestPool } from './test-database';
 
 export const PASSWORD = 'correct horse battery staple';
@@ -118,4 +119,31 @@ export async function apiTokenOf(client: ConsoleClient, name: string): Promise<s
   expect(token).toBeDefined();
   expect((await client.get('/admin/tokens')).text).not.toContain(token!);
   return token!;
+}
+
+/** Where most console tests start: the service, fixtures on its database, a signed-in admin and an invited editor. */
+export interface Newsroom {
+  app: TestBulletin;
+  fx: DigestFixtures;
+  admin: ConsoleClient;
+  editor: ConsoleClient;
+  stop(): Promise<void>;
+}
+
+/** The service (quiet schedules, plus `env`) with chief@news.example as its first admin and `editor` invited as an editor. */
+export async function openNewsroom(opts: { env?: Record<string, string>; editor?: string } = {}): Promise<Newsroom> {
+  const app = await startTestBulletin({ ...QUIET_SCHEDULES, ...opts.env });
+  const fx = new DigestFixtures(app.db.url);
+  const stop = async () => {
+    await fx.close();
+    await app.stop();
+  };
+  try {
+    const admin = await firstAdmin(app, 'chief@news.example');
+    const editor = await invited(admin, opts.editor ?? 'editor@news.example', 'editor');
+    return { app, fx, admin, editor, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }

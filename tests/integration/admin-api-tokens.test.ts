@@ -1,7 +1,7 @@
 import request from 'supertest';
-import { adminCreate, apiTokenOf, ConsoleClient, firstAdmin, invited, linkIn } from '../helpers/console-client';
-import { DigestFixtures } from '../helpers/digest-fixtures';
-import { adminAuth, QUIET_SCHEDULES, startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
+import { adminCreate, apiTokenOf, ConsoleClient, invited, linkIn, type Newsroom, openNewsroom } from '../helpers/console-client';
+import type { DigestFixtures } from '../helpers/digest-fixtures';
+import { adminAuth, type TestBulletin } from '../helpers/test-bulletin';
 import { query } from './subscription-test-kit';
 
 describe('users\' API tokens on the admin API', () => {
@@ -10,16 +10,12 @@ describe('users\' API tokens on the admin API', () => {
   let editor: ConsoleClient;
   let fx: DigestFixtures;
 
+  let newsroom: Newsroom;
+
   beforeAll(async () => {
-    app = await startTestBulletin(QUIET_SCHEDULES);
-    fx = new DigestFixtures(app.db.url);
-    admin = await firstAdmin(app, 'chief@news.example');
-    editor = await invited(admin, 'editor@news.example', 'editor');
+    ({ app, fx, admin, editor } = newsroom = await openNewsroom());
   }, 60_000);
-  afterAll(async () => {
-    await fx?.close();
-    await app?.stop();
-  });
+  afterAll(() => newsroom?.stop());
 
   const makeToken = apiTokenOf;
   const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });

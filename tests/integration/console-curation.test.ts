@@ -1,9 +1,9 @@
 import type { RunningBulletin } from '../../src/main';
 import { CURATION_LOCK_CLASS } from '../../src/digests/curation-queries';
 import { latestSlot } from '../../src/digests/slots';
-import { ConsoleClient, firstAdmin, invited } from '../helpers/console-client';
-import { DigestFixtures } from '../helpers/digest-fixtures';
-import { QUIET_SCHEDULES, startInstanceBeside, startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
+import { ConsoleClient, type Newsroom, openNewsroom } from '../helpers/console-client';
+import type { DigestFixtures } from '../helpers/digest-fixtures';
+import { startInstanceBeside, type TestBulletin } from '../helpers/test-bulletin';
 import { query, queryOne } from './subscription-test-kit';
 
 const versionIn = (html: string) => /name="version" value="(\d+)"/.exec(html)![1]!;
@@ -17,17 +17,12 @@ describe('curating the next edition in the console', () => {
   let fx: DigestFixtures;
   let admin: ConsoleClient;
   let editor: ConsoleClient;
+  let newsroom: Newsroom;
 
   beforeAll(async () => {
-    app = await startTestBulletin(QUIET_SCHEDULES);
-    fx = new DigestFixtures(app.db.url);
-    admin = await firstAdmin(app, 'chief@news.example');
-    editor = await invited(admin, 'editor@news.example', 'editor');
+    ({ app, fx, admin, editor } = newsroom = await openNewsroom());
   }, 60_000);
-  afterAll(async () => {
-    await fx?.close();
-    await app?.stop();
-  });
+  afterAll(() => newsroom?.stop());
 
   const curationRow = (slug: string) =>
     queryOne(app, 'SELECT c.article_order, c.pinned, c.dropped, c.note, c.version FROM edition_curations c JOIN newsletters n ON n.id = c.newsletter_id WHERE n.slug = $1', [slug]);

@@ -1,7 +1,7 @@
-import { ConsoleClient, firstAdmin, invited } from '../helpers/console-client';
-import { DigestFixtures } from '../helpers/digest-fixtures';
+import { ConsoleClient, type Newsroom, openNewsroom } from '../helpers/console-client';
+import type { DigestFixtures } from '../helpers/digest-fixtures';
 import { addEditions } from '../helpers/newsletter-fixtures';
-import { QUIET_SCHEDULES, startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
+import type { TestBulletin } from '../helpers/test-bulletin';
 import { query } from './subscription-test-kit';
 
 /** The edition ids linked from a list page, in its order. */
@@ -14,17 +14,12 @@ describe('the console\'s editions', () => {
   let fx: DigestFixtures;
   let admin: ConsoleClient;
   let editor: ConsoleClient;
+  let newsroom: Newsroom;
 
   beforeAll(async () => {
-    app = await startTestBulletin(QUIET_SCHEDULES);
-    fx = new DigestFixtures(app.db.url);
-    admin = await firstAdmin(app, 'chief@news.example');
-    editor = await invited(admin, 'editor@news.example', 'editor');
+    ({ app, fx, admin, editor } = newsroom = await openNewsroom());
   }, 60_000);
-  afterAll(async () => {
-    await fx?.close();
-    await app?.stop();
-  });
+  afterAll(() => newsroom?.stop());
   afterEach(() => {
     app.smtp.reject = () => undefined;
   });

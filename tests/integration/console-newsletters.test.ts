@@ -1,6 +1,6 @@
-import { ConsoleClient, firstAdmin, invited } from '../helpers/console-client';
-import { DigestFixtures } from '../helpers/digest-fixtures';
-import { QUIET_SCHEDULES, startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
+import { ConsoleClient, type Newsroom, openNewsroom } from '../helpers/console-client';
+import type { DigestFixtures } from '../helpers/digest-fixtures';
+import type { TestBulletin } from '../helpers/test-bulletin';
 import { query, queryOne } from './subscription-test-kit';
 
 const SPORTS = {
@@ -24,17 +24,12 @@ describe('the console\'s newsletters', () => {
   let fx: DigestFixtures;
   let admin: ConsoleClient;
   let editor: ConsoleClient;
+  let newsroom: Newsroom;
 
   beforeAll(async () => {
-    app = await startTestBulletin(QUIET_SCHEDULES);
-    fx = new DigestFixtures(app.db.url);
-    admin = await firstAdmin(app, 'chief@news.example');
-    editor = await invited(admin, 'editor@news.example', 'editor');
+    ({ app, fx, admin, editor } = newsroom = await openNewsroom());
   }, 60_000);
-  afterAll(async () => {
-    await fx?.close();
-    await app?.stop();
-  });
+  afterAll(() => newsroom?.stop());
 
   const newsletterRow = (slug: string) =>
     queryOne(app, 'SELECT name, cron, time_zone, max_articles, categories, from_name, reply_to, offered, public_archive, archived_at IS NOT NULL AS archived FROM newsletters WHERE slug = $1', [slug]);

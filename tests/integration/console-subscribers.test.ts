@@ -1,6 +1,6 @@
-import { ConsoleClient, firstAdmin, invited } from '../helpers/console-client';
-import { DigestFixtures } from '../helpers/digest-fixtures';
-import { QUIET_SCHEDULES, startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
+import { ConsoleClient, type Newsroom, openNewsroom } from '../helpers/console-client';
+import type { DigestFixtures } from '../helpers/digest-fixtures';
+import type { TestBulletin } from '../helpers/test-bulletin';
 import { query } from './subscription-test-kit';
 
 /** The subscriber ids listed on a Subscribers page, in order. */
@@ -14,16 +14,12 @@ describe('the console: subscribers', () => {
   let editor: ConsoleClient;
   let fx: DigestFixtures;
 
+  let newsroom: Newsroom;
+
   beforeAll(async () => {
-    app = await startTestBulletin(QUIET_SCHEDULES);
-    fx = new DigestFixtures(app.db.url);
-    admin = await firstAdmin(app, 'chief@news.example');
-    editor = await invited(admin, 'desk@news.example', 'editor');
+    ({ app, fx, admin, editor } = newsroom = await openNewsroom({ editor: 'desk@news.example' }));
   }, 60_000);
-  afterAll(async () => {
-    await fx?.close();
-    await app?.stop();
-  });
+  afterAll(() => newsroom?.stop());
 
   const idOf = async (email: string) => (await query<{ id: number }>(app, 'SELECT id FROM subscribers WHERE email = $1', [email]))[0]!.id;
   /** Readers whose addresses hold LIKE's wildcards, in every state; anna and ann_smith also get weekly. */
