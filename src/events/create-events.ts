@@ -6,7 +6,7 @@ import type { PgBoss } from '../jobs/job-queue';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import { EventRecorder } from './event-recorder';
-import { EventRelay } from './event-relay';
+import { eventRelay } from './event-relay';
 import type { SecretBox } from './secret-box';
 import { WebhookDeliverer } from './webhook-deliverer';
 import { registerWebhookJobs, WEBHOOK_QUEUE } from './webhook-jobs';
@@ -39,7 +39,7 @@ export function createEvents(deps: {
   });
   return {
     events: new EventRecorder({ clock: deps.clock }),
-    relay: new EventRelay({ pool: deps.pool, boss: deps.boss, logger: deps.logger }),
+    relay: eventRelay({ pool: deps.pool, boss: deps.boss, logger: deps.logger }),
     webhooks: new WebhookRegistry({ prisma: deps.prisma, secrets: deps.secrets, audit: deps.audit, allowPrivate: config.WEBHOOKS_ALLOW_PRIVATE }),
     registerJobs: () => registerWebhookJobs({ boss: deps.boss, deliverer, logger: deps.logger, runJobs: config.RUN_JOBS }),
   };

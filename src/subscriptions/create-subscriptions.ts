@@ -19,7 +19,7 @@ import { SignupService } from './signup-service';
 import { SubscriberRepository, type ErasedAddressRelease } from './subscriber-repository';
 import { SubscriptionEmails } from './subscription-emails';
 import { listNameFrom } from '../shared/list-name';
-import { MailRequestRelay } from './mail-request-relay';
+import { mailRequestRelay } from './mail-request-relay';
 import { registerSubscriptionJobs } from './subscription-jobs';
 import { UnsubscribeService } from './unsubscribe-service';
 
@@ -55,7 +55,7 @@ export function createSubscriptions(deps: {
   const repository = new SubscriberRepository({ prisma: deps.prisma, pool: deps.pool, erasedAddresses: deps.erasedAddresses, events: deps.events });
   const subscriptions = new SubscriptionRepository({ prisma: deps.prisma, events: deps.events });
   const choices = new NewsletterChoices({ newsletters: deps.newsletters, pool: deps.pool, clock });
-  const mailRequests = new MailRequestRelay({ pool: deps.pool, boss: deps.boss, logger: deps.logger });
+  const mailRequests = mailRequestRelay({ pool: deps.pool, boss: deps.boss, logger: deps.logger });
   const confirmations = new ConfirmationRequests({ repository, mailRequests, clock, resendMinutes: config.CONFIRMATION_RESEND_MINUTES });
   const listName = listNameFrom(config.MAIL_FROM);
   const emails = new SubscriptionEmails({

@@ -3,7 +3,7 @@ import type { Database } from '../../src/db/database';
 import { openTestPool } from '../helpers/test-database';
 import { startJobQueue, type PgBoss } from '../../src/jobs/job-queue';
 import { createLogger } from '../../src/shared/logger';
-import { MailRequestRelay } from '../../src/subscriptions/mail-request-relay';
+import { mailRequestRelay } from '../../src/subscriptions/mail-request-relay';
 import { jobsIdle, mailsTo, query, queryOne, submitJsonSignup, uniqueEmail, waitForMail } from './subscription-test-kit';
 
 describe('mail requests: a signup and its confirmation email commit together, and are relayed once', () => {
@@ -76,7 +76,7 @@ describe('mail requests: a signup and its confirmation email commit together, an
          INSERT INTO mail_requests (kind, subscriber_id) SELECT 'welcome', id FROM s`,
         [email],
       );
-      await new MailRequestRelay({ pool: dbs[0]!.pool, boss, logger: createLogger('silent') }).stop();
+      await mailRequestRelay({ pool: dbs[0]!.pool, boss, logger: createLogger('silent') }).stop();
       const jobs = await query(
         app,
         `SELECT j.id FROM pgboss.job j JOIN subscribers s ON s.id = (j.data->>'subscriberId')::int
@@ -98,7 +98,7 @@ describe('mail requests: a signup and its confirmation email commit together, an
          INSERT INTO mail_requests (kind, subscriber_id) SELECT 'welcome', id FROM s`,
       );
 
-      const relays = dbs.map((db) => new MailRequestRelay({ pool: db.pool, boss, logger: createLogger('silent') }));
+      const relays = dbs.map((db) => mailRequestRelay({ pool: db.pool, boss, logger: createLogger('silent') }));
       // stop() drains until nothing is left that the relay could move.
       await Promise.all(relays.map((relay) => relay.stop()));
 
