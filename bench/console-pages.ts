@@ -149,6 +149,7 @@ async function main(): Promise<void> {
         'GET /admin/subscribers?state=pending&newsletter=weekly': '/admin/subscribers?state=pending&newsletter=weekly',
         // The seed's unsubscribed readers have odd ids and weekly's even ones: no reader in common, the worst case.
         'GET /admin/subscribers?state=unsubscribed&newsletter=weekly (none in common)': '/admin/subscribers?state=unsubscribed&newsletter=weekly',
+        'GET /admin/subscribers?q=reader&state=unsubscribed&newsletter=weekly (the same, by address)': '/admin/subscribers?q=reader&state=unsubscribed&newsletter=weekly',
         'GET /admin/subscribers/:id': `/admin/subscribers/${Math.floor(SUBSCRIBERS / 2)}`,
         'GET /admin/import (its newsletters)': '/admin/import',
         'GET /admin/account': '/admin/account',
