@@ -13,7 +13,7 @@ import { startBulletin } from './bulletin';
 import type { BenchContext } from './context';
 import { findPostfixTools, runSmtpSource, startPostfixSink } from './postfix';
 import { ready, sleep, spawnTs } from './processes';
-import type { SinkStats } from './smtp-sink';
+import type { SinkFault, SinkStats } from './smtp-sink';
 import { median, medianOf, round } from './stats';
 import type { LoopInput } from './workers/nodemailer-loop';
 
@@ -160,7 +160,7 @@ const OTHER_NEWSLETTERS = [
  * articles of one edition. The edition measured goes to daily's N; the others' subscriptions sit
  * in the same index the fan-out walks.
  */
-async function seed(ctx: BenchContext, subscribers: number): Promise<void> {
+export async function seed(ctx: BenchContext, subscribers: number): Promise<void> {
   await ctx.pool.query('TRUNCATE subscribers, articles, digests, deliveries, tokens, consents RESTART IDENTITY CASCADE');
   for (const n of OTHER_NEWSLETTERS) {
     await ctx.pool.query(
@@ -208,10 +208,15 @@ async function seed(ctx: BenchContext, subscribers: number): Promise<void> {
 type Sink = { kind: 'node'; port: number } | { kind: 'postfix'; port: number };
 
 /** One edition to every subscriber through Bulletin, in a fresh Bulletin process. */
-async function bulletinSend(ctx: BenchContext, n: number, sink: Sink): Promise<BulletinSendFigures> {
+export async function bulletinSend(
+  ctx: BenchContext,
+  n: number,
+  sink: Sink,
+  opts: { env?: Record<string, string>; fault?: SinkFault } = {},
+): Promise<BulletinSendFigures> {
   await ctx.pool.query('TRUNCATE digests, deliveries RESTART IDENTITY CASCADE');
-  if (sink.kind === 'node') await ctx.sink.request('reset');
-  const bulletin = await startBulletin({ databaseUrl: ctx.db.url, smtpPort: sink.port, runJobs: true });
+  if (sink.kind === 'node') await ctx.sink.request('reset', { fault: opts.fault });
+  const bulletin = await startBulletin({ databaseUrl: ctx.db.url, smtpPort: sink.port, runJobs: true, env: opts.env });
   try {
     await sleep(1000); // start-up work (catch-up, queue set-up) settles
     const idleRssMb = bulletin.memory().rssMb;

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ConfirmationResult } from './confirmation-latency';
 import type { DigestResult } from './digest-send';
+import type { FaultResult } from './digest-faults';
 import type { EnumerationResult } from './enumeration';
 import { projectRoot } from './processes';
 import type { SignupResult } from './signup';
@@ -16,6 +17,8 @@ export interface BenchResults {
   signup?: SignupResult;
   confirmation?: ConfirmationResult;
   digest?: DigestResult;
+  /** Issue 14: the same edition with 5% of messages answered 451, and with 5% never answered. */
+  faults?: FaultResult;
   timing?: EnumerationResult;
   alert?: AlertResult;
   targets: Target[];

@@ -118,6 +118,9 @@ export const configSchema = z.object({
   SMTP_MAX_CONNECTIONS: int(1, 100).default(5).describe('SMTP connections per pool (digests and other mail each have one)'),
   SMTP_RATE_PER_SECOND: int(0, 100000).default(0).describe('Max messages per second, 0 = unlimited'),
   SMTP_RATE_PER_HOUR: int(0, 100000000).default(0).describe('Max messages per hour, 0 = unlimited'),
+  SMTP_MESSAGE_TIMEOUT_MS: int(1000, 600_000)
+    .default(30_000)
+    .describe("How long an edition's message waits for the server's answer; then it is retried later like a 4xx (each silent message holds a connection this long)"),
   LIST_ID: z.string().default('bulletin.localhost').describe("List-Id of the subscription emails (a domain-like name); a newsletter's emails put its slug in front (sports.bulletin.localhost)"),
   UNSUBSCRIBE_MAILTO: z
     .email()

@@ -46,6 +46,7 @@ export function openMailer(config: Config, logger: Logger, metrics?: SmtpMetrics
           url: config.SMTP_URL,
           maxConnections: config.SMTP_MAX_CONNECTIONS,
           ratePerSecond: config.SMTP_RATE_PER_SECOND,
+          messageTimeoutMs: config.SMTP_MESSAGE_TIMEOUT_MS,
           onReply: metrics ? (seconds, reply) => metrics.smtpReply(seconds, reply) : undefined,
         },
         mailSettings(config),

@@ -1,4 +1,4 @@
-import { failureKind, type Mailer } from '../mail/mailer';
+import { failureKind, SmtpFailure, type Mailer } from '../mail/mailer';
 import { noMetrics, type DeliveryMetrics } from '../metrics/metrics';
 import { PreparedDigestMime, newsletterMimeSettings, type DigestMimeSettings } from '../mail/digest-mime';
 import type { WaitingClock } from '../shared/clock';
@@ -45,9 +45,14 @@ export type SenderDigests = Pick<DigestRepository, 'byId'>;
  * delivery right after the SMTP server accepts it. Any number of these may run (processes,
  * instances): the ledger's SKIP LOCKED claims keep them apart.
  *
- * SMTP outage (an `unreachable` SmtpFailure: connection refused, timeouts, no SMTP verdict on the
- * message): the failing delivery and the unsent claims go back to the ledger uncounted, the loop
- * pauses, then probes with one message at a time and resumes at full speed once one gets through.
+ * SMTP outage (an `unreachable` SmtpFailure: connection refused or dropped, no SMTP verdict on the
+ * message): the unsent claims go back to the ledger uncounted, the loop pauses, then probes with
+ * one message at a time and resumes at full speed once one gets through. The failing delivery goes
+ * back uncounted too, unless its data had reached the server (SmtpFailure.dataSent).
+ *
+ * A server silent on one message (no answer to its data within SMTP_MESSAGE_TIMEOUT_MS) is not an
+ * outage: that message fails transiently, counted and retried with backoff like a 4xx, while the
+ * other lanes go on. So every message ends, sent or failed after SEND_MAX_ATTEMPTS.
  */
 export class DigestSender {
   private readonly o: Required<DigestSenderOptions>;
@@ -154,12 +159,18 @@ export class DigestSender {
     }
   }
 
-  /** Runs lanes until nothing is claimable; true when something was claimed. */
+  /**
+   * Runs lanes until nothing is claimable; true when something was claimed. Returns only once
+   * every lane has ended, failed ones included: a lane whose database call threw is logged and
+   * ends after that message, and no new drain starts beside lanes still running, or more than
+   * SEND_CONCURRENCY messages would be in flight and stop() would not wait for them.
+   */
   private async drain(): Promise<boolean> {
     let claimedAny = false;
     const lanes = this.probing ? 1 : this.o.concurrency;
+    const laneFailed = (err: unknown) => this.deps.logger.error({ err }, 'a sending lane failed; the others go on');
     try {
-      await Promise.all(Array.from({ length: lanes }, () => this.lane(() => (claimedAny = true))));
+      await Promise.all(Array.from({ length: lanes }, () => this.lane(() => (claimedAny = true)).catch(laneFailed)));
     } finally {
       // Stopping or pausing leaves claims unsent: give them back now rather than at lease expiry.
       const unsent = this.queue.splice(0);
@@ -239,13 +250,16 @@ export class DigestSender {
         this.metrics.delivery(edition.slug, 'failed');
         this.metrics.bounce(edition.slug, 'hard');
       } else if (kind === 'transient') {
-        const delay = Math.min(3600, this.o.retryDelaySeconds * 2 ** Math.max(0, d.attempts - 1));
-        await ledger.markTransientFailure(d, reason, delay, this.o.maxAttempts);
-        // The same rule as the statement: attempts were counted at claim.
-        this.metrics.delivery(edition.slug, d.attempts >= this.o.maxAttempts ? 'failed' : 'retry');
+        await this.retryLater(d, edition.slug, reason);
       } else {
-        this.limiter.giveBack();
-        await ledger.release([d], reason);
+        // The server dropped or refused us: an outage. The attempt is given back unless this
+        // message's data had reached the server (then it may be what the server chokes on, and
+        // counting it is what stops such a message from being retried forever).
+        if (dataSent(err)) await this.retryLater(d, edition.slug, reason);
+        else {
+          this.limiter.giveBack();
+          await ledger.release([d], reason);
+        }
         this.enterOutage(reason);
       }
       logger.debug({ digestId: d.digestId, subscriberId: d.subscriberId, code: codeOf(err) }, 'delivery failed');
@@ -254,6 +268,14 @@ export class DigestSender {
     await this.recorder.record(d, message.messageId);
     this.metrics.delivery(edition.slug, 'sent');
     return true;
+  }
+
+  /** A counted attempt: retried after a delay doubling per attempt, or failed once they are spent. */
+  private async retryLater(d: ClaimedDelivery, slug: string, reason: string): Promise<void> {
+    const delay = Math.min(3600, this.o.retryDelaySeconds * 2 ** Math.max(0, d.attempts - 1));
+    await this.deps.ledger.markTransientFailure(d, reason, delay, this.o.maxAttempts);
+    // The same rule as the statement: attempts were counted at claim.
+    this.metrics.delivery(slug, d.attempts >= this.o.maxAttempts ? 'failed' : 'retry');
   }
 
   private enterOutage(reason: string): void {
@@ -312,6 +334,10 @@ interface PreparedEdition {
   /** Its newsletter's slug, the `newsletter` label of its metrics. */
   slug: string;
   mime: PreparedDigestMime;
+}
+
+function dataSent(err: unknown): boolean {
+  return err instanceof SmtpFailure && err.dataSent;
 }
 
 function codeOf(err: unknown): string | number | undefined {

@@ -42,9 +42,11 @@ export interface Mailer {
 /**
  * How a send failed, as far as retrying is concerned:
  * - permanent: a 5xx reply, the receiving side's final word on this message: not retried;
- * - transient: a 4xx reply (or another reply out of turn): the message may be accepted later;
- * - unreachable: no verdict on the message at all (refused or dropped connection, timeout, failed
- *   greeting or login, 421 "closing the session"): the server's trouble, not the recipient's.
+ * - transient: a 4xx reply (or another reply out of turn), or no answer to the message's data in
+ *   time (a server silent on one message while it answers others): it may be accepted later;
+ * - unreachable: no verdict on the message at all (refused or dropped connection, connection or
+ *   greeting timeout, failed login, 421 "closing the session"): the server's trouble, not the
+ *   recipient's.
  */
 export type SmtpFailureKind = 'permanent' | 'transient' | 'unreachable';
 
@@ -57,16 +59,23 @@ export class SmtpFailure extends Error {
   readonly code: string | undefined;
   readonly responseCode: number | undefined;
   readonly response: string | undefined;
+  /**
+   * The message's data reached the server before the failure (a timeout or dropped connection
+   * waiting for the final reply): the server may have choked on this very message, so a sender
+   * counts the attempt even when `kind` is unreachable, and such a message cannot retry forever.
+   */
+  readonly dataSent: boolean;
 
   constructor(
     readonly kind: SmtpFailureKind,
     message: string,
-    details: { code?: string; responseCode?: number; response?: string; cause?: unknown } = {},
+    details: { code?: string; responseCode?: number; response?: string; cause?: unknown; dataSent?: boolean } = {},
   ) {
     super(message, { cause: details.cause });
     this.code = details.code;
     this.responseCode = details.responseCode;
     this.response = details.response;
+    this.dataSent = details.dataSent ?? false;
   }
 
   /** An error of an SMTP client (nodemailer's or Node's), classified by the server's reply code. */
@@ -84,12 +93,13 @@ export class SmtpFailure extends Error {
   }
 
   /** A failure that never reached a verdict on the message (see `unreachable`). */
-  static unreachable(err: unknown, code = 'ECONNECTION'): SmtpFailure {
+  static unreachable(err: unknown, code = 'ECONNECTION', { dataSent = false } = {}): SmtpFailure {
     const e = (err ?? {}) as { message?: string; code?: unknown; response?: unknown };
     return new SmtpFailure('unreachable', e.message ?? String(err), {
       code: typeof e.code === 'string' ? e.code : code,
       response: typeof e.response === 'string' ? e.response : undefined,
       cause: err,
+      dataSent,
     });
   }
 }

@@ -23,6 +23,8 @@ export interface SmtpSettings {
   maxConnections: number;
   /** Messages per second; 0 = unlimited. */
   ratePerSecond: number;
+  /** How long an edition's message waits for the server's final answer (RawSmtpPool's messageTimeout). */
+  messageTimeoutMs?: number;
   /** Hears how long the server took to answer each edition's message (the metrics' histogram). */
   onReply?: RawSmtpPoolOptions['onReply'];
 }
@@ -53,6 +55,7 @@ export function createSmtpMailer(smtp: SmtpSettings, mail: MailSettings, logger:
     maxConnections: smtp.maxConnections,
     ratePerSecond: smtp.ratePerSecond,
     maxMessagesPerConnection: 1000,
+    messageTimeout: smtp.messageTimeoutMs,
     logger,
     onReply: smtp.onReply,
   });

@@ -33,6 +33,13 @@ export interface RawSmtpPoolOptions {
   connectionTimeout?: number;
   greetingTimeout?: number;
   socketTimeout?: number;
+  /**
+   * How long one message may wait for the server's final answer (from MAIL FROM to the reply to
+   * DATA's final dot); default 30 s. A server silent for longer gets the connection dropped, and
+   * the message fails on its own (see `deliver`) while the other connections keep sending. Each
+   * silent message holds one connection for this long, so it bounds what a silent server costs.
+   */
+  messageTimeout?: number;
   /** Where the pool says, once, that it cannot use its fast DATA step. */
   logger: Pick<Logger, 'error'>;
   /**
@@ -77,8 +84,10 @@ export class RawSmtpPool {
   private fastData: boolean;
   private fastWrites = 0;
   private fallbackLogged = false;
+  private readonly messageTimeout: number;
 
   constructor(private readonly options: RawSmtpPoolOptions) {
+    this.messageTimeout = options.messageTimeout ?? 30_000;
     const parsed = parseConnectionUrl(options.url) as SMTPConnection.Options & { auth?: { user?: string; pass?: string } };
     const { auth, ...rest } = parsed;
     this.auth = auth?.user ? { user: auth.user, pass: auth.pass ?? '' } : undefined;
@@ -86,7 +95,8 @@ export class RawSmtpPool {
       ...rest,
       connectionTimeout: options.connectionTimeout ?? 10_000,
       greetingTimeout: options.greetingTimeout ?? 10_000,
-      socketTimeout: options.socketTimeout ?? 30_000,
+      // The socket's own idle timeout must not cut a message's wait short (it would read as an outage).
+      socketTimeout: Math.max(options.socketTimeout ?? 30_000, this.messageTimeout + 1000),
     };
     this.slots = Array.from({ length: Math.max(1, options.maxConnections) }, () => ({ connection: undefined, busy: false, sent: 0 }));
     this.spacingMs = options.ratePerSecond > 0 ? 1000 / options.ratePerSecond : 0;
@@ -178,7 +188,22 @@ export class RawSmtpPool {
   private deliver(slot: Slot, connection: SMTPConnection, job: Job, reused: boolean): void {
     markDataWritten(connection, false);
     const started = process.hrtime.bigint();
+    let answered = false;
+    // The server took the message (or part of it) and went silent: this message fails, transient
+    // when its data went out (the server's verdict on it is missing, as with a 4xx), and the
+    // connection, whose session state is now unknown, is dropped. Not an outage: the other
+    // connections are answering.
+    const timer = setTimeout(() => {
+      if (answered) return;
+      answered = true;
+      drop(slot);
+      job.reject(noAnswer(this.messageTimeout, wasDataWritten(connection)));
+      this.release(slot);
+    }, this.messageTimeout);
     connection.send({ from: job.envelope.from, to: [job.envelope.to] }, job.message, (err, info) => {
+      if (answered) return; // timed out already (a late reply or the close of the dropped connection)
+      answered = true;
+      clearTimeout(timer);
       this.observeReply(started, err ? (err as SmtpClientError).responseCode : 250);
       if (!err) {
         slot.sent++;
@@ -207,8 +232,12 @@ export class RawSmtpPool {
       if (reused && !job.retried && (closing || !wasDataWritten(connection))) {
         job.retried = true;
         this.queue.unshift(job);
+      } else if (reply && !closing) {
+        job.reject(SmtpFailure.from(err));
       } else {
-        job.reject(reply && !closing ? SmtpFailure.from(err) : SmtpFailure.unreachable(err, e.code));
+        // No verdict. After the message's data went out the failure may be this message's doing
+        // (a server that drops the connection on it every time), so the sender counts the attempt.
+        job.reject(SmtpFailure.unreachable(err, e.code, { dataSent: wasDataWritten(connection) }));
       }
       this.release(slot);
     });
@@ -252,6 +281,14 @@ export class RawSmtpPool {
       });
     });
   }
+}
+
+/** A message whose final answer did not come within `ms`. */
+function noAnswer(ms: number, dataSent: boolean): SmtpFailure {
+  const message = `no answer to the message within ${ms} ms`;
+  return dataSent
+    ? new SmtpFailure('transient', message, { code: 'ETIMEDOUT', dataSent })
+    : SmtpFailure.unreachable(new Error(message), 'ETIMEDOUT');
 }
 
 /** A final reply's class; none for no reply at all (a dropped connection, a timeout). */

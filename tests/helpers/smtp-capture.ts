@@ -27,6 +27,12 @@ export class SmtpCapture {
    * when this promise resolves, so the sender keeps it in flight until then.
    */
   answerAfter: Promise<void> | undefined;
+  /**
+   * Decides per recipient whether the server goes silent on a message: its data is taken but the
+   * final dot never answered (the message is not listed in `messages`). `held` counts them.
+   */
+  silent: (recipient: string) => boolean = () => false;
+  held = 0;
   port = 0;
 
   async start(port = 0): Promise<this> {
@@ -45,6 +51,10 @@ export class SmtpCapture {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', async () => {
+          if (this.silent(session.envelope.rcptTo[0]?.address ?? '')) {
+            this.held++;
+            return; // never answered: the client gives up on it
+          }
           const raw = Buffer.concat(chunks).toString('utf8');
           const parsed = await simpleParser(raw);
           this.messages.push({
