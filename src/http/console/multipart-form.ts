@@ -43,6 +43,8 @@ export function multipartForm(fileField: string): RequestHandler {
       next();
     };
     form.on('field', (name, value) => {
+      // A field named __proto__ would set the body's prototype (to an array, on its second value).
+      if (name === '__proto__') return;
       const before = fields[name];
       fields[name] = before === undefined ? value : [...(Array.isArray(before) ? before : [before]), value];
     });
