@@ -198,6 +198,7 @@ export async function startBulletin(
           newsroom: { ...digests, ...newsletterAdmin, desk, curator, statistics, audit: accounts.audit, clock },
           subscribers: subscriberAdmin,
           lists: { lists, newsletters, maxImportMb: config.LIST_IMPORT_MAX_MB },
+          webhooks: outgoing.webhooks,
         }),
       ],
     });

@@ -70,6 +70,12 @@ export class WebhookRegistry {
     return (await this.deps.prisma.webhook.findMany({ orderBy: { id: 'asc' } })).map(view);
   }
 
+  async get(id: number): Promise<WebhookView> {
+    const webhook = await this.deps.prisma.webhook.findUnique({ where: { id } });
+    if (!webhook) throw new AppError('NOT_FOUND', 'No webhook has that id');
+    return view(webhook);
+  }
+
   /** Deletes the webhook and its deliveries (sent or not): nothing more goes to that URL. */
   async delete(actor: Actor, id: number): Promise<void> {
     await this.deps.prisma.$transaction(async (tx) => {

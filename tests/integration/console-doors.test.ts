@@ -70,6 +70,10 @@ const DOORS: Record<string, Door> = {
   'POST /admin/users/:id/enable': 'admin',
   'POST /admin/users/:id/remove': 'admin',
   'GET /admin/audit': 'admin',
+  'GET /admin/webhooks': 'admin',
+  'POST /admin/webhooks': 'admin',
+  'GET /admin/webhooks/:id': 'admin',
+  'POST /admin/webhooks/:id/delete': 'admin',
 };
 
 /** `router.get('/admin/…'` and `router.post(…` in src/http/console, as "GET /admin/…". */

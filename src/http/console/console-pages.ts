@@ -18,6 +18,7 @@ export const SECTIONS = [
   { path: '/admin/subscribers', name: 'Subscribers', admin: true },
   { path: '/admin/import', name: 'Import & export', admin: true },
   { path: '/admin/users', name: 'Users', admin: true },
+  { path: '/admin/webhooks', name: 'Webhooks', admin: true },
   { path: '/admin/tokens', name: 'API tokens', admin: false },
   { path: '/admin/audit', name: 'Audit log', admin: true },
 ] as const;

@@ -4,6 +4,7 @@ import type { ArticleService } from '../../articles/article-service';
 import type { AuditedArticles } from '../../articles/audited-articles';
 import type { FeedService } from '../../articles/feed-service';
 import type { SubscriberAdmin } from '../../lists/create-lists';
+import type { WebhookRegistry } from '../../events/webhook-registry';
 import type { AuditedLists } from '../../lists/audited-lists';
 import type { NewsletterRepository } from '../../newsletters/newsletter-repository';
 import { AppError } from '../../shared/errors';
@@ -28,6 +29,7 @@ import { signInRouter } from './sign-in-routes';
 import { subscribersRouter } from './subscribers-routes';
 import { tokensRouter } from './tokens-routes';
 import { usersRouter } from './users-routes';
+import { webhooksRouter } from './webhooks-routes';
 
 /**
  * The newsroom console under /admin: server-rendered pages behind a session. Order matters: the
@@ -43,6 +45,7 @@ export function consoleRouter(deps: Accounts & {
   loginLimits: { perIp: FixedWindowRateLimiter; perAddress: FixedWindowRateLimiter };
   newsroom: Newsroom;
   subscribers: SubscriberAdmin;
+  webhooks: WebhookRegistry;
   lists: { lists: AuditedLists; newsletters: Pick<NewsletterRepository, 'active' | 'all'>; maxImportMb: number };
 }): Router {
   const { pages } = deps;
@@ -65,10 +68,11 @@ export function consoleRouter(deps: Accounts & {
   router.use(articlesRouter({ articles: deps.articles, articleEdits: deps.articleEdits, pages, secureCookies }));
   router.use(feedsRouter({ feeds: deps.feeds, pages, secureCookies }));
   // Subscribers, their import and export show readers' personal data: admins only, as the admin API.
-  router.use(['/admin/users', '/admin/audit', '/admin/subscribers', '/admin/export.csv'], requireRole('admin'));
+  router.use(['/admin/users', '/admin/audit', '/admin/subscribers', '/admin/export.csv', '/admin/webhooks'], requireRole('admin'));
   router.use(usersRouter({ users: deps.users, pages, secureCookies }));
   router.use(subscribersRouter({ subscribers: deps.subscribers, newsletters: deps.newsroom.newsletters, audit: deps.audit, pages, secureCookies }));
   router.use(importRouter({ ...deps.lists, pages }));
+  router.use(webhooksRouter({ webhooks: deps.webhooks, pages, secureCookies }));
   router.use(auditRouter({ audit: deps.audit, pages }));
   router.use('/admin', (_req, _res, next) => next(new AppError('NOT_FOUND', 'Page not found')));
   router.use('/admin', consoleErrors(pages));
