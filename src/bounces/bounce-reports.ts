@@ -110,6 +110,11 @@ export class BounceReports {
     return outcome;
   }
 
+  /** A verified message that names no report (a delay, an auto-reply, nothing of ours): nothing is stored, the log says why. */
+  ignored(provider: BounceProvider, reason: string): void {
+    this.deps.logger.info({ provider, reason: reason.slice(0, 200) }, 'bounce message ignored');
+  }
+
   /** A verified request that brought no report (an event Bulletin does not act on) still spends its nonce. */
   async spendNonce(nonce: Nonce): Promise<void> {
     await this.spend(this.deps.pool, nonce);

@@ -51,7 +51,9 @@ export function bounceWebhooksRouter(deps: BounceWebhookDeps): Router {
   door('/webhooks/bounces/raw', doors.raw, async (request) => {
     verifyRaw(request, doors.raw!.secret, clock.now());
     const { reports: found, ignored } = parseRaw(request, doors.raw!.references);
-    return ignored ? { reports: 0, outcomes: {}, ignored } : reports.receiveAll(found);
+    if (!ignored) return reports.receiveAll(found);
+    reports.ignored('raw', ignored);
+    return { reports: 0, outcomes: {}, ignored };
   });
 
   door('/webhooks/bounces/ses', doors.ses, async (request) => {
