@@ -6,6 +6,7 @@ import type { Database } from '../../src/db/database';
 import { ManualClock } from '../helpers/manual-clock';
 import { adminAuth, QUIET_SCHEDULES, startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
 import { openTestPool } from '../helpers/test-database';
+import { ConsoleClient, firstAdmin } from '../helpers/console-client';
 import { query } from './subscription-test-kit';
 
 const DAY_MS = 24 * 3600_000;
@@ -18,12 +19,14 @@ describe('ledger retention', () => {
   let app: TestBulletin;
   let database: Database;
   let newsletterId: number;
+  let admin: ConsoleClient;
   const retention = (keepDays = 30) =>
     new LedgerRetention({ pool: database.pool, clock: new ManualClock(NOW), logger: createLogger('silent'), keepDays, batchRows: 7 });
 
   beforeAll(async () => {
     app = await startTestBulletin({ ...QUIET_SCHEDULES });
     database = openTestPool(app.db.url, 2);
+    admin = await firstAdmin(app, 'editor-in-chief@example.test');
     newsletterId = (await query<{ id: number }>(app, `SELECT id FROM newsletters WHERE slug = 'daily'`))[0]!.id;
   });
   afterAll(async () => {
@@ -81,6 +84,9 @@ describe('ledger retention', () => {
     const after = await apiEdition(old);
     expect(after.counts).toEqual(before.counts);
     expect(after.shedAt).toBe(new Date(NOW).toISOString());
+    const page = (await admin.get(`/admin/editions/${old}`)).text;
+    expect(page).toContain('<dd data-count="sent">40</dd>');
+    expect(page).toContain('delivery rows of its sent messages were removed on');
     expect(await retention().shed()).toEqual({ editions: 0, rows: 0 });
   });
 
