@@ -171,6 +171,9 @@ export const configSchema = z.object({
   CONFIRMATION_RESEND_MINUTES: int(0, 24 * 60)
     .default(10)
     .describe('Minimum minutes between two confirmation emails, or two manage-link emails, to one address'),
+  LEDGER_KEEP_DAYS: int(0, 3650)
+    .default(30)
+    .describe("Days after an edition finished that its sent delivery rows are kept; then they are deleted, its counts and failed/skipped rows kept (0: keep every row forever)"),
   PENDING_PURGE_DAYS: int(1, 3650).default(30).describe('Days after which unconfirmed signups are deleted'),
   LIST_IMPORT_MAX_MB: int(1, 1024).default(50).describe('Largest CSV file the admin list import takes, in MB (a 100,000-row Mailchimp export is about 20 MB)'),
   RATE_LIMIT_PER_IP: int(1, 100000).default(20).describe('Public POSTs per IP per RATE_LIMIT_WINDOW_SECONDS'),

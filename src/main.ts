@@ -18,6 +18,8 @@ import { EditionCurator } from './digests/edition-curator';
 import { EditionDesk } from './digests/edition-desk';
 import { DashboardStatistics } from './statistics/dashboard-statistics';
 import { startStatisticsJobs } from './statistics/statistics-jobs';
+import { LedgerRetention } from './digests/ledger-retention';
+import { startRetentionJobs } from './digests/retention-jobs';
 import { startAccountJobs } from './accounts/account-jobs';
 import { subscriptionsRouter } from './http/routes/subscriptions';
 import { subscriberLinksRouter } from './http/routes/subscriber-links';
@@ -153,6 +155,8 @@ export async function startBulletin(
     if (config.RUN_JOBS) {
       shutdown.add('stop claiming', 'dashboard statistics', await startStatisticsJobs({ boss, statistics }));
       shutdown.add('stop claiming', 'console sessions purge', await startAccountJobs({ boss, sessions: accounts.sessions, logger }));
+      const retention = new LedgerRetention({ pool: db.pool, clock, logger, keepDays: config.LEDGER_KEEP_DAYS });
+      shutdown.add('stop claiming', 'ledger retention', await startRetentionJobs({ boss, retention, logger }));
     }
 
     const outboxDir = config.SMTP_URL ? undefined : path.resolve(config.OUTBOX_DIR);

@@ -131,14 +131,17 @@ export function storedDigestFromRow(r: StoredDigestRow): StoredDigest {
  * of a count of a million rows. An edition without `recipients` (only a row written by hand: the
  * migration 20261129180000 filled in the older ones) counts its sent rows (COALESCE evaluates that
  * subquery only for it). No delivery row is loaded.
- * This holds only while a delivery row lives as long as its edition: nothing deletes one alone
- * (an erasure keeps the reader's rows under a negated id, and deliveries have no foreign key to
- * subscribers since 20261129145344_lists_and_privacy); a deleted row would be counted as sent.
+ * This holds because the only rows deleted alone are 'sent' rows, of finished editions that have
+ * `recipients`, by the retention job (ledger-retention.ts, LEDGER_KEEP_DAYS): a deleted sent row is
+ * still counted as sent, so a shed edition shows the counts it showed before. Any other row lives as
+ * long as its edition (an erasure keeps the reader's rows under a negated id, and deliveries have no
+ * foreign key to subscribers since 20261129145344_lists_and_privacy); were a pending, failed or
+ * skipped row deleted, it would be counted as sent.
  */
 function withCounts(editions: string): string {
   const count = (status: DeliveryStatus) => `(SELECT count(*) FROM deliveries d WHERE d.digest_id = g.id AND d.status = '${status}')::int`;
   return `SELECT g.id, g.public_id, n.slug AS newsletter, g.edition_at, g.window_start, g.window_end, g.subject,
-              cardinality(g.article_ids) AS article_count, g.status::text AS status, g.created_at, g.completed_at,
+              cardinality(g.article_ids) AS article_count, g.status::text AS status, g.created_at, g.completed_at, g.shed_at,
               c.pending, c.sending, c.failed, c.skipped,
               coalesce(g.recipients - c.pending - c.sending - c.failed - c.skipped, ${count('sent')}) AS sent
          FROM (${editions}) g
@@ -174,6 +177,8 @@ export type DigestSummary = Pick<
   articleCount: number;
   /** Deliveries of the edition in each state of the ledger. */
   counts: Record<DeliveryStatus, number>;
+  /** When its sent delivery rows were removed (LEDGER_KEEP_DAYS); its counts are kept. Null: all rows kept. */
+  shedAt: Date | null;
 };
 export type DigestSummaryRow = Record<DeliveryStatus, number> & {
   id: number;
@@ -187,6 +192,7 @@ export type DigestSummaryRow = Record<DeliveryStatus, number> & {
   status: Digest['status'];
   created_at: Date;
   completed_at: Date | null;
+  shed_at: Date | null;
 };
 
 export function digestSummaryFromRow(r: DigestSummaryRow): DigestSummary {
@@ -203,5 +209,6 @@ export function digestSummaryFromRow(r: DigestSummaryRow): DigestSummary {
     createdAt: r.created_at,
     completedAt: r.completed_at,
     counts: { pending: r.pending, sending: r.sending, sent: r.sent, failed: r.failed, skipped: r.skipped },
+    shedAt: r.shed_at,
   };
 }

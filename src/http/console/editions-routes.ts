@@ -42,7 +42,8 @@ export function editionsRouter(deps: Pick<Newsroom, 'repository' | 'newsletters'
 
   router.get('/admin/editions/:id', async (req, res) => {
     const edition = await editionOr404(req.params.id);
-    sendConsolePage(pages, res, 'edition', { edition: { ...edition, when: dateTime(edition.editionAt), progress: progressOf(edition.counts) } });
+    const shedWhen = edition.shedAt && dateTime(edition.shedAt);
+    sendConsolePage(pages, res, 'edition', { edition: { ...edition, when: dateTime(edition.editionAt), shedWhen, progress: progressOf(edition.counts) } });
   });
 
   router.get('/admin/editions/:id/counts', async (req, res) => {
