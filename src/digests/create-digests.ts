@@ -72,6 +72,8 @@ export interface DigestDeps {
   metrics?: DeliveryMetrics;
   /** Overrides of the sender's timings (tests and helper scripts). */
   senderOptions?: Partial<DigestSenderOptions>;
+  /** false: no beat, claims wait for their lease as before issue 14.4 (the recovery benchmark's baseline). */
+  senderBeat?: boolean;
 }
 
 /** Builds the digest classes from their dependencies; main.ts and the CLI wire them the same way. */
@@ -103,7 +105,7 @@ export function createDigests(deps: DigestDeps) {
     metrics: deps.metrics,
     logger: deps.logger,
     clock: deps.clock,
-    registry: new SenderRegistry({ pool: deps.pool, clock: deps.clock, logger: deps.logger, ...SENDER_BEAT }),
+    registry: deps.senderBeat === false ? undefined : new SenderRegistry({ pool: deps.pool, logger: deps.logger, ...SENDER_BEAT }),
     options: {
       concurrency: config.SEND_CONCURRENCY,
       batchSize: config.SEND_BATCH_SIZE,

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { WaitingClock } from '../shared/clock';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../shared/logger';
 
 /**
@@ -18,6 +18,9 @@ import type { Logger } from '../shared/logger';
  * `fenceSeconds` ago (it may be cut off from the database while others think it dead), so its
  * rows are not sent by two live senders. fenceSeconds < staleSeconds leaves the difference for a
  * send already under way to end.
+ *
+ * Beats and the fence run on real (monotonic) time, not the injected clock: what they guard is
+ * real time passing on the database's clock, which a test clock does not move.
  */
 const SQL = {
   /** A new sender; its id is never reused (serial), so rows of a dead sender never look alive again. */
@@ -42,7 +45,6 @@ export class SenderRegistry {
   constructor(
     private readonly deps: {
       pool: pg.Pool;
-      clock: WaitingClock;
       logger: Logger;
       heartbeatMs: number;
       staleSeconds: number;
@@ -57,14 +59,14 @@ export class SenderRegistry {
 
   /** Registered and beating recently enough that no other sender takes its claims. */
   mayClaimAndSend(): boolean {
-    return this.id !== undefined && this.deps.clock.now().getTime() - this.lastBeatStartedAt < this.deps.fenceSeconds * 1000;
+    return this.id !== undefined && performance.now() - this.lastBeatStartedAt < this.deps.fenceSeconds * 1000;
   }
 
-  /** Registers (retrying while the database is away) and beats until `stopped`, then retires. */
+  /** Registers (retrying while the database is away), then beats until `stopped`. */
   async run(stopped: AbortSignal): Promise<void> {
     let beats = 0;
     while (!stopped.aborted) {
-      const started = this.deps.clock.now().getTime();
+      const started = performance.now();
       try {
         if (this.id === undefined) {
           const { rows } = await this.deps.pool.query<{ id: number }>(SQL.register);
@@ -77,7 +79,7 @@ export class SenderRegistry {
       } catch (err) {
         this.deps.logger.warn({ err: String(err) }, 'sender heartbeat failed');
       }
-      await this.deps.clock.sleep(this.deps.heartbeatMs, stopped);
+      await sleep(this.deps.heartbeatMs, undefined, { signal: stopped }).catch(() => {});
     }
   }
 

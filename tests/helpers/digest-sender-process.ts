@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     logger,
     newsletters: new NewsletterRepository({ pool: database.db.pool }),
     config,
+    senderBeat: process.env.SENDER_BEAT !== 'off',
     senderOptions: { leaseSeconds: Number(process.env.SENDER_LEASE_SECONDS ?? config.SEND_LEASE_SECONDS), pollIntervalMs: 200 },
   });
   digests.sender.start();

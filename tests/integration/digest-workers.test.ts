@@ -84,14 +84,20 @@ describe('digest senders in separate processes', () => {
     expect(app.smtp.messages.length).toBe(300 + extra);
   });
 
-  /**
-   * The dead sender's claims, as left by the kill: the rows it held, with their 120 s leases. The
-   * first sender registered has the lowest id in `senders` (a killed one never retires its row).
-   */
-  async function claimsOfFirstSender(): Promise<Array<{ subscriber_id: number; lease_until: string }>> {
+  /** The id a just-started sender registered under in `senders` (the only one so far). */
+  async function registeredSender(): Promise<number> {
+    for (;;) {
+      const { rows } = await fx.pool.query<{ id: number | null }>(`SELECT max(id) AS id FROM senders`);
+      if (rows[0]!.id !== null) return rows[0]!.id;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** The dead sender's claims, as left by the kill: the rows it held, with their 120 s leases. */
+  async function claimsOf(senderId: number): Promise<Array<{ subscriber_id: number; lease_until: string }>> {
     const { rows } = await fx.pool.query(
-      `SELECT subscriber_id, lease_until::text FROM deliveries
-        WHERE status = 'sending' AND claimed_by = (SELECT min(id) FROM senders)`,
+      `SELECT subscriber_id, lease_until::text FROM deliveries WHERE status = 'sending' AND claimed_by = $1`,
+      [senderId],
     );
     return rows;
   }
@@ -115,11 +121,18 @@ describe('digest senders in separate processes', () => {
     async (_what, mode) => {
       const { digestId, emails } = await composeFor(300);
       const first = await startSender(120);
+      const firstId = await registeredSender();
       const second = mode === 'running' ? await startSender(120) : undefined;
       await app.smtp.waitFor(() => app.smtp.messages.length >= 60, 20_000);
+      // The server stops answering for a moment, so the first sender surely has messages in flight.
+      let answer!: () => void;
+      app.smtp.answerAfter = new Promise((resolve) => (answer = resolve));
+      await new Promise((r) => setTimeout(r, 300));
       first.kill('SIGKILL');
       await new Promise((r) => first.once('exit', r));
-      const stranded = await claimsOfFirstSender();
+      answer();
+      app.smtp.answerAfter = undefined;
+      const stranded = await claimsOf(firstId);
       expect(stranded.length).toBeGreaterThan(0);
       // Claims only what its lanes are about to send: never more than two rounds of lanes.
       expect(stranded.length).toBeLessThanOrEqual(2 * CONCURRENCY);
