@@ -192,7 +192,10 @@ export const configSchema = z.object({
   DIGEST_MAX_ARTICLES: int(1, 100)
     .optional()
     .describe('Legacy: when set, applied at start as the most articles of the `daily` and `weekly` newsletters'),
-  SEND_BATCH_SIZE: int(1, 10000).default(200).describe('Deliveries a sender claims at a time'),
+  SEND_BATCH_SIZE: int(1, 10000).default(200).describe('Most deliveries a sender claims at a time (never more than SEND_CONCURRENCY)'),
+  SEND_LEASE_SECONDS: int(10, 86400)
+    .default(120)
+    .describe("Backstop: a claimed delivery whose sender's beat cannot be judged is taken over after this"),
   SEND_CONCURRENCY: int(1, 500).default(20).describe('Messages in flight per sending process'),
   SEND_MAX_ATTEMPTS: int(1, 50).default(8).describe('Attempts before a transient failure is final'),
   SEND_RETRY_DELAY_SECONDS: int(1, 86400)

@@ -14,6 +14,7 @@ import { DigestRenderer } from './digest-renderer';
 import { DigestRepository } from './digest-repository';
 import { EditionComposer } from './edition-composer';
 import { DigestSender, type DigestSenderOptions } from './digest-sender';
+import { SenderRegistry } from './sender-registry';
 import { NewsletterSchedules } from './newsletter-schedules';
 import { applyLegacyDigestSettings } from './legacy-digest-settings';
 import type { NewsletterRepository } from '../newsletters/newsletter-repository';
@@ -25,6 +26,13 @@ import { NextEditionReader } from './next-edition';
 import type { EventRecording } from '../events/event-recorder';
 
 /** The settings the digests read. */
+/**
+ * A sender beats every 2 s; one whose beat is 8 s old is taken for dead (its claims resume within
+ * 10 s, an idle sender's poll included); it stops starting sends itself after 5 s without a beat,
+ * leaving 3 s for a send under way to end before anyone else may take its row.
+ */
+const SENDER_BEAT = { heartbeatMs: 2000, staleSeconds: 8, fenceSeconds: 5 } as const;
+
 export type DigestConfig = Pick<
   Config,
   | 'MAIL_FROM'
@@ -38,6 +46,7 @@ export type DigestConfig = Pick<
   | 'DIGEST_MAX_ARTICLES'
   | 'SEND_CONCURRENCY'
   | 'SEND_BATCH_SIZE'
+  | 'SEND_LEASE_SECONDS'
   | 'SEND_MAX_ATTEMPTS'
   | 'SEND_RETRY_DELAY_SECONDS'
   | 'HARD_BOUNCE_LIMIT'
@@ -63,6 +72,8 @@ export interface DigestDeps {
   metrics?: DeliveryMetrics;
   /** Overrides of the sender's timings (tests and helper scripts). */
   senderOptions?: Partial<DigestSenderOptions>;
+  /** false: no beat, claims wait for their lease as before issue 14.4 (the recovery benchmark's baseline). */
+  senderBeat?: boolean;
 }
 
 /** Builds the digest classes from their dependencies; main.ts and the CLI wire them the same way. */
@@ -94,9 +105,11 @@ export function createDigests(deps: DigestDeps) {
     metrics: deps.metrics,
     logger: deps.logger,
     clock: deps.clock,
+    registry: deps.senderBeat === false ? undefined : new SenderRegistry({ pool: deps.pool, logger: deps.logger, ...SENDER_BEAT }),
     options: {
       concurrency: config.SEND_CONCURRENCY,
       batchSize: config.SEND_BATCH_SIZE,
+      leaseSeconds: config.SEND_LEASE_SECONDS,
       maxAttempts: config.SEND_MAX_ATTEMPTS,
       hardBounceLimit: config.HARD_BOUNCE_LIMIT,
       ratePerHour: config.SMTP_RATE_PER_HOUR,

@@ -3,6 +3,7 @@ import { bulkStatement, withTransaction } from '../db/transaction';
 import type { DeliveryStatus, NewsletterKind } from '../generated/prisma/enums';
 import { EventRecorder, type EventRecording } from '../events/event-recorder';
 import type { Clock } from '../shared/clock';
+import type { SenderIdentity } from './sender-registry';
 
 /**
  * The delivery ledger (table `deliveries`, one row per digest and recipient). Every statement is
@@ -55,9 +56,11 @@ const WANTED = `(s.status = 'confirmed' AND s.suppressed_at IS NULL
  * 'skipped' here, in the same statement, and never reaches the mailer. The newsletter comes with
  * the digest row the claim already reads; the subscription is one probe of its primary key
  * (subscriber_id, newsletter_id), answered from the index alone.
- * The lease is set on the database's clock (see above). $1 limit, $2 lease seconds.
+ * The lease is set on the database's clock (see above), and the row names its sender (claimed_by,
+ * null for a sender without a registry), whose beat lets others take it over early if it dies.
+ * $1 limit, $2 lease seconds; `senderParam` the sender's id.
  */
-function claimStatement(status: DeliveryStatus, condition: string): string {
+function claimStatement(status: DeliveryStatus, condition: string, senderParam: string): string {
   return `WITH claimable AS MATERIALIZED (
          SELECT c.digest_id, c.subscriber_id
            FROM digests g
@@ -76,6 +79,7 @@ function claimStatement(status: DeliveryStatus, condition: string): string {
        UPDATE deliveries d
           SET status = CASE WHEN ${WANTED} THEN 'sending'::"DeliveryStatus" ELSE 'skipped'::"DeliveryStatus" END,
               lease_until = now() + make_interval(secs => $2),
+              claimed_by = ${senderParam}::int,
               attempts = d.attempts + CASE WHEN ${WANTED} THEN 1 ELSE 0 END
          FROM subscribers s, digests g
         WHERE s.id = d.subscriber_id AND g.id = d.digest_id
@@ -102,11 +106,23 @@ const SQL = {
    */
   keepRecipients: `UPDATE digests SET recipients = $2 WHERE id = $1`,
 
-  /** Rows whose sender died: their lease ran out on the database's clock. */
-  claimExpired: claimStatement('sending', `d.lease_until < now()`),
+  /**
+   * Rows whose sender died: its beat in `senders` is older than $4 seconds or its row is gone
+   * (see sender-registry.ts), or, the backstop, the row's lease ran out; both on the database's
+   * clock. A row with no claimed_by (claimed by a sender without a registry, or before it existed)
+   * waits for its lease, so no live sender's row is taken early. Only 'sending' rows are visited
+   * (a few per sender), each probing senders by primary key. $3 this sender (never its own rows).
+   */
+  claimExpired: claimStatement(
+    'sending',
+    `(d.lease_until < now()
+       OR (d.claimed_by IS NOT NULL AND d.claimed_by IS DISTINCT FROM $3::int
+           AND NOT EXISTS (SELECT 1 FROM senders x WHERE x.id = d.claimed_by AND x.heartbeat_at > now() - make_interval(secs => $4::int))))`,
+    '$3',
+  ),
 
-  /** Pending rows that are due by the injected clock ($3), which also wrote next_attempt_at. */
-  claimDue: claimStatement('pending', `(d.next_attempt_at IS NULL OR d.next_attempt_at <= $3::timestamptz)`),
+  /** Pending rows that are due by the injected clock ($3), which also wrote next_attempt_at. $4 this sender. */
+  claimDue: claimStatement('pending', `(d.next_attempt_at IS NULL OR d.next_attempt_at <= $3::timestamptz)`, '$4'),
 
   /**
    * Keeps claims alive while they wait their turn (slow sends, rate limits): one statement for all
@@ -258,14 +274,22 @@ export class DeliveryLedger {
   }
 
   /**
-   * Claims up to `limit` deliveries for this sender: first rows whose lease ran out (their sender
-   * crashed), then pending ones that are due. `onSkipped` hears the rows the claim turned into
+   * Claims up to `limit` deliveries for this sender: first rows whose sender died (its beat
+   * stopped, or the lease ran out), then pending ones that are due. `onSkipped` hears the rows the claim turned into
    * 'skipped' (their reader left or was suppressed since the edition was composed).
    */
-  async claim(limit: number, leaseSeconds: number, onSkipped?: (skipped: DeliveryKey[]) => void): Promise<ClaimedDelivery[]> {
-    const expired = await this.claimWith(SQL.claimExpired, [limit, leaseSeconds], onSkipped);
+  async claim(
+    limit: number,
+    leaseSeconds: number,
+    onSkipped?: (skipped: DeliveryKey[]) => void,
+    sender?: SenderIdentity,
+  ): Promise<ClaimedDelivery[]> {
+    const senderId = sender?.id ?? null;
+    // Without a sender identity, no beat can be judged: only leases that ran out are taken.
+    const staleSeconds = sender?.staleSeconds ?? 2_000_000_000;
+    const expired = await this.claimWith(SQL.claimExpired, [limit, leaseSeconds, senderId, staleSeconds], onSkipped);
     if (expired.length >= limit) return expired;
-    const due = await this.claimWith(SQL.claimDue, [limit - expired.length, leaseSeconds, this.now()], onSkipped);
+    const due = await this.claimWith(SQL.claimDue, [limit - expired.length, leaseSeconds, this.now(), senderId], onSkipped);
     return [...expired, ...due];
   }
 

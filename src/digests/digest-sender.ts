@@ -10,6 +10,7 @@ import type { DigestRepository } from './digest-repository';
 import { digestRecipient } from './digest-renderer';
 import { HourlyRateLimit } from './hourly-rate-limit';
 import { SentRecorder } from './sent-recorder';
+import type { SenderRegistry } from './sender-registry';
 
 export interface DigestSenderOptions {
   concurrency: number;
@@ -24,7 +25,10 @@ export interface DigestSenderOptions {
   verp?: boolean;
   /** First delay after a 4xx answer; doubles with each attempt (capped at an hour). */
   retryDelaySeconds: number;
-  /** How long a claim is ours; renewed while held, so it only lapses when this process dies. */
+  /**
+   * How long a claim is ours (SEND_LEASE_SECONDS); renewed while held. With a sender registry this
+   * is only the backstop: a dead sender's claims are taken over once its beat is stale.
+   */
   leaseSeconds?: number;
   /** How often an idle sender looks for work another instance composed. */
   pollIntervalMs?: number;
@@ -86,6 +90,8 @@ export class DigestSender {
       options: DigestSenderOptions;
       /** Counts each delivery's outcome, and 5xx refusals as hard bounces, per newsletter. */
       metrics?: DeliveryMetrics;
+      /** This process's beat in `senders`: others take over its claims within seconds if it dies. */
+      registry?: SenderRegistry;
     },
   ) {
     this.o = { leaseSeconds: 120, pollIntervalMs: 2000, outagePauseMs: 500, outagePauseMaxMs: 30_000, verp: false, ...deps.options };
@@ -125,6 +131,7 @@ export class DigestSender {
   private async loop(): Promise<void> {
     const renewal = new AbortController();
     const renewing = this.renewLeasesUntil(renewal.signal);
+    const beating = this.deps.registry?.run(renewal.signal);
     try {
       while (!this.stopping) {
         const pause = this.pausedUntil - this.now();
@@ -146,6 +153,9 @@ export class DigestSender {
     } finally {
       renewal.abort();
       await renewing;
+      await beating;
+      // Claims were given back (drain), so nothing of ours is left to take over.
+      await this.deps.registry?.retire();
     }
   }
 
@@ -181,7 +191,7 @@ export class DigestSender {
 
   private async lane(onClaim: () => void): Promise<void> {
     for (;;) {
-      if (this.stopping || this.pausedUntil > this.now()) return;
+      if (this.stopping || this.pausedUntil > this.now() || !this.mayClaimAndSend()) return;
       const delivery = this.queue.shift();
       if (!delivery) {
         if (!(await this.refill())) return;
@@ -210,10 +220,22 @@ export class DigestSender {
     }
   }
 
-  /** One claim at a time per process; lanes that find the queue empty share it. */
+  /**
+   * Registered and beating (or no registry: leases only). A sender whose beat has not reached the
+   * database for a while stops starting sends: others may soon think it dead and take its rows.
+   */
+  private mayClaimAndSend(): boolean {
+    return this.deps.registry?.mayClaimAndSend() ?? true;
+  }
+
+  /**
+   * One claim at a time per process; lanes that find the queue empty share it. At most one row
+   * per lane is claimed ahead (SEND_BATCH_SIZE caps it further), so a crash strands few rows.
+   */
   private refill(): Promise<boolean> {
+    const size = this.probing ? 1 : Math.min(this.o.batchSize, this.o.concurrency);
     this.refilling ??= this.deps.ledger
-      .claim(this.probing ? 1 : this.o.batchSize, this.o.leaseSeconds, (skipped) => this.countSkipped(skipped))
+      .claim(size, this.o.leaseSeconds, (skipped) => this.countSkipped(skipped), this.deps.registry?.identity())
       .then((rows) => {
         this.queue.push(...rows);
         return rows.length > 0;

@@ -1,3 +1,4 @@
+import type { SenderRegistry } from '../../src/digests/sender-registry';
 import { DigestSender, type SenderLedger } from '../../src/digests/digest-sender';
 import type { ClaimedDelivery, DeliveryKey } from '../../src/digests/delivery-ledger';
 import type { StoredDigest } from '../../src/digests/digest-repository';
@@ -117,6 +118,7 @@ export function setUp(opts: {
   ratePerHour?: number;
   ledger?: (clock: ManualClock) => MemoryLedger;
   logger?: Logger;
+  registry?: Pick<SenderRegistry, 'mayClaimAndSend' | 'identity' | 'run' | 'retire'>;
 }) {
   const clock = new ManualClock();
   const ledger = opts.ledger?.(clock) ?? new MemoryLedger(opts.recipients, clock);
@@ -139,6 +141,7 @@ export function setUp(opts: {
     mime: { from: 'news@news.test', listId: 'news.test' },
     logger: opts.logger ?? createLogger('silent'),
     clock,
+    registry: opts.registry as SenderRegistry | undefined,
     options: {
       concurrency: 4,
       batchSize: 10,

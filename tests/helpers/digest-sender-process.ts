@@ -28,7 +28,8 @@ async function main(): Promise<void> {
     logger,
     newsletters: new NewsletterRepository({ pool: database.db.pool }),
     config,
-    senderOptions: { leaseSeconds: Number(process.env.SENDER_LEASE_SECONDS ?? 3), pollIntervalMs: 200 },
+    senderBeat: process.env.SENDER_BEAT !== 'off',
+    senderOptions: { leaseSeconds: Number(process.env.SENDER_LEASE_SECONDS ?? config.SEND_LEASE_SECONDS), pollIntervalMs: 200 },
   });
   digests.sender.start();
   process.stdout.write('ready\n');

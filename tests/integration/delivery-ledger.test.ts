@@ -68,6 +68,29 @@ describe('delivery ledger and the clock', () => {
     expect(await claimedIds()).toEqual([readerId]);
   });
 
+  test("when a claim's sender stops beating, then another sender takes it over before its lease; a live sender's claim stays", async () => {
+    const sender = async () => (await fx.pool.query<{ id: number }>(`INSERT INTO senders DEFAULT VALUES RETURNING id`)).rows[0]!.id;
+    const [dead, live] = [await sender(), await sender()];
+    const [claimed] = await ledger.claim(10, 120, undefined, { id: dead, staleSeconds: 8 });
+    expect(claimed?.subscriberId).toBe(readerId);
+    const claimAs = async (id: number) => (await ledger.claim(10, 120, undefined, { id, staleSeconds: 8 })).map((d) => d.subscriberId);
+    // Its sender beat just now: the row is its own, whatever the other sender's clock says.
+    await clock.advance(3_600_000);
+    expect(await claimAs(live)).toEqual([]);
+    // Its beat is 9 s old on the database's clock: taken over, though the lease has ~2 minutes left.
+    await fx.pool.query(`UPDATE senders SET heartbeat_at = heartbeat_at - interval '9 seconds' WHERE id = $1`, [dead]);
+    expect(await claimAs(live)).toEqual([readerId]);
+    expect((await fx.pool.query(`SELECT claimed_by FROM deliveries`)).rows[0]).toEqual({ claimed_by: live });
+    // Now the live sender's: a third sender does not take it.
+    expect(await claimAs(await sender())).toEqual([]);
+  });
+
+  test('when a claim names no sender (a sender without a registry), then only its lease running out frees it', async () => {
+    expect(await claimedIds()).toEqual([readerId]);
+    const other = (await fx.pool.query<{ id: number }>(`INSERT INTO senders DEFAULT VALUES RETURNING id`)).rows[0]!.id;
+    expect((await ledger.claim(10, 60, undefined, { id: other, staleSeconds: 8 })).length).toBe(0);
+  });
+
   test('when a delivery is sent and its digest completes, then both are stamped with the injected clock\'s time', async () => {
     await clock.advance(3_600_000);
     const sentAt = clock.now();

@@ -23,7 +23,7 @@ describe('digest senders in separate processes', () => {
     await app.stop();
   });
 
-  function startSender(): Promise<ChildProcess> {
+  function startSender(leaseSeconds = 2): Promise<ChildProcess> {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../helpers/digest-sender-process.ts')], {
       env: {
         ...process.env,
@@ -35,7 +35,7 @@ describe('digest senders in separate processes', () => {
         SEND_CONCURRENCY: String(CONCURRENCY),
         SMTP_MAX_CONNECTIONS: String(CONCURRENCY),
         SEND_BATCH_SIZE: '20',
-        SENDER_LEASE_SECONDS: '2',
+        SENDER_LEASE_SECONDS: String(leaseSeconds),
         LOG_LEVEL: 'silent',
       },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -83,6 +83,72 @@ describe('digest senders in separate processes', () => {
     expect(extra).toBeLessThanOrEqual(CONCURRENCY);
     expect(app.smtp.messages.length).toBe(300 + extra);
   });
+
+  /** The id a just-started sender registered under in `senders` (the only one so far). */
+  async function registeredSender(): Promise<number> {
+    for (;;) {
+      const { rows } = await fx.pool.query<{ id: number | null }>(`SELECT max(id) AS id FROM senders`);
+      if (rows[0]!.id !== null) return rows[0]!.id;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** The dead sender's claims, as left by the kill: the rows it held, with their 120 s leases. */
+  async function claimsOf(senderId: number): Promise<Array<{ subscriber_id: number; lease_until: string }>> {
+    const { rows } = await fx.pool.query(
+      `SELECT subscriber_id, lease_until::text FROM deliveries WHERE status = 'sending' AND claimed_by = $1`,
+      [senderId],
+    );
+    return rows;
+  }
+
+  /** True when the database's clock is still before every one of those leases (the column holds UTC). */
+  async function beforeAllLeasesEnd(claims: Array<{ lease_until: string }>): Promise<boolean> {
+    const { rows } = await fx.pool.query<{ before: boolean }>(
+      `SELECT (now() AT TIME ZONE 'UTC') < min(l) AS before FROM unnest($1::timestamp[]) AS l`,
+      [
+        claims.map((c) => c.lease_until),
+      ],
+    );
+    return rows[0]!.before;
+  }
+
+  test.each([
+    ['a sender started after the kill', 'restarted'],
+    ['a second sender already running', 'running'],
+  ])(
+    'when a sender is killed mid-send, then %s resumes its claims well before their 120 s lease, everyone mailed once',
+    async (_what, mode) => {
+      const { digestId, emails } = await composeFor(300);
+      const first = await startSender(120);
+      const firstId = await registeredSender();
+      const second = mode === 'running' ? await startSender(120) : undefined;
+      await app.smtp.waitFor(() => app.smtp.messages.length >= 60, 20_000);
+      // The server stops answering for a moment, so the first sender surely has messages in flight.
+      let answer!: () => void;
+      app.smtp.answerAfter = new Promise((resolve) => (answer = resolve));
+      await new Promise((r) => setTimeout(r, 300));
+      first.kill('SIGKILL');
+      await new Promise((r) => first.once('exit', r));
+      answer();
+      app.smtp.answerAfter = undefined;
+      const stranded = await claimsOf(firstId);
+      expect(stranded.length).toBeGreaterThan(0);
+      // Claims only what its lanes are about to send: never more than two rounds of lanes.
+      expect(stranded.length).toBeLessThanOrEqual(2 * CONCURRENCY);
+
+      const other = second ?? (await startSender(120));
+      const counts = await fx.waitUntilSettled(digestId, 30_000);
+      expect(await beforeAllLeasesEnd(stranded)).toBe(true);
+      await stopGracefully(other);
+
+      expect(counts).toEqual({ sent: 300 });
+      expect(new Set(app.smtp.messages.flatMap((m) => m.to))).toEqual(new Set(emails));
+      const { extra } = duplicates(app.smtp);
+      expect(extra).toBeLessThanOrEqual(CONCURRENCY);
+      expect(app.smtp.messages.length).toBe(300 + extra);
+    },
+  );
 
   test('when two senders share one digest, then every subscriber is mailed exactly once', async () => {
     const { digestId, emails } = await composeFor(300);

@@ -92,6 +92,7 @@ describe('applyMigrations', () => {
         'admin_users', 'admin_sessions', 'admin_user_tokens', 'admin_api_tokens', 'audit_log',
         'console_statistics',
         'feeds',
+        'senders',
         'edition_curations',
         'bounce_reports', 'webhook_nonces',
         'webhooks', 'webhook_events', 'webhook_deliveries',

@@ -54,14 +54,29 @@ describe('DigestSender during an SMTP outage', () => {
     expect(ledger.count('sent')).toBe(30);
     expect(new Set(mailer.accepted).size).toBe(30);
     expect(mailer.accepted).toHaveLength(30);
-    // The first claim after the pause is the probe (1), the next ones full batches again.
-    expect(ledger.claimLimits.slice(claimsBefore, claimsBefore + 2)).toEqual([1, 10]);
+    // The first claim after the pause is the probe (1), the next ones full again: one row per lane
+    // (SEND_BATCH_SIZE is 10, but no more is claimed than the 4 lanes are about to send).
+    expect(ledger.claimLimits.slice(claimsBefore, claimsBefore + 2)).toEqual([1, 4]);
     expect(ledger.rows.every((r) => r.attempts === 1)).toBe(true);
     await sender.stop();
   });
 });
 
 describe('DigestSender pacing and leases', () => {
+  test('when its beat has not reached the database for a while, then the sender claims and sends nothing until it does', async () => {
+    const registry = { alive: false, mayClaimAndSend: () => registry.alive, identity: () => ({ id: 7, staleSeconds: 8 }), run: async () => {}, retire: async () => {} };
+    const { clock, ledger, mailer, sender } = setUp({ recipients: 3, registry });
+    mailer.reachable = true;
+    sender.start();
+    await clock.advance(5_000);
+    expect(ledger.claimLimits).toEqual([]);
+    expect(mailer.tried).toEqual([]);
+    registry.alive = true;
+    await clock.advance(2_010); // the next poll
+    expect(ledger.count('sent')).toBe(3);
+    await sender.stop();
+  });
+
   test('when the hourly limit is used up, then the next send waits for its token on the clock', async () => {
     const { clock, ledger, mailer, sender } = setUp({ recipients: 3, ratePerHour: 60 });
     mailer.reachable = true;
@@ -87,8 +102,8 @@ describe('DigestSender pacing and leases', () => {
     await clock.advance(39_999);
     expect(ledger.renewed).toEqual([]);
     await clock.advance(1); // the default lease is 120 s
-    // Four in flight (one per lane), two waiting in the queue: all six are held.
-    expect(ledger.renewed).toEqual([[1, 2, 3, 4, 5, 6]]);
+    // Four in flight (one per lane), and nothing claimed ahead of the lanes: those four are held.
+    expect(ledger.renewed).toEqual([[1, 2, 3, 4]]);
     release();
     await clock.advance(10);
     expect(ledger.count('sent')).toBe(6);
