@@ -37,6 +37,14 @@ export interface DigestSenderOptions {
   outagePauseMaxMs?: number;
 }
 
+/**
+ * Rows claimed ahead per lane. One per lane (a claim per message batch of 20) cost a third of the
+ * throughput at 10,000 readers (1,124 msg/s against 1,541-1,608 with 200 at once, same machine and
+ * hour); four keeps a claim per 80 messages and strands at most that many rows on a crash, which
+ * the sender registry hands to another sender within seconds anyway.
+ */
+export const CLAIM_AHEAD_PER_LANE = 4;
+
 /** What the sender needs of the ledger and the repository (fakes in unit tests). */
 export type SenderLedger = Pick<
   DeliveryLedger,
@@ -233,7 +241,7 @@ export class DigestSender {
    * per lane is claimed ahead (SEND_BATCH_SIZE caps it further), so a crash strands few rows.
    */
   private refill(): Promise<boolean> {
-    const size = this.probing ? 1 : Math.min(this.o.batchSize, this.o.concurrency);
+    const size = this.probing ? 1 : Math.min(this.o.batchSize, this.o.concurrency * CLAIM_AHEAD_PER_LANE);
     this.refilling ??= this.deps.ledger
       .claim(size, this.o.leaseSeconds, (skipped) => this.countSkipped(skipped), this.deps.registry?.identity())
       .then((rows) => {

@@ -54,9 +54,9 @@ describe('DigestSender during an SMTP outage', () => {
     expect(ledger.count('sent')).toBe(30);
     expect(new Set(mailer.accepted).size).toBe(30);
     expect(mailer.accepted).toHaveLength(30);
-    // The first claim after the pause is the probe (1), the next ones full again: one row per lane
-    // (SEND_BATCH_SIZE is 10, but no more is claimed than the 4 lanes are about to send).
-    expect(ledger.claimLimits.slice(claimsBefore, claimsBefore + 2)).toEqual([1, 4]);
+    // The first claim after the pause is the probe (1), the next ones full again: SEND_BATCH_SIZE
+    // (10), under the 4 rows per lane a claim may take ahead (16 for 4 lanes).
+    expect(ledger.claimLimits.slice(claimsBefore, claimsBefore + 2)).toEqual([1, 10]);
     expect(ledger.rows.every((r) => r.attempts === 1)).toBe(true);
     await sender.stop();
   });
@@ -102,8 +102,9 @@ describe('DigestSender pacing and leases', () => {
     await clock.advance(39_999);
     expect(ledger.renewed).toEqual([]);
     await clock.advance(1); // the default lease is 120 s
-    // Four in flight (one per lane), and nothing claimed ahead of the lanes: those four are held.
-    expect(ledger.renewed).toEqual([[1, 2, 3, 4]]);
+    // All six claimed at once (under the batch and the rows a claim may take ahead), four of them in
+    // flight: every held claim is renewed.
+    expect(ledger.renewed).toEqual([[1, 2, 3, 4, 5, 6]]);
     release();
     await clock.advance(10);
     expect(ledger.count('sent')).toBe(6);
