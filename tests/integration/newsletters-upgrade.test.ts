@@ -107,7 +107,9 @@ async function fillUnderThePreviousSchema(): Promise<void> {
 const SNAPSHOTS = {
   consents: 'SELECT id, subscriber_id, event, ip, user_agent, source, created_at FROM consents ORDER BY id',
   tokens: 'SELECT * FROM tokens ORDER BY id',
-  deliveries: 'SELECT * FROM deliveries ORDER BY digest_id, subscriber_id',
+  // The columns the ledger had then: later migrations add their own (claimed_by), null for these rows.
+  deliveries: `SELECT digest_id, subscriber_id, status, attempts, lease_until, next_attempt_at, last_error, message_id, sent_at
+                 FROM deliveries ORDER BY digest_id, subscriber_id`,
   articles: 'SELECT id, source_id, title, url, summary, author, image_url, published_at, categories, created_at, updated_at FROM articles ORDER BY id',
   mail_requests: 'SELECT * FROM mail_requests ORDER BY id',
   manage_requests: 'SELECT * FROM manage_requests',
