@@ -25,11 +25,13 @@ export interface DeliveryOfMessageRow {
  * address (two soft bounces arriving together) then count one after the other, and neither misses
  * the other's row. By id (a delivery named it) or by the address's unique index. $1 id or address.
  */
-export const LOCK_SUBSCRIBER_BY_ID = `SELECT id FROM subscribers WHERE id = $1 FOR UPDATE`;
-export const LOCK_SUBSCRIBER_BY_EMAIL = `SELECT id FROM subscribers WHERE email = $1 FOR UPDATE`;
+export const LOCK_SUBSCRIBER_BY_ID = `SELECT id, email FROM subscribers WHERE id = $1 FOR UPDATE`;
+export const LOCK_SUBSCRIBER_BY_EMAIL = `SELECT id, email FROM subscribers WHERE email = $1 FOR UPDATE`;
 
+/** Its address goes into the outgoing delivery.bounced / delivery.complained event. */
 export interface LockedSubscriberRow {
   id: number;
+  email: string;
 }
 
 /**
@@ -102,6 +104,3 @@ export const SPEND_NONCE = `WITH forgotten AS (DELETE FROM webhook_nonces WHERE 
   INSERT INTO webhook_nonces (nonce_hash, provider, seen_at) VALUES ($1, $2::"BounceProvider", $3::timestamptz)
   ON CONFLICT (nonce_hash) DO NOTHING
   RETURNING nonce_hash`;
-
-/** The address of a reported subscriber, for the outgoing delivery.bounced / delivery.complained event. $1 subscriber. */
-export const SUBSCRIBER_ADDRESS = `SELECT email FROM subscribers WHERE id = $1`;

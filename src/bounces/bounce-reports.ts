@@ -14,7 +14,6 @@ import {
   RECORD_COMPLAINT,
   SPEND_NONCE,
   STORE_REPORT,
-  SUBSCRIBER_ADDRESS,
   SUPPRESS,
   UNSUBSCRIBE_COMPLAINER,
   type DeliveryOfMessageRow,
@@ -131,21 +130,21 @@ export class BounceReports {
   /** The report's effect, and the newsletter of the delivery it quotes (if it quotes one of ours). */
   private async act(tx: pg.ClientBase, report: BounceReport): Promise<{ outcome: ReportOutcome; newsletter?: string }> {
     const delivery = await this.deliveryOf(tx, report.delivery ?? this.deps.messageIds.parse(report.messageId));
-    const subscriberId = await this.lockSubscriber(tx, delivery?.subscriber_id, report.email);
-    const outcome = await this.apply(tx, report, delivery, subscriberId);
+    const subscriber = await this.lockSubscriber(tx, delivery?.subscriber_id, report.email);
+    const outcome = await this.apply(tx, report, delivery, subscriber?.id);
     // Told to the operator's webhooks in the same transaction (outgoing events, src/events).
-    if (subscriberId !== undefined && outcome !== 'duplicate') await this.emit(tx, report, subscriberId, outcome, delivery);
+    if (subscriber && outcome !== 'duplicate') await this.emit(tx, report, subscriber, outcome, delivery);
     return { outcome, newsletter: delivery?.newsletter };
   }
 
-  private async emit(tx: pg.ClientBase, report: BounceReport, subscriberId: number, outcome: ReportOutcome, delivery?: DeliveryOfMessageRow): Promise<void> {
-    const { rows } = await tx.query<{ email: string }>(SUBSCRIBER_ADDRESS, [subscriberId]);
+  private async emit(tx: pg.ClientBase, report: BounceReport, subscriber: LockedSubscriberRow, outcome: ReportOutcome, delivery?: DeliveryOfMessageRow): Promise<void> {
+    const subscriberId = subscriber.id;
     const ours = delivery?.subscriber_id === subscriberId ? delivery : undefined;
     await this.deps.events.record(tx, {
       type: report.type === 'complaint' ? 'delivery.complained' : 'delivery.bounced',
       subscriberId,
       data: {
-        subscriber: { id: subscriberId, email: rows[0]!.email },
+        subscriber: { id: subscriberId, email: subscriber.email },
         ...(report.type === 'complaint' ? {} : { bounce: report.type }),
         provider: report.provider,
         edition: ours ? { id: ours.digest_id, newsletter: ours.newsletter } : null,
@@ -196,11 +195,11 @@ export class BounceReports {
   }
 
   /** The delivery's subscriber when a Message-ID named one (the address may be an alias), else the address's. */
-  private async lockSubscriber(tx: pg.ClientBase, deliveredTo: number | undefined, email: string): Promise<number | undefined> {
+  private async lockSubscriber(tx: pg.ClientBase, deliveredTo: number | undefined, email: string): Promise<LockedSubscriberRow | undefined> {
     const { rows } =
       deliveredTo !== undefined
         ? await tx.query<LockedSubscriberRow>(LOCK_SUBSCRIBER_BY_ID, [deliveredTo])
         : await tx.query<LockedSubscriberRow>(LOCK_SUBSCRIBER_BY_EMAIL, [normaliseAddress(email)]);
-    return rows[0]?.id;
+    return rows[0];
   }
 }
