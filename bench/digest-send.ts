@@ -212,7 +212,7 @@ export async function bulletinSend(
   ctx: BenchContext,
   n: number,
   sink: Sink,
-  opts: { env?: Record<string, string>; fault?: SinkFault } = {},
+  opts: { env?: Record<string, string>; fault?: SinkFault; timeoutMs?: number } = {},
 ): Promise<BulletinSendFigures> {
   await ctx.pool.query('TRUNCATE digests, deliveries RESTART IDENTITY CASCADE');
   if (sink.kind === 'node') await ctx.sink.request('reset', { fault: opts.fault });
@@ -232,7 +232,7 @@ export async function bulletinSend(
       throw new Error(`compose failed: ${response.status} ${JSON.stringify(body)}`);
     }
     const digestId = body.digest.id;
-    const timeoutMs = Math.max(120_000, n * 10);
+    const timeoutMs = opts.timeoutMs ?? Math.max(120_000, n * 10);
     let first: number;
     let last: number;
     let bytesPerMessage = 0;

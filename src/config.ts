@@ -120,7 +120,10 @@ export const configSchema = z.object({
   SMTP_RATE_PER_HOUR: int(0, 100000000).default(0).describe('Max messages per hour, 0 = unlimited'),
   SMTP_MESSAGE_TIMEOUT_MS: int(1000, 600_000)
     .default(30_000)
-    .describe("How long an edition's message waits for the server's answer; then it is retried later like a 4xx (each silent message holds a connection this long)"),
+    .describe("Longest an edition's message waits for the server's answer, then it is retried later like a 4xx (shorter when the server is silent on many: see How an edition is sent)"),
+  SMTP_SPARE_CONNECTIONS: int(0, 100)
+    .default(5)
+    .describe("Edition connections allowed beyond SMTP_MAX_CONNECTIONS while messages wait on a server silent past its usual answer time (0: never more)"),
   LIST_ID: z.string().default('bulletin.localhost').describe("List-Id of the subscription emails (a domain-like name); a newsletter's emails put its slug in front (sports.bulletin.localhost)"),
   UNSUBSCRIBE_MAILTO: z
     .email()

@@ -47,6 +47,7 @@ export function openMailer(config: Config, logger: Logger, metrics?: SmtpMetrics
           maxConnections: config.SMTP_MAX_CONNECTIONS,
           ratePerSecond: config.SMTP_RATE_PER_SECOND,
           messageTimeoutMs: config.SMTP_MESSAGE_TIMEOUT_MS,
+          spareConnections: config.SMTP_SPARE_CONNECTIONS,
           onReply: metrics ? (seconds, reply) => metrics.smtpReply(seconds, reply) : undefined,
         },
         mailSettings(config),

@@ -74,6 +74,8 @@ export class DigestSender {
   private readonly prepared = new Map<number, Promise<PreparedEdition>>();
   private queue: ClaimedDelivery[] = [];
   private readonly inFlight = new Set<ClaimedDelivery>();
+  /** Sends whose lane moved on when they stalled (Mailer's onStall); drain waits for them. */
+  private readonly stalledSends = new Set<Promise<unknown>>();
   private refilling: Promise<boolean> | undefined;
   private stopping = false;
   private running: Promise<void> | undefined;
@@ -189,6 +191,7 @@ export class DigestSender {
     const laneFailed = (err: unknown) => this.deps.logger.error({ err }, 'a sending lane failed; the others go on');
     try {
       await Promise.all(Array.from({ length: lanes }, () => this.lane(() => (claimedAny = true)).catch(laneFailed)));
+      while (this.stalledSends.size) await Promise.all([...this.stalledSends].map((s) => s.catch(laneFailed)));
     } finally {
       // Stopping or pausing leaves claims unsent: give them back now rather than at lease expiry.
       const unsent = this.queue.splice(0);
@@ -212,20 +215,35 @@ export class DigestSender {
         await this.sleep(wait);
         continue;
       }
-      this.inFlight.add(delivery);
-      try {
-        const ok = await this.deliver(delivery);
-        // One message got through while probing: the server is back, resume all lanes.
-        if (ok && this.probing) {
-          this.probing = false;
-          this.outagePauseMs = this.o.outagePauseMs;
-          this.deps.logger.info('SMTP server answers again; sending resumes');
-          return;
-        }
-      } finally {
-        this.inFlight.delete(delivery);
+      const ok = await this.send(delivery);
+      // One message got through while probing: the server is back, resume all lanes.
+      if (ok && this.probing) {
+        this.probing = false;
+        this.outagePauseMs = this.o.outagePauseMs;
+        this.deps.logger.info('SMTP server answers again; sending resumes');
+        return;
       }
     }
+  }
+
+  /**
+   * Resolves with the delivery's outcome, or with 'stalled' as soon as the mail layer says the
+   * server is slow past its usual pace on it and a spare connection took its place: the lane then
+   * moves on while the send waits for its answer (the pool bounds such sends by
+   * SMTP_SPARE_CONNECTIONS), so a server silent on some messages does not hold the lanes either.
+   */
+  private send(delivery: ClaimedDelivery): Promise<boolean | 'stalled'> {
+    this.inFlight.add(delivery);
+    return new Promise((resolve, reject) => {
+      const sending = this.deliver(delivery, () => {
+        this.stalledSends.add(sending);
+        resolve('stalled');
+      }).finally(() => {
+        this.inFlight.delete(delivery);
+        this.stalledSends.delete(sending);
+      });
+      sending.then(resolve, reject);
+    });
   }
 
   /**
@@ -265,13 +283,13 @@ export class DigestSender {
   }
 
   /** Sends one delivery and settles it in the ledger; true when the SMTP server accepted it. */
-  private async deliver(d: ClaimedDelivery): Promise<boolean> {
+  private async deliver(d: ClaimedDelivery, onStall: () => void): Promise<boolean> {
     const { ledger, links, mailer, logger } = this.deps;
     const edition = await this.preparedFor(d.digestId);
     const recipient = digestRecipient(d.email, d.subscriberId, edition.newsletterId, links);
     const message = edition.mime.fill({ ...recipient, messageIdLocalPart: this.deps.messageIds.localPart(d) });
     try {
-      await mailer.sendRaw({ to: d.email, raw: message.raw, bounceTag: this.o.verp ? this.deps.messageIds.bounceTag(d) : undefined });
+      await mailer.sendRaw({ to: d.email, raw: message.raw, bounceTag: this.o.verp ? this.deps.messageIds.bounceTag(d) : undefined, onStall });
     } catch (err) {
       const reason = describe(err);
       const kind = failureKind(err);

@@ -21,6 +21,11 @@ export interface RawMail {
    * sender becomes `local+tag@domain`, so a bounce names its delivery without the original headers.
    */
   bounceTag?: string;
+  /**
+   * Called when the server is slow past its usual pace on this message and a spare connection took
+   * its place: the send goes on waiting for its answer, and the caller may start another meanwhile.
+   */
+  onStall?: () => void;
 }
 
 export interface SendResult {

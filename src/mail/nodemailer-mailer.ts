@@ -25,6 +25,8 @@ export interface SmtpSettings {
   ratePerSecond: number;
   /** How long an edition's message waits for the server's final answer (RawSmtpPool's messageTimeout). */
   messageTimeoutMs?: number;
+  /** Connections beyond maxConnections for messages the server is slow to answer (RawSmtpPool's spareConnections). */
+  spareConnections?: number;
   /** Hears how long the server took to answer each edition's message (the metrics' histogram). */
   onReply?: RawSmtpPoolOptions['onReply'];
 }
@@ -56,6 +58,7 @@ export function createSmtpMailer(smtp: SmtpSettings, mail: MailSettings, logger:
     ratePerSecond: smtp.ratePerSecond,
     maxMessagesPerConnection: 1000,
     messageTimeout: smtp.messageTimeoutMs,
+    spareConnections: smtp.spareConnections,
     logger,
     onReply: smtp.onReply,
   });
@@ -84,7 +87,7 @@ class SmtpMailer implements Mailer {
     let message = typeof mail.raw === 'string' ? Buffer.from(mail.raw, 'utf8') : mail.raw;
     // The same signer nodemailer's transport applies (relaxed/relaxed, all the headers present).
     if (this.dkim) message = await streamToBuffer(this.dkim.sign(message));
-    await this.raw.send({ from: digestEnvelopeSender(this.envelopeFrom, mail), to: mail.to }, message);
+    await this.raw.send({ from: digestEnvelopeSender(this.envelopeFrom, mail), to: mail.to }, message, mail.onStall);
   }
 
   /** In-flight digest sends finish first, then every connection says QUIT. */

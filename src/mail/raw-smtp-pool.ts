@@ -3,6 +3,7 @@ import { parseConnectionUrl } from 'nodemailer/lib/shared';
 import type { Logger } from '../shared/logger';
 import { SmtpFailure } from './mailer';
 import type { SmtpReplyClass } from '../metrics/metrics';
+import { AnswerPace } from './answer-pace';
 import { fastDataMismatch, markDataWritten, PATCHED_NODEMAILER, useFastData, wasDataWritten, type DataPath } from './smtp-data';
 
 /**
@@ -34,12 +35,21 @@ export interface RawSmtpPoolOptions {
   greetingTimeout?: number;
   socketTimeout?: number;
   /**
-   * How long one message may wait for the server's final answer (from MAIL FROM to the reply to
-   * DATA's final dot); default 30 s. A server silent for longer gets the connection dropped, and
-   * the message fails on its own (see `deliver`) while the other connections keep sending. Each
-   * silent message holds one connection for this long, so it bounds what a silent server costs.
+   * The longest one message may wait for the server's final answer (from MAIL FROM to the reply
+   * to DATA's final dot); default 30 s. A server silent for longer gets the connection dropped,
+   * and the message fails on its own (see `deliver`) while the other connections keep sending.
+   * Once the pool knows the server's pace, a message stalled with no spare connection free waits
+   * only until AnswerPace's give-up point.
    */
   messageTimeout?: number;
+  /**
+   * Connections a stalled message may keep beyond maxConnections (SMTP_SPARE_CONNECTIONS; default
+   * 0). A message waiting longer than the server usually takes (AnswerPace) keeps waiting for
+   * its answer on its connection, and a spare takes that connection's place in the pool until the
+   * answer or the timeout ends the wait. 0 keeps the pool at maxConnections, for a relay that
+   * refuses more connections than that.
+   */
+  spareConnections?: number;
   /** Where the pool says, once, that it cannot use its fast DATA step. */
   logger: Pick<Logger, 'error'>;
   /**
@@ -63,12 +73,15 @@ interface Job {
   resolve: (response: string) => void;
   reject: (err: unknown) => void;
   retried: boolean;
+  onStall?: () => void;
 }
 
 interface Slot {
   connection: SMTPConnection | undefined;
   busy: boolean;
   sent: number;
+  /** Its message stalled and a spare took its place: it ends with that message (see `stall`). */
+  stalled?: boolean;
 }
 
 export class RawSmtpPool {
@@ -85,9 +98,13 @@ export class RawSmtpPool {
   private fastWrites = 0;
   private fallbackLogged = false;
   private readonly messageTimeout: number;
+  private readonly pace: AnswerPace;
+  /** Slots whose stalled message still waits for its answer, outside `slots`. */
+  private readonly stalled = new Set<Slot>();
 
   constructor(private readonly options: RawSmtpPoolOptions) {
     this.messageTimeout = options.messageTimeout ?? 30_000;
+    this.pace = new AnswerPace(this.messageTimeout);
     const parsed = parseConnectionUrl(options.url) as SMTPConnection.Options & { auth?: { user?: string; pass?: string } };
     const { auth, ...rest } = parsed;
     this.auth = auth?.user ? { user: auth.user, pass: auth.pass ?? '' } : undefined;
@@ -115,19 +132,27 @@ export class RawSmtpPool {
     return this.fastWrites;
   }
 
-  /** Sends one ready message to one recipient; resolves with the server's final reply. */
-  send(envelope: RawEnvelope, message: Buffer): Promise<string> {
+  /**
+   * Sends one ready message to one recipient; resolves with the server's final reply. `onStall`
+   * hears if the message stalls and a spare connection takes its place (see `stall`).
+   */
+  send(envelope: RawEnvelope, message: Buffer, onStall?: () => void): Promise<string> {
     if (this.closing) return Promise.reject(SmtpFailure.unreachable(new Error('SMTP pool is closed'), 'ECLOSED'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ envelope, message, resolve, reject, retried: false });
+      this.queue.push({ envelope, message, resolve, reject, retried: false, onStall });
       this.pump();
     });
+  }
+
+  /** Connections open now beyond maxConnections, each waiting on a stalled message's answer. */
+  get spareConnectionsInUse(): number {
+    return this.stalled.size;
   }
 
   /** Lets queued and in-flight sends finish, then says QUIT on every connection. */
   async close(): Promise<void> {
     this.closing = true;
-    if (this.queue.length || this.slots.some((s) => s.busy)) {
+    if (this.queue.length || this.busy()) {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
     clearTimeout(this.rateTimer);
@@ -152,7 +177,11 @@ export class RawSmtpPool {
       slot.busy = true;
       this.run(slot, this.queue.shift() as Job);
     }
-    if (!this.slots.some((s) => s.busy)) this.idleWaiters.splice(0).forEach((w) => w());
+    if (!this.busy()) this.idleWaiters.splice(0).forEach((w) => w());
+  }
+
+  private busy(): boolean {
+    return this.stalled.size > 0 || this.slots.some((s) => s.busy);
   }
 
   /** Once per pool, loudly: digests still go out, but slower, and someone should know why. */
@@ -170,7 +199,29 @@ export class RawSmtpPool {
 
   private release(slot: Slot): void {
     slot.busy = false;
+    if (slot.stalled) {
+      // Its place in the pool went to a spare: this connection ends with its message.
+      this.stalled.delete(slot);
+      void quit(slot);
+    }
     this.pump();
+  }
+
+  /**
+   * The message on `slot` has waited longer than this server usually takes to answer. It goes on
+   * waiting (a late answer still counts: no second copy), but a fresh slot takes its place, so the
+   * queue keeps moving on maxConnections answering connections. At most spareConnections at once.
+   */
+  private stall(slot: Slot, job: Job): boolean {
+    if (this.closing || this.stalled.size >= (this.options.spareConnections ?? 0)) return false;
+    const index = this.slots.indexOf(slot);
+    if (index < 0) return false;
+    slot.stalled = true;
+    this.stalled.add(slot);
+    this.slots[index] = { connection: undefined, busy: false, sent: 0 };
+    job.onStall?.();
+    this.pump();
+    return true;
   }
 
   private run(slot: Slot, job: Job): void {
@@ -189,25 +240,39 @@ export class RawSmtpPool {
     markDataWritten(connection, false);
     const started = process.hrtime.bigint();
     let answered = false;
+    const timers: NodeJS.Timeout[] = [];
     // The server took the message (or part of it) and went silent: this message fails, transient
     // when its data went out (the server's verdict on it is missing, as with a 4xx), and the
     // connection, whose session state is now unknown, is dropped. Not an outage: the other
     // connections are answering.
-    const timer = setTimeout(() => {
+    const giveUp = (ms: number) => {
       if (answered) return;
       answered = true;
+      timers.forEach(clearTimeout);
       drop(slot);
-      job.reject(noAnswer(this.messageTimeout, wasDataWritten(connection)));
+      job.reject(noAnswer(ms, wasDataWritten(connection)));
       this.release(slot);
-    }, this.messageTimeout);
+    };
+    timers.push(setTimeout(() => giveUp(this.messageTimeout), this.messageTimeout));
+    // Slower than this server's usual pace (AnswerPace): a spare takes the connection's place while
+    // the message waits on; with no spare free, it waits only until the give-up point.
+    const { stallMs, giveUpMs } = this.pace;
+    if (stallMs < this.messageTimeout) {
+      timers.push(
+        setTimeout(() => {
+          if (answered || this.stall(slot, job) || giveUpMs >= this.messageTimeout) return;
+          timers.push(setTimeout(() => giveUp(giveUpMs), giveUpMs - stallMs));
+        }, stallMs),
+      );
+    }
     connection.send({ from: job.envelope.from, to: [job.envelope.to] }, job.message, (err, info) => {
       if (answered) return; // timed out already (a late reply or the close of the dropped connection)
       answered = true;
-      clearTimeout(timer);
+      timers.forEach(clearTimeout);
       this.observeReply(started, err ? (err as SmtpClientError).responseCode : 250);
       if (!err) {
         slot.sent++;
-        if (slot.sent >= (this.options.maxMessagesPerConnection ?? 1000)) void quit(slot);
+        if (slot.sent >= (this.options.maxMessagesPerConnection ?? 1000) && !slot.stalled) void quit(slot);
         job.resolve(info.response ?? '');
         this.release(slot);
         return;
@@ -245,7 +310,10 @@ export class RawSmtpPool {
 
   private observeReply(started: bigint, responseCode: number | undefined): void {
     const reply = replyClass(responseCode);
-    if (reply && this.options.onReply) this.options.onReply(Number(process.hrtime.bigint() - started) / 1e9, reply);
+    if (!reply) return;
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    this.pace.observe(seconds * 1000);
+    this.options.onReply?.(seconds, reply);
   }
 
   private open(slot: Slot): Promise<SMTPConnection> {

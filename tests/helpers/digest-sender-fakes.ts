@@ -85,8 +85,11 @@ export class SwitchableMailer implements Mailer {
   reachable = false;
   /** While set, sends hang until it resolves (a slow server). */
   hold: Promise<void> | undefined;
-  /** When set, decides each send: resolve to accept, reject with an SmtpFailure to refuse. */
-  answer: ((to: string) => Promise<void>) | undefined;
+  /**
+   * When set, decides each send: resolve to accept, reject with an SmtpFailure to refuse; may call
+   * the mail's onStall first, as the raw pool does when a spare connection takes its place.
+   */
+  answer: ((to: string, mail: RawMail) => Promise<void>) | undefined;
   readonly tried: string[] = [];
   readonly accepted: string[] = [];
   inFlight = 0;
@@ -98,7 +101,7 @@ export class SwitchableMailer implements Mailer {
     this.tried.push(mail.to);
     this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
     try {
-      if (this.answer) await this.answer(mail.to);
+      if (this.answer) await this.answer(mail.to, mail);
       else {
         await this.hold;
         if (!this.reachable) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:2525'), { code: 'ECONNECTION' });

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { SmtpFailure } from '../../src/mail/mailer';
 import { RawSmtpPool } from '../../src/mail/raw-smtp-pool';
+import { AnswerPace } from '../../src/mail/answer-pace';
 import { createLogger } from '../../src/shared/logger';
 
 const from = 'news@bulletin.test';
@@ -10,22 +11,42 @@ function message(to: string): Buffer {
   return Buffer.from(`From: ${from}\r\nTo: ${to}\r\nSubject: Pool\r\nMessage-ID: <${to}>\r\n\r\nHello\r\n`);
 }
 
-/** A real SMTP peer that takes every message's data but never answers the final dot for `silent` ones. */
-async function silentServer(silent: (to: string) => boolean) {
+/**
+ * A real SMTP peer that takes every message's data but never answers the final dot for `silent`
+ * ones, or answers them only after `answerAfterMs`. It counts its open connections.
+ */
+async function silentServer(silent: (to: string) => boolean, answerAfterMs?: number) {
   const accepted: string[] = [];
   let held = 0;
+  let open = 0;
+  let mostOpen = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
     closeTimeout: 100,
+    onConnect(_session, callback) {
+      open++;
+      mostOpen = Math.max(mostOpen, open);
+      callback();
+    },
+    onClose() {
+      open--;
+    },
     onData(stream, session, callback) {
       stream.resume();
       stream.on('end', () => {
         const to = session.envelope.rcptTo[0]!.address;
         if (silent(to)) {
           held++;
-          return; // the callback is never called: the server stays silent on this message
+          // Without answerAfterMs the callback is never called: the server stays silent on it.
+          if (answerAfterMs !== undefined) {
+            setTimeout(() => {
+              accepted.push(to);
+              callback();
+            }, answerAfterMs);
+          }
+          return;
         }
         accepted.push(to);
         callback();
@@ -35,7 +56,18 @@ async function silentServer(silent: (to: string) => boolean) {
   server.on('error', () => {});
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const url = `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
-  return { url, accepted, held: () => held, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    url,
+    accepted,
+    held: () => held,
+    mostOpen: () => mostOpen,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Enough answered messages for the pool to learn the server's pace (AnswerPace.WARM_UP). */
+async function warmUp(pool: RawSmtpPool): Promise<void> {
+  for (let i = 0; i < AnswerPace.WARM_UP; i++) await pool.send({ from, to: `warm${i}@example.com` }, message(`warm${i}@example.com`));
 }
 
 describe('the raw SMTP pool and a server silent on one message', () => {
@@ -64,6 +96,48 @@ describe('the raw SMTP pool and a server silent on one message', () => {
       // The silent connection was dropped; the pool goes on sending on fresh ones.
       await pool.send({ from, to: 'after@example.com' }, message('after@example.com'));
       expect(server.accepted).toContain('after@example.com');
+    } finally {
+      await pool.close();
+      await server.stop();
+    }
+  });
+
+  test.each([
+    [0, 'the one connection waits until the give-up point (1 s, not the 3 s timeout) before anyone else is sent', 1000],
+    [1, 'a spare connection sends everyone else while the silent message waits out its whole timeout', 3000],
+  ])('when a one-connection pool has %i spare connections and one message is never answered, then %s', async (spareConnections, _, waitedMs) => {
+    const server = await silentServer((to) => to === 'silent@example.com');
+    const pool = new RawSmtpPool({ url: server.url, maxConnections: 1, spareConnections, ratePerSecond: 0, messageTimeout: 3000, logger: createLogger('silent') });
+    try {
+      await warmUp(pool);
+      let silentSettled = false;
+      const silent = pool.send({ from, to: 'silent@example.com' }, message('silent@example.com')).finally(() => (silentSettled = true));
+      silent.catch(() => {});
+      const others = Array.from({ length: 10 }, (_, i) => `other${i}@example.com`);
+      const settledBeforeOthers = await Promise.all(others.map((to) => pool.send({ from, to }, message(to)))).then(() => silentSettled);
+      expect(settledBeforeOthers).toBe(spareConnections === 0);
+      await expect(silent).rejects.toMatchObject({ kind: 'transient', code: 'ETIMEDOUT', message: `no answer to the message within ${waitedMs} ms` });
+      expect(server.accepted.filter((to) => to.startsWith('other')).sort()).toEqual([...others].sort());
+      expect(server.mostOpen()).toBe(1 + spareConnections);
+      expect(pool.spareConnectionsInUse).toBe(0);
+    } finally {
+      await pool.close();
+      await server.stop();
+    }
+  });
+
+  test('when a stalled message is answered late, then it is sent once, the pool never opens more than maxConnections + spares, and the spare ends with it', async () => {
+    const slow = new Set(['slow1@example.com', 'slow2@example.com', 'slow3@example.com']);
+    const server = await silentServer((to) => slow.has(to), 800);
+    const pool = new RawSmtpPool({ url: server.url, maxConnections: 2, spareConnections: 2, ratePerSecond: 0, messageTimeout: 5000, logger: createLogger('silent') });
+    try {
+      await warmUp(pool);
+      const sends = [...slow, ...Array.from({ length: 20 }, (_, i) => `other${i}@example.com`)].map((to) => pool.send({ from, to }, message(to)));
+      await expect(Promise.all(sends)).resolves.toHaveLength(23);
+      // Three stalled at once, two spares: the third stalled message kept its place in the pool.
+      expect(server.mostOpen()).toBe(4);
+      for (const to of slow) expect(server.accepted.filter((a) => a === to)).toHaveLength(1);
+      expect(pool.spareConnectionsInUse).toBe(0);
     } finally {
       await pool.close();
       await server.stop();

@@ -32,6 +32,34 @@ describe('DigestSender when the server is silent on one message', () => {
   });
 });
 
+describe('DigestSender when a message stalls and a spare connection takes its place', () => {
+  test('when the mail layer says a message stalled, then its lane sends the others meanwhile, its late answer is recorded, and stop waits for it', async () => {
+    const { clock, ledger, mailer, sender } = setUp({ recipients: 30 });
+    let answerLate!: () => void;
+    const late = new Promise<void>((resolve) => (answerLate = resolve));
+    const stalling = new Set(['reader1@example.test', 'reader2@example.test', 'reader3@example.test', 'reader4@example.test']);
+    mailer.answer = async (to, mail) => {
+      if (!stalling.has(to)) return;
+      mail.onStall?.();
+      await late;
+    };
+    sender.start();
+    await clock.advance(50);
+    // Four stalled messages on four lanes: without moving on, no lane would be left for the rest.
+    expect(ledger.count('sent')).toBe(26);
+    expect([1, 2, 3, 4].map((id) => ledger.row(id).status)).toEqual(['sending', 'sending', 'sending', 'sending']);
+    const stopped = sender.stop();
+    let stopReturned = false;
+    void stopped.then(() => (stopReturned = true));
+    await clock.advance(50);
+    expect(stopReturned).toBe(false);
+    answerLate();
+    await stopped;
+    expect(ledger.count('sent')).toBe(30);
+    expect(mailer.tried).toHaveLength(30);
+  });
+});
+
 describe('DigestSender with a message that never gets a verdict', () => {
   test.each([
     ['times out every time', noAnswer],
