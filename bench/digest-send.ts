@@ -10,6 +10,7 @@
  * where Postfix's tools exist, smtp-source -> smtp-sink (loopback limit) and Bulletin -> smtp-sink.
  */
 import { startBulletin } from './bulletin';
+import { countDatabaseLoad } from './database-load';
 import type { BenchContext } from './context';
 import { findPostfixTools, runSmtpSource, startPostfixSink } from './postfix';
 import { ready, sleep, spawnTs } from './processes';
@@ -34,6 +35,11 @@ export interface BulletinSendFigures {
   /** RSS once started and idle, before the edition: what the send added is peak minus this. */
   idleRssMb: number;
   bytesPerMessage: number;
+  /** What the edition (compose and send) cost the database, per message (bench/database-load.ts). */
+  walBytesPerMessage: number;
+  commitsPerMessage: number;
+  rowsInsertedPerMessage: number;
+  rowsUpdatedPerMessage: number;
 }
 
 export interface DigestResult {
@@ -220,6 +226,7 @@ export async function bulletinSend(
   try {
     await sleep(1000); // start-up work (catch-up, queue set-up) settles
     const idleRssMb = bulletin.memory().rssMb;
+    const databaseLoad = await countDatabaseLoad(ctx.pool);
     const t0 = Date.now();
     const response = await fetch(`${bulletin.url}/api/admin/digests`, {
       method: 'POST',
@@ -249,6 +256,7 @@ export async function bulletinSend(
       ({ first, last } = await ledgerTimes(ctx, digestId, n));
     }
     const { peakRssMb } = bulletin.memory();
+    const load = await databaseLoad();
     return {
       msgsPerSec: round(n / ((last - t0) / 1000)),
       firstMessageMs: first - t0,
@@ -257,6 +265,10 @@ export async function bulletinSend(
       peakRssMb: round(peakRssMb, 1),
       idleRssMb: round(idleRssMb, 1),
       bytesPerMessage: round(bytesPerMessage),
+      walBytesPerMessage: round(load.walBytes / n),
+      commitsPerMessage: round(load.commits / n, 3),
+      rowsInsertedPerMessage: round(load.rowsInserted / n, 2),
+      rowsUpdatedPerMessage: round(load.rowsUpdated / n, 2),
     };
   } finally {
     await bulletin.stop();

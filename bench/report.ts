@@ -141,7 +141,7 @@ function render(r: BenchResults): string {
       out.push(`| smtp-source -> smtp-sink (loopback limit) | ${m.smtpSource.msgsPerSec} | | |`);
       out.push(`| Bulletin -> smtp-sink | ${m.bulletinToSmtpSink.msgsPerSec} | ${m.bulletinToSmtpSink.firstMessageMs} | ${m.bulletinToSmtpSink.peakRssMb} |`);
     } else out.push('', `Postfix part ${d.postfix}.`);
-    out.push('', `Bulletin: compose (render + ledger of ${n} rows) ${m.bulletin.composeMs} ms; send phase alone ${m.bulletin.sendPhaseMsgsPerSec} msg/s; idle RSS before the edition ${m.bulletin.idleRssMb} MB. Ratios: ${d.ratios.vsNodemailerLoop}x the nodemailer loop${d.ratios.vsLoopbackLimit !== undefined ? `, ${Math.round(d.ratios.vsLoopbackLimit * 100)}% of the loopback limit` : ''}.`);
+    out.push('', `Bulletin: compose (render + ledger of ${n} rows) ${m.bulletin.composeMs} ms; send phase alone ${m.bulletin.sendPhaseMsgsPerSec} msg/s; idle RSS before the edition ${m.bulletin.idleRssMb} MB; the database, per message: ${m.bulletin.walBytesPerMessage} bytes of WAL, ${m.bulletin.commitsPerMessage} commits, ${m.bulletin.rowsUpdatedPerMessage} rows updated. Ratios: ${d.ratios.vsNodemailerLoop}x the nodemailer loop${d.ratios.vsLoopbackLimit !== undefined ? `, ${Math.round(d.ratios.vsLoopbackLimit * 100)}% of the loopback limit` : ''}.`);
     out.push('', `**Memory**: peak RSS (VmHWM) of the Bulletin process: ${d.memory.median10k} MB at 10,000${d.subscribers !== 10_000 ? `, ${d.memory.medianN} MB at ${n} (${d.memory.growth >= 0 ? '+' : ''}${Math.round(d.memory.growth * 100)}%)` : ''}. Per run: 10,000: ${d.memory.at10k.join(', ')}${d.subscribers !== 10_000 ? `; ${n}: ${d.memory.atN.join(', ')}` : ''}.`);
   }
   if (r.alert) out.push(...renderAlert(r.alert));
