@@ -20,7 +20,7 @@ import type { LoopInput } from './workers/nodemailer-loop';
 
 /** Bulletin's defaults, which the baseline copies. */
 const SMTP_MAX_CONNECTIONS = 5;
-const SEND_CONCURRENCY = 20;
+const SEND_CONCURRENCY = 50;
 const ARTICLES = 10;
 
 export interface BulletinSendFigures {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ConfirmationResult } from './confirmation-latency';
 import type { DigestResult } from './digest-send';
 import type { FaultResult } from './digest-faults';
+import type { LanesResult } from './digest-lanes';
 import type { EnumerationResult } from './enumeration';
 import { projectRoot } from './processes';
 import type { SignupResult } from './signup';
@@ -19,6 +20,7 @@ export interface BenchResults {
   digest?: DigestResult;
   /** Issue 14: the same edition with 5% of messages answered 451, and with 5% never answered. */
   faults?: FaultResult;
+  lanes?: LanesResult;
   timing?: EnumerationResult;
   alert?: AlertResult;
   targets: Target[];

@@ -9,8 +9,9 @@ interface Waiting extends DeliveryKey {
 /**
  * Group commit of 'sent' marks: while one UPDATE is in flight, the next accepted messages gather,
  * then go in one statement. Callers wait for their own mark to be committed before taking the next
- * delivery, so at any moment at most SEND_CONCURRENCY messages are accepted-but-unrecorded or in
- * flight: that is the most a crash can duplicate.
+ * delivery, so at any moment at most SEND_CONCURRENCY messages (plus the stalled ones a spare
+ * connection carries) are accepted-but-unrecorded or in flight: that is the most a crash can
+ * duplicate.
  *
  * Each statement costs a round trip and a socket write on both sides, which on a busy machine
  * showed in the send profile as much as composing a message: so a write that would carry only a

@@ -1,0 +1,52 @@
+/**
+ * Part "lanes": the same edition of N through Bulletin to Postfix's smtp-sink with several
+ * SEND_CONCURRENCY values, interleaved round by round with smtp-source -> smtp-sink (the loopback
+ * limit), so a machine busy with other work shows in every variant alike. It is how the default
+ * (50) was chosen: each lane waits for its message's sent mark to commit before taking the next,
+ * so the lanes, not the 5 SMTP connections, were the limit at 20.
+ */
+import type { BenchContext } from './context';
+import { bulletinSend, seed } from './digest-send';
+import { findPostfixTools, runSmtpSource, startPostfixSink } from './postfix';
+import { median, round } from './stats';
+
+export interface LanesResult {
+  subscribers: number;
+  concurrency: number[];
+  /** Per round: the loopback limit and Bulletin's msg/s per concurrency, in the order above. */
+  rounds: Array<{ smtpSource: number; bulletin: number[] }>;
+  /** Per concurrency, the median over rounds of Bulletin / loopback limit of the same round. */
+  ofLoopback: number[];
+}
+
+const CONCURRENCY = (process.env.BENCH_LANES ?? '20,50,80').split(',').map(Number);
+
+export async function benchDigestLanes(ctx: BenchContext): Promise<LanesResult | undefined> {
+  const postfix = findPostfixTools();
+  if (!postfix) {
+    ctx.log('lanes: skipped (smtp-sink/smtp-source not installed: apt-get install postfix)');
+    return undefined;
+  }
+  const n = ctx.subscribers;
+  await seed(ctx, n);
+  const sink = await startPostfixSink(postfix.sink);
+  try {
+    const rounds: LanesResult['rounds'] = [];
+    for (let i = 1; i <= ctx.runs; i++) {
+      const bulletin: number[] = [];
+      for (const c of CONCURRENCY) {
+        const r = await bulletinSend(ctx, n, { kind: 'postfix', port: sink.port }, { env: { SEND_CONCURRENCY: String(c) } });
+        bulletin.push(r.msgsPerSec);
+        ctx.log(`lanes round ${i}, SEND_CONCURRENCY=${c}: ${r.msgsPerSec} msg/s`);
+      }
+      // Messages of the edition's size as the digest part measures it (44 KB), over 5 sessions.
+      const { seconds } = await runSmtpSource(postfix.source, { port: sink.port, count: n, sessions: 5, size: 44_000 });
+      rounds.push({ smtpSource: round(n / seconds), bulletin });
+      ctx.log(`lanes round ${i}, smtp-source -> smtp-sink: ${round(n / seconds)} msg/s`);
+    }
+    const ofLoopback = CONCURRENCY.map((_, k) => round(median(rounds.map((r) => r.bulletin[k]! / r.smtpSource)), 2));
+    return { subscribers: n, concurrency: CONCURRENCY, rounds, ofLoopback };
+  } finally {
+    await sink.stop();
+  }
+}
