@@ -83,7 +83,7 @@ Load average (1, 5, 15 min) at the start of each run: ${results.loads.join('; ')
 /** An admin made as `npm run admin:create` makes one, signed in through the set-password link: the session cookie. */
 async function signIn(url: string, databaseUrl: string, config: ReturnType<typeof loadConfig>): Promise<string> {
   const accountsDb = openPool(databaseUrl, 1, () => {}, { connectMs: config.DATABASE_CONNECT_TIMEOUT_MS, queryMs: config.DATABASE_QUERY_TIMEOUT_MS });
-  const accounts = createAccounts({ prisma: accountsDb.prisma, clock: systemClock, publicUrl: url, config });
+  const accounts = createAccounts({ prisma: accountsDb.prisma, pool: accountsDb.pool, clock: systemClock, publicUrl: url, config });
   const { link } = await accounts.users.createFromCommandLine('bench@news.example').finally(() => accountsDb.close());
   const token = new URL(link.url).searchParams.get('token')!;
   const res = await fetch(`${url}/admin/password`, {

@@ -111,7 +111,7 @@ async function main(): Promise<void> {
     const app = await startBulletin(config, createLogger('warn'));
     try {
       const accountsDb = openPool(db.url, 1, () => {}, { connectMs: config.DATABASE_CONNECT_TIMEOUT_MS, queryMs: config.DATABASE_QUERY_TIMEOUT_MS });
-      const accounts = createAccounts({ prisma: accountsDb.prisma, clock: systemClock, publicUrl: app.url, config });
+      const accounts = createAccounts({ prisma: accountsDb.prisma, pool: accountsDb.pool, clock: systemClock, publicUrl: app.url, config });
       const { link } = await accounts.users.createFromCommandLine('bench@news.example').finally(() => accountsDb.close());
       const token = new URL(link.url).searchParams.get('token')!;
       const signIn = await fetch(`${app.url}/admin/password`, {

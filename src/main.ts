@@ -100,7 +100,7 @@ export async function startBulletin(
     const links = signedLinks(config, publicUrl);
     const newsletters = new NewsletterRepository({ pool: db.pool });
     const erasedAddresses = new ErasedAddresses({ pool: db.pool });
-    const accounts = createAccounts({ prisma: db.prisma, clock, publicUrl, config });
+    const accounts = createAccounts({ prisma: db.prisma, pool: db.pool, clock, publicUrl, config });
     const outgoing = createEvents({ prisma: db.prisma, pool: db.pool, boss, secrets: webhookSecrets(config), audit: accounts.audit, clock, logger, config });
     await outgoing.registerJobs();
     // Every instance relays the deliveries its changes recorded, like the mail requests below.

@@ -1,4 +1,5 @@
 import type { PrismaClient } from '../generated/prisma/client';
+import type { Queryable } from '../db/transaction';
 import type { Clock } from '../shared/clock';
 import { ApiTokens } from './api-tokens';
 import { AuditLog } from './audit-log';
@@ -18,6 +19,8 @@ export interface Accounts {
 /** The console's people, sessions, API tokens and audit log, wired from the database. */
 export function createAccounts(deps: {
   prisma: PrismaClient;
+  /** The same database's pool: the audit log writes its entries there (see audit-log.ts). */
+  pool: Queryable;
   clock: Clock;
   publicUrl: string;
   config: { ADMIN_SESSION_IDLE_MINUTES: number; ADMIN_SESSION_MAX_HOURS: number };
@@ -26,7 +29,7 @@ export function createAccounts(deps: {
   const users = new UserRepository({ prisma });
   const sessionRepository = new SessionRepository({ prisma });
   const passwords = new Passwords();
-  const audit = new AuditLog({ prisma, clock });
+  const audit = new AuditLog({ prisma, pool: deps.pool, clock });
   return {
     users: new UserService({ users, passwords, audit, clock, publicUrl: deps.publicUrl }),
     sessions: new Sessions({

@@ -21,7 +21,7 @@ async function main(argv: string[]): Promise<number> {
   const config = withPublicUrl(loaded, loaded.PORT);
   const database = await openDatabase({ ...config, DATABASE_POOL_SIZE: 2 }, commandLogger(config));
   try {
-    const accounts = createAccounts({ prisma: database.db.prisma, clock: systemClock, publicUrl: config.PUBLIC_URL, config });
+    const accounts = createAccounts({ prisma: database.db.prisma, pool: database.db.pool, clock: systemClock, publicUrl: config.PUBLIC_URL, config });
     const { user, link, created } = await accounts.users.createFromCommandLine(argv[0]);
     const what = created
       ? `Created the admin ${user.email}.`

@@ -78,7 +78,7 @@ export class ConsoleClient {
 export async function firstAdmin(app: TestBulletin, email: string): Promise<ConsoleClient> {
   const db = openTestPool(app.db.url, 2);
   try {
-    const accounts = createAccounts({ prisma: db.prisma, clock: app.clock, publicUrl: app.config.PUBLIC_URL, config: loadConfig({}) });
+    const accounts = createAccounts({ prisma: db.prisma, pool: db.pool, clock: app.clock, publicUrl: app.config.PUBLIC_URL, config: loadConfig({}) });
     const { link } = await accounts.users.createFromCommandLine(email);
     const client = new ConsoleClient(app);
     expect((await client.setPassword(link.url)).status).toBe(303);

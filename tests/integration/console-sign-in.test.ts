@@ -141,7 +141,7 @@ describe('signing in to the console', () => {
 
     const db = openTestPool(app.db.url, 1);
     try {
-      const accounts = createAccounts({ prisma: db.prisma, clock: app.clock, publicUrl: app.config.PUBLIC_URL, config: app.config });
+      const accounts = createAccounts({ prisma: db.prisma, pool: db.pool, clock: app.clock, publicUrl: app.config.PUBLIC_URL, config: app.config });
       expect(await accounts.sessions.purgeEnded()).toEqual({ sessions: expect.any(Number), links: 1 });
     } finally {
       await db.close();
