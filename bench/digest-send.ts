@@ -40,6 +40,8 @@ export interface BulletinSendFigures {
   commitsPerMessage: number;
   rowsInsertedPerMessage: number;
   rowsUpdatedPerMessage: number;
+  /** Connections to the bench's database at most, while Bulletin ran (the bench's own 1-2 included). */
+  peakConnections: number;
 }
 
 export interface DigestResult {
@@ -239,11 +241,15 @@ export async function bulletinSend(
   ctx: BenchContext,
   n: number,
   sink: Sink,
-  opts: { env?: Record<string, string>; fault?: SinkFault; timeoutMs?: number } = {},
+  /** `instances`: Bulletin processes sending side by side (the first composes); default 1. */
+  opts: { env?: Record<string, string>; fault?: SinkFault; timeoutMs?: number; instances?: number } = {},
 ): Promise<BulletinSendFigures> {
   await ctx.pool.query('TRUNCATE digests, deliveries RESTART IDENTITY CASCADE');
   if (sink.kind === 'node') await ctx.sink.request('reset', { fault: opts.fault });
-  const bulletin = await startBulletin({ databaseUrl: ctx.db.url, smtpPort: sink.port, runJobs: true, env: opts.env });
+  const start = () => startBulletin({ databaseUrl: ctx.db.url, smtpPort: sink.port, runJobs: true, env: opts.env });
+  const all = await Promise.all(Array.from({ length: opts.instances ?? 1 }, start));
+  const bulletin = all[0]!;
+  const connections = watchConnections(ctx);
   try {
     await sleep(1000); // start-up work (catch-up, queue set-up) settles
     const idleRssMb = bulletin.memory().rssMb;
@@ -290,10 +296,28 @@ export async function bulletinSend(
       commitsPerMessage: round(load.commits / n, 3),
       rowsInsertedPerMessage: round(load.rowsInserted / n, 2),
       rowsUpdatedPerMessage: round(load.rowsUpdated / n, 2),
+      peakConnections: connections.peak,
     };
   } finally {
-    await bulletin.stop();
+    connections.stop();
+    await Promise.all(all.map((b) => b.stop()));
   }
+}
+
+/** The most connections the bench's database had open at once (every 500 ms), the bench's own included. */
+function watchConnections(ctx: BenchContext): { readonly peak: number; stop(): void } {
+  let peak = 0;
+  const timer = setInterval(() => {
+    ctx.pool
+      .query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database()`)
+      .then(({ rows }) => (peak = Math.max(peak, rows[0]!.n)), () => {});
+  }, 500);
+  return {
+    get peak() {
+      return peak;
+    },
+    stop: () => clearInterval(timer),
+  };
 }
 
 async function waitUntilDone(ctx: BenchContext, digestId: number, timeoutMs: number): Promise<void> {

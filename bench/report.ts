@@ -4,6 +4,7 @@ import type { ConfirmationResult } from './confirmation-latency';
 import type { DigestResult } from './digest-send';
 import type { FaultResult } from './digest-faults';
 import type { LanesResult } from './digest-lanes';
+import type { InstancesResult } from './digest-instances';
 import type { EnumerationResult } from './enumeration';
 import { projectRoot } from './processes';
 import type { SignupResult } from './signup';
@@ -21,6 +22,7 @@ export interface BenchResults {
   /** Issue 14: the same edition with 5% of messages answered 451, and with 5% never answered. */
   faults?: FaultResult;
   lanes?: LanesResult;
+  instances?: InstancesResult;
   timing?: EnumerationResult;
   alert?: AlertResult;
   targets: Target[];

@@ -3,6 +3,7 @@ import { bulkStatement, withTransaction } from '../db/transaction';
 import type { DeliveryStatus, NewsletterKind } from '../generated/prisma/enums';
 import { EventRecorder, type EventRecording } from '../events/event-recorder';
 import type { Clock } from '../shared/clock';
+import { ClaimCursor } from './claim-cursor';
 import type { SenderIdentity } from './sender-registry';
 
 /**
@@ -60,14 +61,14 @@ const WANTED = `(s.status = 'confirmed' AND s.suppressed_at IS NULL
  * null for a sender without a registry), whose beat lets others take it over early if it dies.
  * $1 limit, $2 lease seconds; `senderParam` the sender's id.
  */
-function claimStatement(status: DeliveryStatus, condition: string, senderParam: string): string {
+function claimStatement(status: DeliveryStatus, condition: string, senderParam: string, after = '0'): string {
   return `WITH claimable AS MATERIALIZED (
          SELECT c.digest_id, c.subscriber_id
            FROM digests g
           CROSS JOIN LATERAL (
                 SELECT d.digest_id, d.subscriber_id
                   FROM deliveries d
-                 WHERE d.digest_id = g.id AND d.status = '${status}' AND ${condition}
+                 WHERE d.digest_id = g.id AND d.status = '${status}' AND ${condition} AND d.subscriber_id > ${after}
                  ORDER BY d.subscriber_id
                  LIMIT $1
                    FOR UPDATE OF d SKIP LOCKED
@@ -122,7 +123,12 @@ const SQL = {
   ),
 
   /** Pending rows that are due by the injected clock ($3), which also wrote next_attempt_at. $4 this sender. */
-  claimDue: claimStatement('pending', `(d.next_attempt_at IS NULL OR d.next_attempt_at <= $3::timestamptz)`, '$4'),
+  claimDue: claimStatement(
+    'pending',
+    `(d.next_attempt_at IS NULL OR d.next_attempt_at <= $3::timestamptz)`,
+    '$4',
+    `coalesce((SELECT c.after FROM unnest($5::int[], $6::int[]) AS c(digest_id, after) WHERE c.digest_id = g.id), 0)`,
+  ),
 
   /**
    * Keeps claims alive while they wait their turn (slow sends, rate limits): one statement for all
@@ -225,6 +231,14 @@ const SQL = {
   reopenDigest: `UPDATE digests SET status = 'sending', completed_at = NULL WHERE id = $1`,
 } as const;
 
+/** The claimed ones of a claim's rows, in reader order. */
+function claimedOf(rows: ClaimedRow[]): ClaimedDelivery[] {
+  return rows
+    .filter((r) => r.status === 'sending')
+    .sort((a, b) => a.digest_id - b.digest_id || a.subscriber_id - b.subscriber_id)
+    .map((r) => ({ digestId: r.digest_id, subscriberId: r.subscriber_id, email: r.email, attempts: r.attempts }));
+}
+
 interface ClaimedRow {
   digest_id: number;
   subscriber_id: number;
@@ -247,6 +261,7 @@ interface CompletedEditionRow {
 
 export class DeliveryLedger {
   private readonly events: EventRecording;
+  private readonly cursor = new ClaimCursor();
 
   /** `events`: where `edition.sent` is recorded; by default straight into the database (any process may complete an edition). */
   constructor(private readonly deps: { pool: pg.Pool; clock: Clock; events?: EventRecording }) {
@@ -287,20 +302,22 @@ export class DeliveryLedger {
     const senderId = sender?.id ?? null;
     // Without a sender identity, no beat can be judged: only leases that ran out are taken.
     const staleSeconds = sender?.staleSeconds ?? 2_000_000_000;
-    const expired = await this.claimWith(SQL.claimExpired, [limit, leaseSeconds, senderId, staleSeconds], onSkipped);
+    const expired = claimedOf(await this.claimWith(SQL.claimExpired, [limit, leaseSeconds, senderId, staleSeconds], onSkipped));
     if (expired.length >= limit) return expired;
-    const due = await this.claimWith(SQL.claimDue, [limit - expired.length, leaseSeconds, this.now(), senderId], onSkipped);
-    return [...expired, ...due];
+    const due = () => this.claimWith(SQL.claimDue, [limit - expired.length, leaseSeconds, this.now(), senderId, ...this.cursor.values()], onSkipped);
+    let rows = await due();
+    // Nothing after the cursor: start over from the first reader, for rows given back or due again.
+    if (!rows.length && this.cursor.reset()) rows = await due();
+    this.cursor.passed(rows);
+    return [...expired, ...claimedOf(rows)];
   }
 
-  private async claimWith(statement: string, values: unknown[], onSkipped?: (skipped: DeliveryKey[]) => void): Promise<ClaimedDelivery[]> {
+  /** Every row the claim changed: 'sending' (claimed) or 'skipped' (`onSkipped` hears of those). */
+  private async claimWith(statement: string, values: unknown[], onSkipped?: (skipped: DeliveryKey[]) => void): Promise<ClaimedRow[]> {
     const { rows } = await this.deps.pool.query<ClaimedRow>(statement, values);
     const skipped = rows.filter((r) => r.status === 'skipped');
     if (skipped.length && onSkipped) onSkipped(skipped.map((r) => ({ digestId: r.digest_id, subscriberId: r.subscriber_id })));
-    return rows
-      .filter((r) => r.status === 'sending')
-      .sort((a, b) => a.digest_id - b.digest_id || a.subscriber_id - b.subscriber_id)
-      .map((r) => ({ digestId: r.digest_id, subscriberId: r.subscriber_id, email: r.email, attempts: r.attempts }));
+    return rows;
   }
 
   /** Keeps claims alive while they wait their turn (slow sends, rate limits). */

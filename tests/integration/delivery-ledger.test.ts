@@ -116,6 +116,23 @@ describe('delivery ledger and the clock', () => {
     expect(await ledger.retryFailed(digestId)).toBe(0);
   });
 
+  test('when a claimed row is given back behind the claims, then the claims go on ahead first and come back for it once nothing is ahead', async () => {
+    const more = await fx.subscribers(2);
+    const other = await edition(dailyId, 'ledger-cursor');
+    expect(await withTransaction(database.pool, (tx) => ledger.recordRecipients(tx, other, dailyId))).toBe(3);
+    const next = async () => (await ledger.claim(1, 60)).filter((d) => d.digestId === other).map((d) => d.subscriberId);
+    await fx.pool.query(`UPDATE digests SET status = 'done' WHERE id = $1`, [digestId]); // only the new edition is sending
+    const [first] = await ledger.claim(1, 60);
+    expect(first).toMatchObject({ digestId: other, subscriberId: readerId });
+    await ledger.release([first!]);
+    // The walk goes on after the last reader claimed (a sent row's old index entry is never walked again)...
+    expect(await next()).toEqual([more[0]!.id]);
+    expect(await next()).toEqual([more[1]!.id]);
+    // ...and starts over once nothing is ahead: the row given back is not forgotten.
+    expect(await next()).toEqual([readerId]);
+    expect(await next()).toEqual([]);
+  });
+
   test('when a recipient leaves the newsletter after the edition was composed, then their delivery is skipped at claim and the others go out', async () => {
     const weeklyId = await fx.newsletterId('weekly');
     const [staying, leaving, elsewhere] = await fx.subscribers(3, { newsletters: ['daily', 'weekly'] });
