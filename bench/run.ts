@@ -8,6 +8,7 @@
  * bench/results/<time>-<subscribers>.json and this run's section of docs/benchmarks.md.
  */
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -107,7 +108,7 @@ function machine(server: string, serverVersion: string): Record<string, string |
 
 function postfixVersion(): string {
   try {
-    return execFileSync('postconf', ['-h', 'mail_version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync(fs.existsSync('/usr/sbin/postconf') ? '/usr/sbin/postconf' : 'postconf', ['-h', 'mail_version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
     return 'not installed';
   }
