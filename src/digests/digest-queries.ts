@@ -3,7 +3,7 @@ import type { Article, Digest, DeliveryStatus, Newsletter } from '../generated/p
 /**
  * The digest area's SQL (tables `digests`, and `articles` as an edition reads them), one named
  * statement each, with the row types they return and one mapping per row kind to the types the
- * Prisma client declares. The ledger's statements (`deliveries`) live in delivery-ledger.ts.
+ * Prisma client declares. The ledger's statements (`deliveries`) live in delivery-queries.ts.
  *
  * Why SQL and not Prisma here: a digest row is written in the same transaction as its fan-out
  * (an INSERT ... SELECT over the whole list, which Prisma cannot express), on a connection the

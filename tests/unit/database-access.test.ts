@@ -16,7 +16,7 @@ function sourceFiles(dir: string): string[] {
 
 const sources = sourceFiles('src').map((file) => ({ file, text: fs.readFileSync(path.join(root, file), 'utf8') }));
 
-/** Modules whose purpose is SQL: the areas' named statements, the ledger's, and src/db. */
+/** Modules whose purpose is SQL: the areas' named statements, the ledger (its session settings), and src/db. */
 const isSqlHome = (file: string) =>
   file.endsWith('-queries.ts') || file === 'src/digests/delivery-ledger.ts' || file.startsWith('src/db/');
 
