@@ -4,6 +4,7 @@ import type { Logger } from '../shared/logger';
 import { SmtpFailure } from './mailer';
 import type { SmtpReplyClass } from '../metrics/metrics';
 import { AnswerPace } from './answer-pace';
+import { drop, noAnswer, quit, replyClass, type Slot } from './smtp-slot';
 import { fastDataMismatch, markDataWritten, PATCHED_NODEMAILER, useFastData, wasDataWritten, type DataPath } from './smtp-data';
 
 /**
@@ -76,13 +77,6 @@ interface Job {
   onStall?: () => void;
 }
 
-interface Slot {
-  connection: SMTPConnection | undefined;
-  busy: boolean;
-  sent: number;
-  /** Its message stalled and a spare took its place: it ends with that message (see `stall`). */
-  stalled?: boolean;
-}
 
 export class RawSmtpPool {
   private readonly queue: Job[] = [];
@@ -349,43 +343,4 @@ export class RawSmtpPool {
       });
     });
   }
-}
-
-/** A message whose final answer did not come within `ms`. */
-function noAnswer(ms: number, dataSent: boolean): SmtpFailure {
-  const message = `no answer to the message within ${ms} ms`;
-  return dataSent
-    ? new SmtpFailure('transient', message, { code: 'ETIMEDOUT', dataSent })
-    : SmtpFailure.unreachable(new Error(message), 'ETIMEDOUT');
-}
-
-/** A final reply's class; none for no reply at all (a dropped connection, a timeout). */
-function replyClass(code: number | undefined): SmtpReplyClass | undefined {
-  if (code === undefined) return undefined;
-  if (code >= 200 && code < 300) return '2xx';
-  if (code >= 400 && code < 500) return '4xx';
-  if (code >= 500 && code < 600) return '5xx';
-  return undefined;
-}
-
-function drop(slot: Slot): void {
-  slot.connection?.close();
-  slot.connection = undefined;
-}
-
-function quit(slot: Slot): Promise<void> {
-  const connection = slot.connection;
-  slot.connection = undefined;
-  if (!connection) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      connection.close();
-      resolve();
-    }, 2000);
-    connection.once('end', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    connection.quit();
-  });
 }

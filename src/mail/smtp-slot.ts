@@ -1,0 +1,51 @@
+import type SMTPConnection from 'nodemailer/lib/smtp-connection';
+import type { SmtpReplyClass } from '../metrics/metrics';
+import { SmtpFailure } from './mailer';
+
+/** One of RawSmtpPool's connections, or the place for one. */
+export interface Slot {
+  connection: SMTPConnection | undefined;
+  busy: boolean;
+  sent: number;
+  /** Its message stalled and a spare took its place: it ends with that message (see `stall`). */
+  stalled?: boolean;
+}
+
+/** A message whose final answer did not come within `ms`. */
+export function noAnswer(ms: number, dataSent: boolean): SmtpFailure {
+  const message = `no answer to the message within ${ms} ms`;
+  return dataSent
+    ? new SmtpFailure('transient', message, { code: 'ETIMEDOUT', dataSent })
+    : SmtpFailure.unreachable(new Error(message), 'ETIMEDOUT');
+}
+
+/** A final reply's class; none for no reply at all (a dropped connection, a timeout). */
+export function replyClass(code: number | undefined): SmtpReplyClass | undefined {
+  if (code === undefined) return undefined;
+  if (code >= 200 && code < 300) return '2xx';
+  if (code >= 400 && code < 500) return '4xx';
+  if (code >= 500 && code < 600) return '5xx';
+  return undefined;
+}
+
+export function drop(slot: Slot): void {
+  slot.connection?.close();
+  slot.connection = undefined;
+}
+
+export function quit(slot: Slot): Promise<void> {
+  const connection = slot.connection;
+  slot.connection = undefined;
+  if (!connection) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      connection.close();
+      resolve();
+    }, 2000);
+    connection.once('end', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    connection.quit();
+  });
+}
