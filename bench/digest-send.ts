@@ -299,8 +299,8 @@ async function ledgerTimes(ctx: BenchContext, digestId: number, n: number): Prom
   return { first: Number(row.first), last: Number(row.last) };
 }
 
-/** The same edition through the plain nodemailer loop, in its own process, to the Node sink. */
-async function nodemailerLoop(ctx: BenchContext, n: number, mode: LoopInput['mode']) {
+/** The same edition through the plain nodemailer loop, in its own process, to the Node sink; `dkim`: signed by nodemailer's transport. */
+export async function nodemailerLoop(ctx: BenchContext, n: number, mode: LoopInput['mode'], dkim?: LoopInput['dkim']) {
   const { rows } = await ctx.pool.query<{ subject: string; html: string; text: string }>(
     `SELECT subject, html, text FROM digests ORDER BY id DESC LIMIT 1`,
   );
@@ -318,11 +318,12 @@ async function nodemailerLoop(ctx: BenchContext, n: number, mode: LoopInput['mod
       from: 'Bulletin <newsletter@localhost>',
       listId: 'bulletin.localhost',
       publicUrl: 'http://127.0.0.1:3000',
+      dkim,
       ...edition,
     };
     const t0 = Date.now();
     await worker.request('send', input);
-    const stats = await ctx.sink.request<SinkStats>('waitFor', { count: n, timeoutMs: 60_000 });
+    const stats = await ctx.sink.request<SinkStats>('waitFor', { count: n, timeoutMs: Math.max(60_000, n * 10) });
     return {
       msgsPerSec: round(n / ((stats.last - t0) / 1000)),
       firstMessageMs: stats.first - t0,

@@ -51,13 +51,17 @@ export class DkimSigner {
     this.fixedTags = `DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; q=dns/txt;\r\n d=${domain}; s=${selector};`;
   }
 
-  /** The message with a DKIM-Signature field in front: a new Buffer; the input is not changed. */
-  async sign(message: Buffer): Promise<Buffer> {
+  /**
+   * The message with a DKIM-Signature field in front: a new Buffer; the input is not changed.
+   * `crlfOnly`: the caller knows every line break is CRLF (a message vouched SMTP-safe), so the
+   * body check is three native searches instead of a regex over a latin1 copy.
+   */
+  async sign(message: Buffer, known: { crlfOnly?: boolean } = {}): Promise<Buffer> {
     const { headerEnd, bodyStart } = splitHeader(message);
     // One character per byte, so 8-bit bytes in a header are hashed as they are sent.
     const fields = headerFields(message.toString('latin1', 0, headerEnd));
     const { canonical, names } = canonicalSignedFields(fields);
-    const bodyHash = relaxedBodyHash(message.subarray(bodyStart));
+    const bodyHash = relaxedBodyHash(message.subarray(bodyStart), known.crlfOnly);
     const unsigned = `${this.fixedTags}\r\n bh=${bodyHash};\r\n h=${foldList(names)};\r\n b=`;
     // RFC 6376 3.7: the signature field itself comes last, canonicalised, without its CRLF.
     const signedData = `${canonical}dkim-signature:${relaxedValue(unsigned.slice(unsigned.indexOf(':') + 1))}`;
@@ -138,25 +142,31 @@ const BODY_NEEDS_WORK = /\t| (?:[ \r\n]|$)|\r(?!\n)|(?<!\r)\n/;
  * SP, none at a line's end, CRLF line breaks (a bare LF ends a line, a bare CR is content, as
  * nodemailer has it), no empty lines at the end, and a CRLF after the last line of a non-empty body.
  */
-export function relaxedBodyHash(body: Buffer): string {
-  const text = body.toString('latin1');
+export function relaxedBodyHash(body: Buffer, crlfOnly = false): string {
   const hash = crypto.createHash('sha256');
-  if (!BODY_NEEDS_WORK.test(text)) {
+  if (crlfOnly ? isCanonicalCrlfBody(body) : !BODY_NEEDS_WORK.test(body.toString('latin1'))) {
     // Already canonical up to its end: hash the bytes as they are, without the empty lines at the end.
-    const end = withoutTrailingLineBreaks(text);
+    const end = withoutTrailingLineBreaks(body);
     if (end > 0) hash.update(body.subarray(0, end)).update('\r\n');
     return hash.digest('base64');
   }
+  const text = body.toString('latin1');
   const canonical = text.replace(/[ \t]+/g, ' ').replace(/ ?\r?\n/g, '\r\n').replace(/ $/, '');
   const end = withoutTrailingLineBreaks(canonical);
   if (end > 0) hash.update(canonical.slice(0, end), 'latin1').update('\r\n');
   return hash.digest('base64');
 }
 
+/** With CRLF line breaks only, BODY_NEEDS_WORK comes down to a tab, two spaces, a space before CR or at the end. */
+function isCanonicalCrlfBody(body: Buffer): boolean {
+  return body.indexOf(0x09) === -1 && body.indexOf('  ') === -1 && body.indexOf(' \r') === -1 && body[body.length - 1] !== 0x20;
+}
+
 /** The length of `text` without the CRLFs it ends with (a loop over those CRLFs only). */
-function withoutTrailingLineBreaks(text: string): number {
+function withoutTrailingLineBreaks(text: string | Buffer): number {
+  const at = typeof text === 'string' ? (i: number) => text.charCodeAt(i) : (i: number) => text[i];
   let end = text.length;
-  while (end >= 2 && text.charCodeAt(end - 1) === 0x0a && text.charCodeAt(end - 2) === 0x0d) end -= 2;
+  while (end >= 2 && at(end - 1) === 0x0a && at(end - 2) === 0x0d) end -= 2;
   return end;
 }
 
