@@ -3,13 +3,15 @@
  * Bulletin gets it through DKIM_DOMAIN / DKIM_SELECTOR / DKIM_PRIVATE_KEY, the plain nodemailer loop
  * through nodemailer's `dkim` transport option, both to the same Node sink, one after the other.
  * Bulletin and the loop without DKIM run in the same round, so the cost of signing shows. Target: Bulletin
- * with DKIM >= 3x the loop with DKIM.
+ * with DKIM >= 3x the loop with DKIM. With `--before DIR` (an older checkout with `dist/` built),
+ * that build sends the same edition with the same key too, in the same round.
  *
  * Diagnostic: each signer alone in this process, on the same edition copies (PreparedDigestMime),
  * one message at a time: CPU per message of nodemailer's signer (streams, JS byte loop, RSA on the
  * event loop) and of Bulletin's (native body check, RSA on the thread pool).
  */
 import crypto from 'node:crypto';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import DKIM from 'nodemailer/lib/dkim';
 import { DkimSigner, type DkimSettings } from '../src/mail/dkim-signer';
@@ -22,9 +24,11 @@ import { median, round } from './stats';
 export interface DkimResult {
   subscribers: number;
   keyBits: number;
-  runs: { bulletinPlain: number[]; bulletinDkim: number[]; nodemailerLoopDkim: number[]; nodemailerLoopPlain: number[] };
+  runs: { bulletinPlain: number[]; bulletinDkim: number[]; nodemailerLoopDkim: number[]; nodemailerLoopPlain: number[]; beforeDkim: number[] };
+  /** The --before directory, when given. */
+  before?: string;
   /** msg/s, medians of the runs. */
-  median: { bulletinPlain: number; bulletinDkim: number; nodemailerLoopDkim: number; nodemailerLoopPlain: number };
+  median: { bulletinPlain: number; bulletinDkim: number; nodemailerLoopDkim: number; nodemailerLoopPlain: number; beforeDkim?: number };
   /** Bytes per message the sink received from Bulletin: the signature field is the difference. */
   bytesPerMessage: { plain: number; dkim: number };
   /** Bulletin with DKIM / the loop with DKIM, and Bulletin with DKIM / Bulletin without: run by run, then the median. */
@@ -40,13 +44,14 @@ export interface DkimResult {
 const DOMAIN = 'news.bench.test';
 const SELECTOR = 'bench2026';
 
-export async function benchDigestDkim(ctx: BenchContext): Promise<DkimResult> {
+export async function benchDigestDkim(ctx: BenchContext & { before?: string }): Promise<DkimResult> {
   const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
   const dkim: DkimSettings = { domainName: DOMAIN, keySelector: SELECTOR, privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
   const env = { DKIM_DOMAIN: dkim.domainName, DKIM_SELECTOR: dkim.keySelector, DKIM_PRIVATE_KEY: dkim.privateKey };
   const n = ctx.subscribers;
   await seed(ctx, n);
-  const runs: DkimResult['runs'] = { bulletinPlain: [], bulletinDkim: [], nodemailerLoopDkim: [], nodemailerLoopPlain: [] };
+  const runs: DkimResult['runs'] = { bulletinPlain: [], bulletinDkim: [], nodemailerLoopDkim: [], nodemailerLoopPlain: [], beforeDkim: [] };
+  const beforeMainJs = ctx.before ? path.resolve(ctx.before, 'dist', 'main.js') : undefined;
   const bytesPerMessage = { plain: 0, dkim: 0 };
   for (let i = 1; i <= ctx.runs; i++) {
     const plain = await bulletinSend(ctx, n, { kind: 'node', port: ctx.sinkPort });
@@ -57,6 +62,11 @@ export async function benchDigestDkim(ctx: BenchContext): Promise<DkimResult> {
     runs.bulletinDkim.push(signed.msgsPerSec);
     bytesPerMessage.dkim = signed.bytesPerMessage;
     ctx.log(`dkim run ${i} bulletin with DKIM: ${signed.msgsPerSec} msg/s`);
+    if (beforeMainJs) {
+      const before = await bulletinSend(ctx, n, { kind: 'node', port: ctx.sinkPort }, { env, mainJs: beforeMainJs });
+      runs.beforeDkim.push(before.msgsPerSec);
+      ctx.log(`dkim run ${i} --before build with DKIM: ${before.msgsPerSec} msg/s`);
+    }
     const loop = await nodemailerLoop(ctx, n, 'compose', dkim);
     runs.nodemailerLoopDkim.push(loop.msgsPerSec);
     ctx.log(`dkim run ${i} nodemailer loop with DKIM: ${loop.msgsPerSec} msg/s`);
@@ -76,7 +86,9 @@ export async function benchDigestDkim(ctx: BenchContext): Promise<DkimResult> {
       bulletinDkim: median(runs.bulletinDkim),
       nodemailerLoopDkim: median(runs.nodemailerLoopDkim),
       nodemailerLoopPlain: median(runs.nodemailerLoopPlain),
+      ...(runs.beforeDkim.length ? { beforeDkim: median(runs.beforeDkim) } : {}),
     },
+    before: ctx.before,
     bytesPerMessage,
     ratios: { vsNodemailerLoopDkim: byRun(runs.bulletinDkim, runs.nodemailerLoopDkim), vsBulletinPlain: byRun(runs.bulletinDkim, runs.bulletinPlain) },
     signerAlone,
@@ -104,7 +116,7 @@ async function signersAlone(ctx: BenchContext, dkim: DkimSettings): Promise<Dkim
     return { cpuUs: (used.user + used.system) / messages, wallUs: ((performance.now() - t0) * 1000) / messages };
   };
   const theirs = await timed((m) => streamToBuffer(nodemailer.sign(m)));
-  const mine = await timed((m) => ours.sign(m));
+  const mine = await timed((m) => ours.sign(m, { crlfOnly: true })); // as SmtpMailer.sendRaw signs a vouched copy
   return {
     messages,
     bytesPerMessage: Math.round(copies.reduce((s, c) => s + c.length, 0) / messages),
@@ -149,7 +161,7 @@ export function renderDkim(d: DkimResult): string[] {
   const row = (name: string, runs: number[], med: number) => `| ${name} | ${runs.join(', ')} | ${med} |`;
   return [
     '',
-    `**DKIM on**: one edition to ${n} confirmed subscribers, a ${d.keyBits}-bit RSA key made for the run, same Node sink; the four sends of a round one after the other.`,
+    `**DKIM on**: one edition to ${n} confirmed subscribers, a ${d.keyBits}-bit RSA key made for the run, same Node sink; the sends of a round one after the other.`,
     '',
     '| Path | msg/s per run | median |',
     '|---|---|---:|',
@@ -157,6 +169,7 @@ export function renderDkim(d: DkimResult): string[] {
     row('Bulletin, DKIM off', d.runs.bulletinPlain, d.median.bulletinPlain),
     row("Plain nodemailer loop, DKIM on (nodemailer's `dkim` option)", d.runs.nodemailerLoopDkim, d.median.nodemailerLoopDkim),
     row('Plain nodemailer loop, DKIM off', d.runs.nodemailerLoopPlain, d.median.nodemailerLoopPlain),
+    ...(d.median.beforeDkim !== undefined ? [row(`\`--before\` build (\`${d.before}\`), DKIM on`, d.runs.beforeDkim, d.median.beforeDkim)] : []),
     '',
     `Ratios (run by run, median): with DKIM ${d.ratios.vsNodemailerLoopDkim}x the nodemailer loop with DKIM; ${d.ratios.vsBulletinPlain}x Bulletin without DKIM. Bulletin's copies as the sink counted them: ${d.bytesPerMessage.plain} bytes without DKIM, ${d.bytesPerMessage.dkim} with (the signature field).`,
     `Signers alone, ${d.signerAlone.messages} edition copies of ${d.signerAlone.bytesPerMessage} bytes signed one at a time in one process: nodemailer's ${d.signerAlone.nodemailerUs} us per message, all on the event loop; Bulletin's ${d.signerAlone.bulletinWallUs} us waited and ${d.signerAlone.bulletinCpuUs} us of CPU per message, of which one RSA signature (${d.signerAlone.rsaSignUs} us) runs on the thread pool.`,

@@ -218,11 +218,11 @@ export async function bulletinSend(
   ctx: BenchContext,
   n: number,
   sink: Sink,
-  opts: { env?: Record<string, string>; fault?: SinkFault; timeoutMs?: number } = {},
+  opts: { env?: Record<string, string>; fault?: SinkFault; timeoutMs?: number; mainJs?: string } = {},
 ): Promise<BulletinSendFigures> {
   await ctx.pool.query('TRUNCATE digests, deliveries RESTART IDENTITY CASCADE');
   if (sink.kind === 'node') await ctx.sink.request('reset', { fault: opts.fault });
-  const bulletin = await startBulletin({ databaseUrl: ctx.db.url, smtpPort: sink.port, runJobs: true, env: opts.env });
+  const bulletin = await startBulletin({ databaseUrl: ctx.db.url, smtpPort: sink.port, runJobs: true, env: opts.env, mainJs: opts.mainJs });
   try {
     await sleep(1000); // start-up work (catch-up, queue set-up) settles
     const idleRssMb = bulletin.memory().rssMb;
