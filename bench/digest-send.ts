@@ -241,12 +241,12 @@ export async function bulletinSend(
   ctx: BenchContext,
   n: number,
   sink: Sink,
-  /** `instances`: Bulletin processes sending side by side (the first composes); default 1. */
-  opts: { env?: Record<string, string>; fault?: SinkFault; timeoutMs?: number; instances?: number } = {},
+  /** `instances`: Bulletin processes sending side by side (the first composes); default 1. `mainJs`: another build. */
+  opts: { env?: Record<string, string>; fault?: SinkFault; timeoutMs?: number; instances?: number; mainJs?: string } = {},
 ): Promise<BulletinSendFigures> {
   await ctx.pool.query('TRUNCATE digests, deliveries RESTART IDENTITY CASCADE');
   if (sink.kind === 'node') await ctx.sink.request('reset', { fault: opts.fault });
-  const start = () => startBulletin({ databaseUrl: ctx.db.url, smtpPort: sink.port, runJobs: true, env: opts.env });
+  const start = () => startBulletin({ databaseUrl: ctx.db.url, smtpPort: sink.port, runJobs: true, env: opts.env, mainJs: opts.mainJs });
   const all = await Promise.all(Array.from({ length: opts.instances ?? 1 }, start));
   const bulletin = all[0]!;
   const connections = watchConnections(ctx);
@@ -344,8 +344,8 @@ async function ledgerTimes(ctx: BenchContext, digestId: number, n: number): Prom
   return { first: Number(row.first), last: Number(row.last) };
 }
 
-/** The same edition through the plain nodemailer loop, in its own process, to the Node sink. */
-async function nodemailerLoop(ctx: BenchContext, n: number, mode: LoopInput['mode']) {
+/** The same edition through the plain nodemailer loop, in its own process, to the Node sink; `dkim`: signed by nodemailer's transport. */
+export async function nodemailerLoop(ctx: BenchContext, n: number, mode: LoopInput['mode'], dkim?: LoopInput['dkim']) {
   const { rows } = await ctx.pool.query<{ subject: string; html: string; text: string }>(
     `SELECT subject, html, text FROM digests ORDER BY id DESC LIMIT 1`,
   );
@@ -363,11 +363,12 @@ async function nodemailerLoop(ctx: BenchContext, n: number, mode: LoopInput['mod
       from: 'Bulletin <newsletter@localhost>',
       listId: 'bulletin.localhost',
       publicUrl: 'http://127.0.0.1:3000',
+      dkim,
       ...edition,
     };
     const t0 = Date.now();
     await worker.request('send', input);
-    const stats = await ctx.sink.request<SinkStats>('waitFor', { count: n, timeoutMs: 60_000 });
+    const stats = await ctx.sink.request<SinkStats>('waitFor', { count: n, timeoutMs: Math.max(60_000, n * 10) });
     return {
       msgsPerSec: round(n / ((stats.last - t0) / 1000)),
       firstMessageMs: stats.first - t0,

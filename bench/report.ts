@@ -9,6 +9,7 @@ import type { EnumerationResult } from './enumeration';
 import { projectRoot } from './processes';
 import type { SignupResult } from './signup';
 import { alertTargets, renderAlert, type AlertResult } from './alert-latency';
+import { dkimTargets, renderDkim, type DkimResult } from './digest-dkim';
 
 export interface BenchResults {
   startedAt: string;
@@ -25,6 +26,8 @@ export interface BenchResults {
   instances?: InstancesResult;
   timing?: EnumerationResult;
   alert?: AlertResult;
+  /** Issue 14.6: the send with DKIM on against the nodemailer loop signing with the same key. */
+  dkim?: DkimResult;
   targets: Target[];
 }
 
@@ -73,6 +76,7 @@ export function judgeTargets(r: Omit<BenchResults, 'targets'>): Target[] {
     }
   }
   if (r.alert) t.push(...alertTargets(r.alert));
+  if (r.dkim) t.push(...dkimTargets(r.dkim));
   return t;
 }
 
@@ -92,13 +96,15 @@ export function writeResults(results: BenchResults): string {
 export function updateDocs(results: BenchResults): void {
   const file = path.join(projectRoot, 'docs', 'benchmarks.md');
   let doc = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const { signup, confirmation, digest, timing, alert, targets, ...run } = results;
+  const { signup, confirmation, digest, timing, alert, dkim, targets, ...run } = results;
   const isTiming = (t: Target) => t.name.startsWith('POST /');
+  const isDkim = (t: Target) => t.name.includes('DKIM');
   if (signup || confirmation || digest || alert) {
-    const section = render({ ...run, signup, confirmation, digest, alert, targets: targets.filter((t) => !isTiming(t)) });
+    const section = render({ ...run, signup, confirmation, digest, alert, targets: targets.filter((t) => !isTiming(t) && !isDkim(t)) });
     doc = replaceSection(doc, `subscribers-${results.options.subscribers}`, section);
   }
   if (timing) doc = replaceSection(doc, 'timing', render({ ...run, timing, targets: targets.filter(isTiming) }));
+  if (dkim) doc = replaceSection(doc, 'dkim', render({ ...run, dkim, targets: targets.filter(isDkim) }));
   fs.writeFileSync(file, doc);
 }
 
@@ -118,7 +124,7 @@ function render(r: BenchResults): string {
   out.push(`### Run of ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC: \`${r.command}\``);
   out.push('');
   out.push(`Machine: ${Object.entries(r.machine).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
-  const baselines = r.signup || r.confirmation || r.digest;
+  const baselines = r.signup || r.confirmation || r.digest || r.dkim;
   out.push(`Medians of ${r.options.runs} runs.${baselines ? ' Ratios are computed run by run (each Bulletin figure against the baseline measured next to it), then their median is taken.' : ''}`);
   if (r.signup) {
     const s = r.signup;
@@ -157,6 +163,7 @@ function render(r: BenchResults): string {
     out.push('', `**Memory**: peak RSS (VmHWM) of the Bulletin process: ${d.memory.median10k} MB at 10,000${d.subscribers !== 10_000 ? `, ${d.memory.medianN} MB at ${n} (${d.memory.growth >= 0 ? '+' : ''}${Math.round(d.memory.growth * 100)}%)` : ''}. Per run: 10,000: ${d.memory.at10k.join(', ')}${d.subscribers !== 10_000 ? `; ${n}: ${d.memory.atN.join(', ')}` : ''}.`);
   }
   if (r.alert) out.push(...renderAlert(r.alert));
+  if (r.dkim) out.push(...renderDkim(r.dkim));
   if (r.timing) {
     const e = r.timing;
     out.push('', `**No enumeration by time**: one JSON request at a time, ${e.probesPerClass} probes per class and run, each with its own address prepared in its class, classes interleaved in a random order per round${e.before ? ` (and the build in \`${e.before}\` in the same rounds)` : ''}. Median ms per class; slowest/fastest = the slowest class median over the fastest, per run; the median row takes each column's median over the runs.`);

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --subscribers 100000 --runs 3 --duration 10 --only signup,confirmation,digest,timing,alert,faults,lanes,instances --before DIR]`
+ * `npm run bench [-- --subscribers 100000 --runs 3 --duration 10 --only signup,confirmation,digest,timing,alert,faults,lanes,instances,dkim --before DIR]`
  *
  * Measures Bulletin against the limits of this machine, each comparison inside one run: signup
  * throughput against a bare Express + pg route, confirmation latency under steady load, and a
@@ -25,8 +25,9 @@ import { benchAlertLatency } from './alert-latency';
 import { benchDigestFaults } from './digest-faults';
 import { benchDigestLanes } from './digest-lanes';
 import { benchDigestInstances } from './digest-instances';
+import { benchDigestDkim } from './digest-dkim';
 
-const PARTS = ['signup', 'confirmation', 'digest', 'timing', 'alert', 'faults', 'lanes', 'instances'] as const;
+const PARTS = ['signup', 'confirmation', 'digest', 'timing', 'alert', 'faults', 'lanes', 'instances', 'dkim'] as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -34,9 +35,9 @@ async function main(): Promise<void> {
       subscribers: { type: 'string', default: '10000' },
       runs: { type: 'string', default: '3' },
       duration: { type: 'string', default: '10' },
-      // 'faults' (a silent server: minutes of waiting on timeouts), 'lanes' (SEND_CONCURRENCY) and
-      // 'instances' (several senders) run only when asked for.
-      only: { type: 'string', default: PARTS.filter((p) => !['faults', 'lanes', 'instances'].includes(p)).join(',') },
+      // 'faults' (a silent server: minutes of waiting on timeouts), 'lanes' (SEND_CONCURRENCY),
+      // 'instances' (several senders) and 'dkim' (three more sends per run) run only when asked for.
+      only: { type: 'string', default: PARTS.filter((p) => !['faults', 'lanes', 'instances', 'dkim'].includes(p)).join(',') },
       before: { type: 'string' },
     },
   });
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
     if (options.parts.includes('faults')) partial.faults = await benchDigestFaults(ctx);
     if (options.parts.includes('lanes')) partial.lanes = await benchDigestLanes(ctx);
     if (options.parts.includes('instances')) partial.instances = await benchDigestInstances(ctx);
+    if (options.parts.includes('dkim')) partial.dkim = await benchDigestDkim({ ...ctx, before: values.before });
     partial.finishedAt = new Date().toISOString();
     const results: BenchResults = { ...partial, targets: judgeTargets(partial) };
     const file = writeResults(results);

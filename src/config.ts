@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { z } from 'zod';
 import { cronProblem, isTimeZone, TIME_ZONE_PROBLEM } from './shared/schedule-rules';
+import { pemLineBreaks, readDkimKey } from './shared/dkim-key';
 
 /**
  * The only reader of process.env. Every setting is declared once here with its default and a
@@ -129,9 +130,28 @@ export const configSchema = z.object({
     .email()
     .optional()
     .describe('Address added as mailto: to List-Unsubscribe'),
-  DKIM_DOMAIN: z.string().optional().describe('DKIM signing domain (with selector and key)'),
-  DKIM_SELECTOR: z.string().optional().describe('DKIM selector'),
-  DKIM_PRIVATE_KEY: z.string().optional().describe('DKIM private key (PEM)'),
+  DKIM_DOMAIN: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/, 'must be a domain name (news.example.com)')
+    .optional()
+    .describe("DKIM signing domain (d=), usually MAIL_FROM's; set with DKIM_SELECTOR and DKIM_PRIVATE_KEY to sign every email"),
+  DKIM_SELECTOR: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be a DNS label (bulletin, 2026a)')
+    .optional()
+    .describe('DKIM selector (s=): the public key is published as the TXT record `<selector>._domainkey.<domain>`'),
+  DKIM_PRIVATE_KEY: z
+    .string()
+    .transform(pemLineBreaks)
+    .superRefine((v, ctx) => {
+      try {
+        readDkimKey(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    })
+    .optional()
+    .describe('DKIM private key: RSA, PEM (`\\n` escapes on one line are taken), 2048 bits advised; checked at start'),
 
   SECRET_KEY: z
     .string()

@@ -28,10 +28,12 @@ export interface LoopInput {
   /** The edition as stored: sealed, its unsubscribeUrl and preferencesUrl placeholders left to fill. */
   html: string;
   text: string;
+  /** Sign every message with nodemailer's own DKIM signer (the transport's `dkim` option). */
+  dkim?: { domainName: string; keySelector: string; privateKey: string };
 }
 
 async function send(input: LoopInput): Promise<{ startedAt: number; finishedAt: number; sent: number }> {
-  const transport = nodemailer.createTransport({ url: input.smtpUrl, pool: true, maxConnections: input.maxConnections, maxMessages: 1000 });
+  const transport = nodemailer.createTransport({ url: input.smtpUrl, pool: true, maxConnections: input.maxConnections, maxMessages: 1000, dkim: input.dkim });
   // Links shaped like Bulletin's signed links (`<id>.<43-char HMAC>`), so the message sizes match.
   const link = (purpose: string, id: number) =>
     `${input.publicUrl}/${purpose}?s=${id}.${crypto.createHmac('sha256', 'k').update(`${purpose}:${id}`).digest('base64url')}`;

@@ -118,6 +118,11 @@ export function smtpSafe(message: Buffer): Buffer {
   return message;
 }
 
+/** True when the message's builder vouched for it (smtpSafe), so a wrapper adding clean lines may too. */
+export function isVouchedSafe(message: Buffer): boolean {
+  return vouched.has(message);
+}
+
 /** The DATA payload of a message: dot-stuffed, CRLF only, ending with CRLF.CRLF (as pieces). */
 export function smtpData(message: Buffer): Buffer[] {
   if (!vouched.has(message) && !isSmtpClean(message)) return [smtpDataSlow(message)];

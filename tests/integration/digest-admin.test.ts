@@ -1,8 +1,8 @@
 import { latestSlot } from '../../src/digests/slots';
-import crypto from 'node:crypto';
 import request from 'supertest';
 import { startTestBulletin, type TestBulletin, adminAuth, QUIET_SCHEDULES, startInstanceBeside } from '../helpers/test-bulletin';
 import { DigestFixtures } from '../helpers/digest-fixtures';
+import { DkimTestKey } from '../helpers/dkim-verifier';
 
 
 describe('digest admin API', () => {
@@ -91,7 +91,7 @@ describe('digest schedule catch-up and DKIM', () => {
     // A first instance without jobs only provides the database and the SMTP peer.
     const base = await startTestBulletin({ RUN_JOBS: 'false' });
     const fx = new DigestFixtures(base.db.url);
-    const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const key = new DkimTestKey('example.test', 'bulletin');
     try {
       const readers = await fx.subscribers(3);
       // In the hour before the most recent slot: the first window of an hourly schedule.
@@ -103,7 +103,7 @@ describe('digest schedule catch-up and DKIM', () => {
         UNSUBSCRIBE_MAILTO: 'unsubscribe@example.test',
         DKIM_DOMAIN: 'example.test',
         DKIM_SELECTOR: 'bulletin',
-        DKIM_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        DKIM_PRIVATE_KEY: key.privateKeyPem,
       };
       // Two instances start at once: both catch up the same slot, only one edition is made.
       const instances = await Promise.all([startInstanceBeside(base, env), startInstanceBeside(base, env)]);
@@ -123,6 +123,17 @@ describe('digest schedule catch-up and DKIM', () => {
         expect(signature).toMatch(/d=example\.test/);
         expect(signature).toMatch(/s=bulletin/);
         expect(signature!.replace(/\s+/g, '')).toMatch(/h=[^;]*list-unsubscribe/i);
+        // As a receiving server checks it: the public key from DNS, every copy as the peer got it.
+        for (const received of base.smtp.messages) {
+          const verdicts = await key.verify(received.raw);
+          expect(verdicts.map((v) => [v.result, v.signedHeaders])).toEqual([
+            ['pass', expect.stringMatching(/^From: .*To: .*List-Unsubscribe: List-Unsubscribe-Post: Feedback-ID$/)],
+          ]);
+        }
+        expect(key.lookups).toContain('TXT bulletin._domainkey.example.test');
+        // A copy changed on the way (another reader's address) fails: the check can fail.
+        const forged = base.smtp.messages[0]!.raw.replace(/^To: .*$/m, 'To: someone-else@example.test');
+        expect((await key.verify(forged)).map((v) => v.result)).not.toContain('pass');
       } finally {
         await Promise.all(instances.map((i) => i.stop()));
       }

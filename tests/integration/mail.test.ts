@@ -8,6 +8,7 @@ import { createOutboxMailer, createSmtpMailer } from '../../src/mail/nodemailer-
 import { Pages } from '../../src/http/pages';
 import { createLogger } from '../../src/shared/logger';
 import { SmtpCapture } from '../helpers/smtp-capture';
+import { DkimTestKey } from '../helpers/dkim-verifier';
 
 const settings = { from: 'News <news@bulletin.test>', listId: 'news.bulletin.test', unsubscribeMailto: 'leave@bulletin.test' };
 const message = {
@@ -73,6 +74,31 @@ describe('the SMTP mailer', () => {
     expect(err).toMatchObject({ code: expect.stringMatching(/^E[A-Z]+$/) });
     expect(err).toBeInstanceOf(SmtpFailure);
     expect(err).toMatchObject({ kind: 'unreachable' });
+  });
+});
+
+describe('the SMTP mailer with DKIM', () => {
+  test('when DKIM is set, then transactional mail (nodemailer signs) and raw edition copies (DkimSigner signs) both verify', async () => {
+    const key = new DkimTestKey('bulletin.test', 'mail2026');
+    const smtp = await new SmtpCapture().start();
+    const dkim = { domainName: key.domain, keySelector: key.selector, privateKey: key.privateKeyPem };
+    const mailer = createSmtpMailer({ url: smtp.url, maxConnections: 1, ratePerSecond: 0 }, { ...settings, dkim }, createLogger('silent'));
+    try {
+      await mailer.send(message);
+      await mailer.sendRaw({ to: 'raw@example.com', raw: 'From: news@bulletin.test\r\nTo: raw@example.com\r\nSubject: Raw\r\n\r\nRaw  body \r\n\r\n' });
+      for (const to of ['reader@example.com', 'raw@example.com']) {
+        const mail = await smtp.waitFor((m) => m.to.includes(to));
+        expect([to, (await key.verify(mail.raw)).map((v) => v.result)]).toEqual([to, ['pass']]);
+      }
+    } finally {
+      await mailer.close();
+      await smtp.stop();
+    }
+  });
+
+  test('when the DKIM key is not a key, then the mailer is not made (the process stops at start)', () => {
+    const dkim = { domainName: 'bulletin.test', keySelector: 'mail2026', privateKey: 'not a key' };
+    expect(() => createSmtpMailer({ url: 'smtp://127.0.0.1:1', maxConnections: 1, ratePerSecond: 0 }, { ...settings, dkim }, createLogger('silent'))).toThrow(/not a private key/);
   });
 });
 

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { ConfigError, commandEnvironment, loadConfig, loadSettings } from '../../src/config';
 
 describe('config', () => {
@@ -47,6 +48,32 @@ describe('config', () => {
 
   test('when only part of the DKIM settings is given, then start-up is refused', () => {
     expect(() => loadConfig({ DKIM_DOMAIN: 'example.com' })).toThrow(/DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY/);
+  });
+
+  test('when the DKIM key cannot sign, then start-up is refused naming DKIM_PRIVATE_KEY and why', () => {
+    const dkim = { DKIM_DOMAIN: 'news.example.com', DKIM_SELECTOR: 'bulletin' };
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+    };
+    expect(problems({ ...dkim, DKIM_PRIVATE_KEY: 'not-a-key' })).toEqual([expect.stringMatching(/^DKIM_PRIVATE_KEY: not a private key in PEM/)]);
+    const ec = crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    expect(problems({ ...dkim, DKIM_PRIVATE_KEY: ec })).toEqual(['DKIM_PRIVATE_KEY: must be an RSA key (rsa-sha256), not ec']);
+    expect(problems({ DKIM_DOMAIN: 'not a domain', DKIM_SELECTOR: 'two words', DKIM_PRIVATE_KEY: ec }).map((p) => p.split(':')[0])).toEqual([
+      'DKIM_DOMAIN',
+      'DKIM_SELECTOR',
+      'DKIM_PRIVATE_KEY',
+    ]);
+  });
+
+  test('when the DKIM key is given on one line with \\n escapes, then it is read as the PEM it is', () => {
+    const pem = crypto.generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+    const config = loadConfig({ DKIM_DOMAIN: 'news.example.com', DKIM_SELECTOR: 'bulletin', DKIM_PRIVATE_KEY: pem.trim().replace(/\n/g, '\\n') });
+    expect(config.DKIM_PRIVATE_KEY).toBe(pem.trim());
   });
 
   test('when a variable is set to the empty string, then it counts as unset', () => {
