@@ -93,6 +93,8 @@ export class RawSmtpPool {
   private fallbackLogged = false;
   private readonly messageTimeout: number;
   private readonly pace: AnswerPace;
+  /** When the latest-handed-over message that got an answer was handed over (hrtime). */
+  private newestAnsweredStart = 0n;
   /** Slots whose stalled message still waits for its answer, outside `slots`. */
   private readonly stalled = new Set<Slot>();
 
@@ -249,13 +251,19 @@ export class RawSmtpPool {
     };
     timers.push(setTimeout(() => giveUp(this.messageTimeout), this.messageTimeout));
     // Slower than this server's usual pace (AnswerPace): a spare takes the connection's place while
-    // the message waits on; with no spare free, it waits only until the give-up point.
+    // the message waits on; with no spare free, it is given up at the give-up point, but only once
+    // a message handed over after it was answered: the server is silent on this one, not slow for
+    // all (then every message would be given up and sent again, though the server may take each).
     const { stallMs, giveUpMs } = this.pace;
+    const giveUpIfOvertaken = () => {
+      if (this.newestAnsweredStart > started) giveUp(giveUpMs);
+      else timers.push(setTimeout(giveUpIfOvertaken, giveUpMs - stallMs));
+    };
     if (stallMs < this.messageTimeout) {
       timers.push(
         setTimeout(() => {
           if (answered || this.stall(slot, job) || giveUpMs >= this.messageTimeout) return;
-          timers.push(setTimeout(() => giveUp(giveUpMs), giveUpMs - stallMs));
+          timers.push(setTimeout(giveUpIfOvertaken, giveUpMs - stallMs));
         }, stallMs),
       );
     }
@@ -303,6 +311,7 @@ export class RawSmtpPool {
   }
 
   private observeReply(started: bigint, responseCode: number | undefined): void {
+    if (started > this.newestAnsweredStart) this.newestAnsweredStart = started;
     const reply = replyClass(responseCode);
     if (!reply) return;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -103,11 +103,12 @@ describe('the raw SMTP pool and a server silent on one message', () => {
   });
 
   test.each([
-    [0, 'the one connection waits until the give-up point (1 s, not the 3 s timeout) before anyone else is sent', 1000],
-    [1, 'a spare connection sends everyone else while the silent message waits out its whole timeout', 3000],
-  ])('when a one-connection pool has %i spare connections and one message is never answered, then %s', async (spareConnections, _, waitedMs) => {
+    [1, 0, 'the one connection waits out the whole 3 s timeout (no later message could be answered: it may be slow for all) before anyone else is sent', 3000],
+    [1, 1, 'a spare connection sends everyone else while the silent message waits out its whole timeout', 3000],
+    [2, 0, 'the others go out on the second connection, and the silent one, overtaken, is given up at 1 s', 1000],
+  ])('when a pool of %i connection(s) and %i spare has one message never answered, then %s', async (maxConnections, spareConnections, _, waitedMs) => {
     const server = await silentServer((to) => to === 'silent@example.com');
-    const pool = new RawSmtpPool({ url: server.url, maxConnections: 1, spareConnections, ratePerSecond: 0, messageTimeout: 3000, logger: createLogger('silent') });
+    const pool = new RawSmtpPool({ url: server.url, maxConnections, spareConnections, ratePerSecond: 0, messageTimeout: 3000, logger: createLogger('silent') });
     try {
       await warmUp(pool);
       let silentSettled = false;
@@ -115,10 +116,10 @@ describe('the raw SMTP pool and a server silent on one message', () => {
       silent.catch(() => {});
       const others = Array.from({ length: 10 }, (_, i) => `other${i}@example.com`);
       const settledBeforeOthers = await Promise.all(others.map((to) => pool.send({ from, to }, message(to)))).then(() => silentSettled);
-      expect(settledBeforeOthers).toBe(spareConnections === 0);
+      expect(settledBeforeOthers).toBe(maxConnections + spareConnections === 1);
       await expect(silent).rejects.toMatchObject({ kind: 'transient', code: 'ETIMEDOUT', message: `no answer to the message within ${waitedMs} ms` });
       expect(server.accepted.filter((to) => to.startsWith('other')).sort()).toEqual([...others].sort());
-      expect(server.mostOpen()).toBe(1 + spareConnections);
+      expect(server.mostOpen()).toBe(maxConnections + spareConnections);
       expect(pool.spareConnectionsInUse).toBe(0);
     } finally {
       await pool.close();
@@ -138,6 +139,22 @@ describe('the raw SMTP pool and a server silent on one message', () => {
       expect(server.mostOpen()).toBe(4);
       for (const to of slow) expect(server.accepted.filter((a) => a === to)).toHaveLength(1);
       expect(pool.spareConnectionsInUse).toBe(0);
+    } finally {
+      await pool.close();
+      await server.stop();
+    }
+  });
+
+  test('when the server turns slow for every message (past the give-up point), then no message is given up: each waits for its answer and is sent once', async () => {
+    let slow = false;
+    const server = await silentServer(() => slow, 1500);
+    const pool = new RawSmtpPool({ url: server.url, maxConnections: 1, spareConnections: 0, ratePerSecond: 0, messageTimeout: 5000, logger: createLogger('silent') });
+    try {
+      await warmUp(pool);
+      slow = true;
+      const tos = ['a@example.com', 'b@example.com', 'c@example.com'];
+      await expect(Promise.all(tos.map((to) => pool.send({ from, to }, message(to))))).resolves.toHaveLength(3);
+      expect(server.accepted.filter((to) => tos.includes(to)).sort()).toEqual(tos);
     } finally {
       await pool.close();
       await server.stop();
