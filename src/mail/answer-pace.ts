@@ -8,7 +8,7 @@
  * - when no spare is free (the server is silent on more messages than spares carry), the message
  *   is given up at `giveUpMs` (10 x the 99th percentile, at least 1 s) instead of holding its
  *   connection for the whole SMTP_MESSAGE_TIMEOUT_MS, and is retried later like a 4xx; the pool
- *   does so only once a message handed over after it got its answer (see RawSmtpPool.deliver).
+ *   does so only while the server plainly answers later messages (see RawSmtpPool.deliver).
  *
  * Both follow the server: a relay that scans content and answers in seconds gets seconds-long
  * thresholds. Until WARM_UP answers are seen, both are the message timeout (nothing is judged).

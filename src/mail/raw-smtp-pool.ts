@@ -95,6 +95,8 @@ export class RawSmtpPool {
   private readonly pace: AnswerPace;
   /** When the latest-handed-over message that got an answer was handed over (hrtime). */
   private newestAnsweredStart = 0n;
+  /** Final answers so far (replies to messages; not drops or timeouts). */
+  private answers = 0;
   /** Slots whose stalled message still waits for its answer, outside `slots`. */
   private readonly stalled = new Set<Slot>();
 
@@ -251,19 +253,24 @@ export class RawSmtpPool {
     };
     timers.push(setTimeout(() => giveUp(this.messageTimeout), this.messageTimeout));
     // Slower than this server's usual pace (AnswerPace): a spare takes the connection's place while
-    // the message waits on; with no spare free, it is given up at the give-up point, but only once
-    // a message handed over after it was answered: the server is silent on this one, not slow for
-    // all (then every message would be given up and sent again, though the server may take each).
+    // the message waits on; with no spare free, it is given up at the give-up point, but only when
+    // the server plainly answers others meanwhile: a message handed over after it was answered, and
+    // at least twice as many answers as connections came since it stalled. Not when the server is
+    // slow for all (a load spike, a pause): then every message would be given up and sent again,
+    // though the server may take each.
     const { stallMs, giveUpMs } = this.pace;
-    const giveUpIfOvertaken = () => {
-      if (this.newestAnsweredStart > started) giveUp(giveUpMs);
-      else timers.push(setTimeout(giveUpIfOvertaken, giveUpMs - stallMs));
+    let answersAtStall = 0;
+    const giveUpIfPassedOver = () => {
+      const answeringOthers = this.answers - answersAtStall >= 2 * (this.slots.length + (this.options.spareConnections ?? 0));
+      if (this.newestAnsweredStart > started && answeringOthers) giveUp(giveUpMs);
+      else timers.push(setTimeout(giveUpIfPassedOver, giveUpMs - stallMs));
     };
     if (stallMs < this.messageTimeout) {
       timers.push(
         setTimeout(() => {
           if (answered || this.stall(slot, job) || giveUpMs >= this.messageTimeout) return;
-          timers.push(setTimeout(giveUpIfOvertaken, giveUpMs - stallMs));
+          answersAtStall = this.answers;
+          timers.push(setTimeout(giveUpIfPassedOver, giveUpMs - stallMs));
         }, stallMs),
       );
     }
@@ -311,6 +318,7 @@ export class RawSmtpPool {
   }
 
   private observeReply(started: bigint, responseCode: number | undefined): void {
+    this.answers++;
     if (started > this.newestAnsweredStart) this.newestAnsweredStart = started;
     const reply = replyClass(responseCode);
     if (!reply) return;
