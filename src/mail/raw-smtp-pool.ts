@@ -254,22 +254,22 @@ export class RawSmtpPool {
     timers.push(setTimeout(() => giveUp(this.messageTimeout), this.messageTimeout));
     // Slower than this server's usual pace (AnswerPace): a spare takes the connection's place while
     // the message waits on; with no spare free, it is given up at the give-up point, but only when
-    // the server plainly answers others meanwhile: a message handed over after it was answered, and
-    // at least twice as many answers as connections came since it stalled. Not when the server is
-    // slow for all (a load spike, a pause): then every message would be given up and sent again,
-    // though the server may take each.
+    // the server plainly answered others meanwhile: a message handed over after it was answered,
+    // and, since it was handed over, three times as many answers as connections (the messages
+    // already in flight then account for at most one time). Not when the server is slow for all (a
+    // load spike, a pause): then every message would be given up and sent again, though the server
+    // may take each.
     const { stallMs, giveUpMs } = this.pace;
-    let answersAtStall = 0;
+    const answersAtStart = this.answers;
     const giveUpIfPassedOver = () => {
-      const answeringOthers = this.answers - answersAtStall >= 2 * (this.slots.length + (this.options.spareConnections ?? 0));
-      if (this.newestAnsweredStart > started && answeringOthers) giveUp(giveUpMs);
+      const answeredOthers = this.answers - answersAtStart >= 3 * (this.slots.length + (this.options.spareConnections ?? 0));
+      if (this.newestAnsweredStart > started && answeredOthers) giveUp(giveUpMs);
       else timers.push(setTimeout(giveUpIfPassedOver, giveUpMs - stallMs));
     };
     if (stallMs < this.messageTimeout) {
       timers.push(
         setTimeout(() => {
           if (answered || this.stall(slot, job) || giveUpMs >= this.messageTimeout) return;
-          answersAtStall = this.answers;
           timers.push(setTimeout(giveUpIfPassedOver, giveUpMs - stallMs));
         }, stallMs),
       );
