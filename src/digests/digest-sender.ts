@@ -215,9 +215,10 @@ export class DigestSender {
         await this.sleep(wait);
         continue;
       }
-      const ok = await this.send(delivery);
-      // One message got through while probing: the server is back, resume all lanes.
-      if (ok && this.probing) {
+      const outcome = await this.send(delivery);
+      // One message got through while probing (accepted, not merely stalled): the server is back,
+      // resume all lanes.
+      if (outcome === true && this.probing) {
         this.probing = false;
         this.outagePauseMs = this.o.outagePauseMs;
         this.deps.logger.info('SMTP server answers again; sending resumes');
