@@ -45,6 +45,8 @@ export async function startBulletin(opts: {
       RATE_LIMIT_WINDOW_SECONDS: '1',
       DIGEST_DAILY_CRON: '0 0 1 1 *',
       DIGEST_WEEKLY_CRON: '0 0 1 1 *',
+      // Node flags to try on Bulletin (e.g. --max-semi-space-size=8) without changing `npm start`.
+      ...(process.env.BENCH_BULLETIN_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_BULLETIN_NODE_OPTIONS } : {}),
       ...opts.env,
     },
     opts.nodeArgs,
