@@ -7,8 +7,8 @@
  * process, PostgreSQL and the sink share them (docs/scaling.md reads the figures).
  */
 import type { BenchContext } from './context';
-import { bulletinSend, seed } from './digest-send';
-import { findPostfixTools, startPostfixSink } from './postfix';
+import { bulletinSend } from './digest-send';
+import { withSeededPostfixSink } from './postfix-part';
 
 export interface InstancesResult {
   subscribers: number;
@@ -18,15 +18,8 @@ export interface InstancesResult {
 const INSTANCES = [1, 2, 3];
 
 export async function benchDigestInstances(ctx: BenchContext): Promise<InstancesResult | undefined> {
-  const postfix = findPostfixTools();
-  if (!postfix) {
-    ctx.log('instances: skipped (smtp-sink not installed: apt-get install postfix)');
-    return undefined;
-  }
   const n = ctx.subscribers;
-  await seed(ctx, n);
-  const sink = await startPostfixSink(postfix.sink);
-  try {
+  return withSeededPostfixSink(ctx, 'instances', async ({ sink }) => {
     const runs: InstancesResult['runs'] = [];
     for (let i = 1; i <= ctx.runs; i++) {
       for (const instances of INSTANCES) {
@@ -36,7 +29,5 @@ export async function benchDigestInstances(ctx: BenchContext): Promise<Instances
       }
     }
     return { subscribers: n, runs };
-  } finally {
-    await sink.stop();
-  }
+  });
 }

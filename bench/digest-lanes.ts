@@ -6,8 +6,9 @@
  * so the lanes, not the 5 SMTP connections, were the limit at 20.
  */
 import type { BenchContext } from './context';
-import { bulletinSend, seed } from './digest-send';
-import { findPostfixTools, runSmtpSource, startPostfixSink } from './postfix';
+import { bulletinSend } from './digest-send';
+import { runSmtpSource } from './postfix';
+import { withSeededPostfixSink } from './postfix-part';
 import { median, round } from './stats';
 
 export interface LanesResult {
@@ -22,15 +23,8 @@ export interface LanesResult {
 const CONCURRENCY = (process.env.BENCH_LANES ?? '20,50,80').split(',').map(Number);
 
 export async function benchDigestLanes(ctx: BenchContext): Promise<LanesResult | undefined> {
-  const postfix = findPostfixTools();
-  if (!postfix) {
-    ctx.log('lanes: skipped (smtp-sink/smtp-source not installed: apt-get install postfix)');
-    return undefined;
-  }
   const n = ctx.subscribers;
-  await seed(ctx, n);
-  const sink = await startPostfixSink(postfix.sink);
-  try {
+  return withSeededPostfixSink(ctx, 'lanes', async ({ sink, source }) => {
     const rounds: LanesResult['rounds'] = [];
     for (let i = 1; i <= ctx.runs; i++) {
       const bulletin: number[] = [];
@@ -40,13 +34,11 @@ export async function benchDigestLanes(ctx: BenchContext): Promise<LanesResult |
         ctx.log(`lanes round ${i}, SEND_CONCURRENCY=${c}: ${r.msgsPerSec} msg/s`);
       }
       // Messages of the edition's size as the digest part measures it (44 KB), over 5 sessions.
-      const { seconds } = await runSmtpSource(postfix.source, { port: sink.port, count: n, sessions: 5, size: 44_000 });
+      const { seconds } = await runSmtpSource(source, { port: sink.port, count: n, sessions: 5, size: 44_000 });
       rounds.push({ smtpSource: round(n / seconds), bulletin });
       ctx.log(`lanes round ${i}, smtp-source -> smtp-sink: ${round(n / seconds)} msg/s`);
     }
     const ofLoopback = CONCURRENCY.map((_, k) => round(median(rounds.map((r) => r.bulletin[k]! / r.smtpSource)), 2));
     return { subscribers: n, concurrency: CONCURRENCY, rounds, ofLoopback };
-  } finally {
-    await sink.stop();
-  }
+  });
 }

@@ -1,6 +1,16 @@
 import crypto from 'node:crypto';
 import { ConfigError, commandEnvironment, loadConfig, loadSettings } from '../../src/config';
 
+/** What start-up says is wrong with `env`: the ConfigError's problems, none when it loads. */
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (err) {
+    return (err as ConfigError).problems;
+  }
+}
+
 describe('config', () => {
   test('when nothing is set, then defaults describe the embedded development setup', () => {
     const config = loadConfig({});
@@ -52,14 +62,6 @@ describe('config', () => {
 
   test('when the DKIM key cannot sign, then start-up is refused naming DKIM_PRIVATE_KEY and why', () => {
     const dkim = { DKIM_DOMAIN: 'news.example.com', DKIM_SELECTOR: 'bulletin' };
-    const problems = (env: Record<string, string>) => {
-      try {
-        loadConfig(env);
-        return [];
-      } catch (err) {
-        return (err as ConfigError).problems;
-      }
-    };
     expect(problems({ ...dkim, DKIM_PRIVATE_KEY: 'not-a-key' })).toEqual([expect.stringMatching(/^DKIM_PRIVATE_KEY: not a private key in PEM/)]);
     const ec = crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     expect(problems({ ...dkim, DKIM_PRIVATE_KEY: ec })).toEqual(['DKIM_PRIVATE_KEY: must be an RSA key (rsa-sha256), not ec']);
@@ -88,14 +90,6 @@ describe('config', () => {
   });
 
   test('when a schedule is not a cron expression, then start-up is refused naming the variable', () => {
-    const problems = (env: Record<string, string>) => {
-      try {
-        loadConfig(env);
-        return [];
-      } catch (err) {
-        return (err as ConfigError).problems;
-      }
-    };
     expect(problems({ DIGEST_DAILY_CRON: '61 7 * * *' })).toEqual([expect.stringMatching(/^DIGEST_DAILY_CRON: is not a cron expression .*61/)]);
     expect(problems({ DIGEST_WEEKLY_CRON: 'every monday' })).toEqual([expect.stringMatching(/^DIGEST_WEEKLY_CRON: is not a cron expression/)]);
     expect(problems({ FEED_POLL_CRON: '*/15 * * * * * *' })).toEqual([expect.stringMatching(/^FEED_POLL_CRON: is not a cron expression/)]);
