@@ -6,36 +6,22 @@
  * A Jest file, for the test helpers' per-run databases, kept out of the suite (roots: tests):
  * `npx jest --roots bench --testMatch '**\/kill-recovery.bench.ts'` (BENCH_READERS, default 3000).
  */
-import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import request from 'supertest';
 import { startTestBulletin, adminAuth, type TestBulletin } from '../tests/helpers/test-bulletin';
 import { DigestFixtures, duplicates } from '../tests/helpers/digest-fixtures';
+import { spawnDigestSender } from '../tests/helpers/spawn-digest-sender';
 
 const N = Number(process.env.BENCH_READERS ?? 3000);
 const CONCURRENCY = 20;
 
 function startSender(app: TestBulletin, beat: boolean): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../tests/helpers/digest-sender-process.ts')], {
-    env: {
-      ...process.env,
-      DATABASE_URL: app.db.url,
-      SMTP_URL: app.smtp.url,
-      MAIL_POSTAL_ADDRESS: app.config.MAIL_POSTAL_ADDRESS!,
-      SECRET_KEY: 'test-secret-key-0123456789abcdef0123456789',
-      PUBLIC_URL: app.config.PUBLIC_URL,
-      SEND_CONCURRENCY: String(CONCURRENCY),
-      SMTP_MAX_CONNECTIONS: String(CONCURRENCY),
-      SENDER_LEASE_SECONDS: '120',
-      SENDER_BEAT: beat ? 'on' : 'off',
-      LOG_LEVEL: 'silent',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    child.stdout!.once('data', () => resolve(child));
-    child.once('exit', (code) => reject(new Error(`sender exited early with ${code}`)));
-  });
+  return spawnDigestSender(app, {
+    SEND_CONCURRENCY: String(CONCURRENCY),
+    SMTP_MAX_CONNECTIONS: String(CONCURRENCY),
+    SENDER_LEASE_SECONDS: '120',
+    SENDER_BEAT: beat ? 'on' : 'off',
+  }).ready;
 }
 
 async function once(beat: boolean): Promise<string> {

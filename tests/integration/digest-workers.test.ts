@@ -1,9 +1,9 @@
-import path from 'node:path';
 import { CLAIM_AHEAD_PER_LANE } from '../../src/digests/digest-sender';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import request from 'supertest';
 import { startTestBulletin, type TestBulletin, adminAuth } from '../helpers/test-bulletin';
 import { DigestFixtures, duplicates } from '../helpers/digest-fixtures';
+import { spawnDigestSender } from '../helpers/spawn-digest-sender';
 
 const CONCURRENCY = 5;
 // Child processes start under tsx (a second or two each); generous under a loaded CI machine.
@@ -25,27 +25,14 @@ describe('digest senders in separate processes', () => {
   });
 
   function startSender(leaseSeconds = 2): Promise<ChildProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../helpers/digest-sender-process.ts')], {
-      env: {
-        ...process.env,
-        DATABASE_URL: app.db.url,
-        SMTP_URL: app.smtp.url,
-        MAIL_POSTAL_ADDRESS: app.config.MAIL_POSTAL_ADDRESS!,
-        SECRET_KEY: 'test-secret-key-0123456789abcdef0123456789',
-        PUBLIC_URL: app.config.PUBLIC_URL,
-        SEND_CONCURRENCY: String(CONCURRENCY),
-        SMTP_MAX_CONNECTIONS: String(CONCURRENCY),
-        SEND_BATCH_SIZE: '20',
-        SENDER_LEASE_SECONDS: String(leaseSeconds),
-        LOG_LEVEL: 'silent',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
+    const { child, ready } = spawnDigestSender(app, {
+      SEND_CONCURRENCY: String(CONCURRENCY),
+      SMTP_MAX_CONNECTIONS: String(CONCURRENCY),
+      SEND_BATCH_SIZE: '20',
+      SENDER_LEASE_SECONDS: String(leaseSeconds),
     });
     children.push(child);
-    return new Promise((resolve, reject) => {
-      child.stdout!.once('data', () => resolve(child));
-      child.once('exit', (code) => reject(new Error(`sender exited early with ${code}`)));
-    });
+    return ready;
   }
 
   async function composeFor(count: number): Promise<{ digestId: number; emails: string[] }> {
