@@ -29,6 +29,9 @@ describe('digest senders in separate processes', () => {
       SEND_CONCURRENCY: String(CONCURRENCY),
       SMTP_MAX_CONNECTIONS: String(CONCURRENCY),
       SEND_BATCH_SIZE: '20',
+      // No spares: a lane whose message stalls (a slow peer under load) moves on to another row,
+      // which would add up to SMTP_SPARE_CONNECTIONS rows held beyond the claim bound tested here.
+      SMTP_SPARE_CONNECTIONS: '0',
       SENDER_LEASE_SECONDS: String(leaseSeconds),
     });
     children.push(child);
