@@ -239,6 +239,7 @@ export class RawSmtpPool {
     const started = process.hrtime.bigint();
     let answered = false;
     const timers: NodeJS.Timeout[] = [];
+    const after = (ms: number, fn: () => void) => timers.push(afterPendingReplies(ms, () => answered || fn()));
     // The server took the message (or part of it) and went silent: this message fails, transient
     // when its data went out (the server's verdict on it is missing, as with a 4xx), and the
     // connection, whose session state is now unknown, is dropped. Not an outage: the other
@@ -251,7 +252,7 @@ export class RawSmtpPool {
       job.reject(noAnswer(ms, wasDataWritten(connection)));
       this.release(slot);
     };
-    timers.push(setTimeout(() => giveUp(this.messageTimeout), this.messageTimeout));
+    after(this.messageTimeout, () => giveUp(this.messageTimeout));
     // Slower than this server's usual pace (AnswerPace): a spare takes the connection's place while
     // the message waits on; with no spare free, it is given up at the give-up point, but only when
     // the server plainly answered others meanwhile: a message handed over after it was answered,
@@ -264,15 +265,13 @@ export class RawSmtpPool {
     const giveUpIfPassedOver = () => {
       const answeredOthers = this.answers - answersAtStart >= 3 * (this.slots.length + (this.options.spareConnections ?? 0));
       if (this.newestAnsweredStart > started && answeredOthers) giveUp(giveUpMs);
-      else timers.push(setTimeout(giveUpIfPassedOver, giveUpMs - stallMs));
+      else after(giveUpMs - stallMs, giveUpIfPassedOver);
     };
     if (stallMs < this.messageTimeout) {
-      timers.push(
-        setTimeout(() => {
-          if (answered || this.stall(slot, job) || giveUpMs >= this.messageTimeout) return;
-          timers.push(setTimeout(giveUpIfPassedOver, giveUpMs - stallMs));
-        }, stallMs),
-      );
+      after(stallMs, () => {
+        if (this.stall(slot, job) || giveUpMs >= this.messageTimeout) return;
+        after(giveUpMs - stallMs, giveUpIfPassedOver);
+      });
     }
     connection.send({ from: job.envelope.from, to: [job.envelope.to] }, job.message, (err, info) => {
       if (answered) return; // timed out already (a late reply or the close of the dropped connection)
@@ -360,4 +359,14 @@ export class RawSmtpPool {
       });
     });
   }
+}
+
+/**
+ * A timer for a wait on the server, run only after the replies already received: Node runs due
+ * timers before it reads sockets, so after the process was held up (a long GC, a busy CPU) a plain
+ * timeout would fire before the reply that came meanwhile is read, and a message the server took
+ * would be given up and sent again. setImmediate runs after the next socket read (the poll phase).
+ */
+function afterPendingReplies(ms: number, fn: () => void): NodeJS.Timeout {
+  return setTimeout(() => setImmediate(fn), ms);
 }

@@ -4,7 +4,7 @@ import { startBulletin, type RunningBulletin } from '../../src/main';
 import { createLogger } from '../../src/shared/logger';
 import { SkippableClock } from './skippable-clock';
 import { SmtpCapture } from './smtp-capture';
-import { createTestDatabase, type TestDatabase } from './test-database';
+import { createTestDatabase, PATIENT_DATABASE, type TestDatabase } from './test-database';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 /** The header of an admin API request with TEST_ADMIN_TOKEN. */
@@ -41,6 +41,7 @@ export async function startTestBulletin(
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     DATABASE_POOL_SIZE: '4',
+    ...PATIENT_DATABASE,
     ...env,
   });
   const clock = new SkippableClock();
@@ -73,6 +74,7 @@ export async function startInstanceBeside(base: TestBulletin, env: Record<string
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     LOG_LEVEL: 'silent',
     DATABASE_POOL_SIZE: '4',
+    ...PATIENT_DATABASE,
     ...env,
   });
   return startBulletin(config, createLogger('silent'));

@@ -13,9 +13,10 @@ function message(to: string): Buffer {
 
 /**
  * A real SMTP peer that takes every message's data but never answers the final dot for `silent`
- * ones, or answers them only after `answerAfterMs`. It counts its open connections.
+ * ones, or answers them only after `answerAfterMs`. It counts its open connections. `afterAnswer`
+ * runs right after each answer has gone to the socket.
  */
-async function silentServer(silent: (to: string) => boolean, answerAfterMs?: number) {
+async function silentServer(silent: (to: string) => boolean, answerAfterMs?: number, afterAnswer: () => void = () => {}) {
   const accepted: string[] = [];
   let held = 0;
   let open = 0;
@@ -50,6 +51,7 @@ async function silentServer(silent: (to: string) => boolean, answerAfterMs?: num
         }
         accepted.push(to);
         callback();
+        afterAnswer();
       });
     },
   });
@@ -189,6 +191,24 @@ describe('the raw SMTP pool and a server silent on one message', () => {
     } finally {
       await pool.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  test('when the process is blocked past the message timeout just after the server answered, then the answer counts: sent, not timed out (no second copy)', async () => {
+    // The event loop runs due timers before it reads sockets: without care, the timeout would
+    // fire first and the accepted message would be sent again.
+    const blockEventLoop = () => {
+      const until = Date.now() + 800;
+      while (Date.now() < until);
+    };
+    const server = await silentServer(() => false, undefined, blockEventLoop);
+    const pool = new RawSmtpPool({ url: server.url, maxConnections: 1, ratePerSecond: 0, messageTimeout: 300, logger: createLogger('silent') });
+    try {
+      await expect(pool.send({ from, to: 'blocked@example.com' }, message('blocked@example.com'))).resolves.toMatch(/^250/);
+      expect(server.accepted).toEqual(['blocked@example.com']);
+    } finally {
+      await pool.close();
+      await server.stop();
     }
   });
 });
