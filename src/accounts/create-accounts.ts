@@ -27,7 +27,7 @@ export function createAccounts(deps: {
 }): Accounts {
   const { prisma, clock } = deps;
   const users = new UserRepository({ prisma });
-  const sessionRepository = new SessionRepository({ prisma });
+  const sessionRepository = new SessionRepository({ prisma, pool: deps.pool });
   const passwords = new Passwords();
   const audit = new AuditLog({ prisma, pool: deps.pool, clock });
   return {

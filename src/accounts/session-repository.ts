@@ -1,8 +1,13 @@
 import type { AdminSession, AdminUser, PrismaClient } from '../generated/prisma/client';
+import type { Queryable } from '../db/transaction';
+import { DELETE_DEAD_LINKS, DELETE_ENDED_SESSIONS } from './account-queries';
 
-/** Console sessions and users' API tokens, through Prisma: both are a hashed secret that names a user. */
+/**
+ * Console sessions and users' API tokens, through Prisma: both are a hashed secret that names a
+ * user. The sweeps of ended ones are SQL (account-queries.ts says why).
+ */
 export class SessionRepository {
-  constructor(private readonly deps: { prisma: PrismaClient }) {}
+  constructor(private readonly deps: { prisma: PrismaClient; pool: Queryable }) {}
 
   async create(session: Omit<AdminSession, 'lastSeenAt'>): Promise<void> {
     await this.deps.prisma.adminSession.create({ data: { ...session, lastSeenAt: session.createdAt } });
@@ -25,16 +30,14 @@ export class SessionRepository {
    * hourly sweep, for users who never sign in again); the number deleted.
    */
   async deleteEnded(ended: { idleBefore: Date; startedBefore: Date; userId?: number }): Promise<number> {
-    const { count } = await this.deps.prisma.adminSession.deleteMany({
-      where: { userId: ended.userId, OR: [{ lastSeenAt: { lt: ended.idleBefore } }, { createdAt: { lt: ended.startedBefore } }] },
-    });
-    return count;
+    const { rowCount } = await this.deps.pool.query(DELETE_ENDED_SESSIONS, [ended.idleBefore, ended.startedBefore, ended.userId ?? null]);
+    return rowCount ?? 0;
   }
 
   /** Set-password links that can no longer be used (expired, or used) since `before`: kept a while for the link page's "used" answer. */
   async deleteDeadLinks(before: Date): Promise<number> {
-    const { count } = await this.deps.prisma.adminUserToken.deleteMany({ where: { OR: [{ expiresAt: { lt: before } }, { usedAt: { lt: before } }] } });
-    return count;
+    const { rowCount } = await this.deps.pool.query(DELETE_DEAD_LINKS, [before]);
+    return rowCount ?? 0;
   }
 
   createApiToken(token: { userId: number; name: string; hash: string; createdAt: Date }) {

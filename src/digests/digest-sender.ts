@@ -1,6 +1,6 @@
 import { failureKind, SmtpFailure, type Mailer } from '../mail/mailer';
 import { noMetrics, type DeliveryMetrics } from '../metrics/metrics';
-import { PreparedDigestMime, newsletterMimeSettings, type DigestMimeSettings } from '../mail/digest-mime';
+import { MessageScratch, PreparedDigestMime, newsletterMimeSettings, type DigestMimeSettings } from '../mail/digest-mime';
 import type { WaitingClock } from '../shared/clock';
 import type { SignedLinks } from '../shared/signed-links';
 import type { Logger } from '../shared/logger';
@@ -201,6 +201,8 @@ export class DigestSender {
   }
 
   private async lane(onClaim: () => void): Promise<void> {
+    // The lane's messages are written here one after the other; a stalled one keeps it (below).
+    let scratch = new MessageScratch();
     for (;;) {
       if (this.stopping || this.pausedUntil > this.now() || !this.mayClaimAndSend()) return;
       const delivery = this.queue.shift();
@@ -215,7 +217,8 @@ export class DigestSender {
         await this.sleep(wait);
         continue;
       }
-      const outcome = await this.send(delivery);
+      const outcome = await this.send(delivery, scratch);
+      if (outcome === 'stalled') scratch = new MessageScratch();
       // One message got through while probing (accepted, not merely stalled): the server is back,
       // resume all lanes.
       if (outcome === true && this.probing) {
@@ -233,10 +236,10 @@ export class DigestSender {
    * moves on while the send waits for its answer (the pool bounds such sends by
    * SMTP_SPARE_CONNECTIONS), so a server silent on some messages does not hold the lanes either.
    */
-  private send(delivery: ClaimedDelivery): Promise<boolean | 'stalled'> {
+  private send(delivery: ClaimedDelivery, scratch: MessageScratch): Promise<boolean | 'stalled'> {
     this.inFlight.add(delivery);
     return new Promise((resolve, reject) => {
-      const sending = this.deliver(delivery, () => {
+      const sending = this.deliver(delivery, scratch, () => {
         this.stalledSends.add(sending);
         resolve('stalled');
       }).finally(() => {
@@ -284,11 +287,11 @@ export class DigestSender {
   }
 
   /** Sends one delivery and settles it in the ledger; true when the SMTP server accepted it. */
-  private async deliver(d: ClaimedDelivery, onStall: () => void): Promise<boolean> {
+  private async deliver(d: ClaimedDelivery, scratch: MessageScratch, onStall: () => void): Promise<boolean> {
     const { ledger, links, mailer, logger } = this.deps;
     const edition = await this.preparedFor(d.digestId);
     const recipient = digestRecipient(d.email, d.subscriberId, edition.newsletterId, links);
-    const message = edition.mime.fill({ ...recipient, messageIdLocalPart: this.deps.messageIds.localPart(d) });
+    const message = edition.mime.fill({ ...recipient, messageIdLocalPart: this.deps.messageIds.localPart(d) }, scratch);
     try {
       await mailer.sendRaw({ to: d.email, raw: message.raw, bounceTag: this.o.verp ? this.deps.messageIds.bounceTag(d) : undefined, onStall });
     } catch (err) {

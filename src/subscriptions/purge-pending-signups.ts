@@ -6,7 +6,8 @@ export class PurgePendingSignups {
   constructor(private readonly deps: { repository: SubscriberRepository; clock: Clock; pendingPurgeDays: number }) {}
 
   run(): Promise<{ deleted: number; reverted: number }> {
-    const cutoff = new Date(this.deps.clock.now().getTime() - this.deps.pendingPurgeDays * 86_400_000);
-    return this.deps.repository.purgePending(cutoff);
+    const now = this.deps.clock.now();
+    const cutoff = new Date(now.getTime() - this.deps.pendingPurgeDays * 86_400_000);
+    return this.deps.repository.purgePending(cutoff, now);
   }
 }

@@ -175,3 +175,19 @@ export function takenMailRequestFromRow(r: TakenMailRequestRow): TakenMailReques
  */
 export const ACTIVE_NEWSLETTERS = `SELECT id, slug FROM newsletters WHERE archived_at IS NULL`;
 export type NamedNewsletterRow = Pick<Newsletter, 'id' | 'slug'>;
+
+/**
+ * The daily purge of signups never confirmed since $1 (their confirmation emails, if any, sent
+ * before it too), in one transaction with REVERT_STALE_PENDING. SQL, not Prisma, though it touches
+ * one table: every instance that runs jobs may run it, and a process's first Prisma query loads
+ * Prisma's query compiler (src/accounts/account-queries.ts says what that cost a send). Deleting a
+ * subscriber deletes its tokens, consents and subscriptions (foreign keys, ON DELETE CASCADE).
+ */
+const STALE_PENDING = `status = 'pending' AND created_at < $1 AND (confirmation_sent_at IS NULL OR confirmation_sent_at < $1)`;
+export const DELETE_STALE_PENDING = `DELETE FROM subscribers WHERE ${STALE_PENDING} AND confirmed_at IS NULL`;
+/** A former subscriber who signed up again and did not confirm goes back to unsubscribed ($2 now). */
+export const REVERT_STALE_PENDING = `UPDATE subscribers SET status = 'unsubscribed', updated_at = $2
+  WHERE ${STALE_PENDING} AND confirmed_at IS NOT NULL`;
+/** Tokens expired before $1, and manage-link throttles older than it. */
+export const DELETE_EXPIRED_TOKENS = `DELETE FROM tokens WHERE expires_at < $1`;
+export const DELETE_OLD_MANAGE_REQUESTS = `DELETE FROM manage_requests WHERE requested_at < $1`;

@@ -2,7 +2,19 @@ import type pg from 'pg';
 import type { Prisma, PrismaClient, Subscriber, Token } from '../generated/prisma/client';
 import { EventRecorder, type EventRecording } from '../events/event-recorder';
 import { systemClock } from '../shared/clock';
-import { REQUEST_CONFIRMATION, REQUEST_MANAGE_LINK, SIGNUP, SPEND_TOKEN, type QueuedRow, type SpentTokenRow } from './subscriber-queries';
+import { withTransaction } from '../db/transaction';
+import {
+  DELETE_EXPIRED_TOKENS,
+  DELETE_OLD_MANAGE_REQUESTS,
+  DELETE_STALE_PENDING,
+  REQUEST_CONFIRMATION,
+  REQUEST_MANAGE_LINK,
+  REVERT_STALE_PENDING,
+  SIGNUP,
+  SPEND_TOKEN,
+  type QueuedRow,
+  type SpentTokenRow,
+} from './subscriber-queries';
 
 export type { Subscriber } from '../generated/prisma/client';
 export type TokenPurpose = 'confirm' | 'manage';
@@ -208,15 +220,13 @@ export class SubscriberRepository {
    * subscriber who signed up again and did not confirm goes back to unsubscribed instead: their
    * earlier consent history stays.
    */
-  async purgePending(cutoff: Date): Promise<{ deleted: number; reverted: number }> {
-    const stale = { status: 'pending' as const, createdAt: { lt: cutoff }, OR: [{ confirmationSentAt: null }, { confirmationSentAt: { lt: cutoff } }] };
-    const [deleted, reverted] = await this.prisma.$transaction([
-      this.prisma.subscriber.deleteMany({ where: { ...stale, confirmedAt: null } }),
-      this.prisma.subscriber.updateMany({ where: { ...stale, confirmedAt: { not: null } }, data: { status: 'unsubscribed' } }),
-    ]);
-    await this.prisma.token.deleteMany({ where: { expiresAt: { lt: cutoff } } });
-    await this.prisma.manageRequest.deleteMany({ where: { requestedAt: { lt: cutoff } } });
-    return { deleted: deleted.count, reverted: reverted.count };
+  async purgePending(cutoff: Date, now: Date): Promise<{ deleted: number; reverted: number }> {
+    const [deleted, reverted] = await withTransaction(this.deps.pool, (tx) =>
+      Promise.all([tx.query(DELETE_STALE_PENDING, [cutoff]), tx.query(REVERT_STALE_PENDING, [cutoff, now])]),
+    );
+    await this.deps.pool.query(DELETE_EXPIRED_TOKENS, [cutoff]);
+    await this.deps.pool.query(DELETE_OLD_MANAGE_REQUESTS, [cutoff]);
+    return { deleted: deleted.rowCount ?? 0, reverted: reverted.rowCount ?? 0 };
   }
 }
 

@@ -1,8 +1,9 @@
 import { ADMIN_TOKEN_ACTOR } from '../../src/accounts/actor';
 import { AuditLog } from '../../src/accounts/audit-log';
-import type { Database, PrismaClient } from '../../src/db/database';
+import type { Database } from '../../src/db/database';
 import { createTestDatabase, openTestPool, type TestDatabase } from '../helpers/test-database';
 import { ManualClock } from '../helpers/manual-clock';
+import { noPrisma } from '../helpers/no-prisma';
 
 /**
  * An entry that commits on its own is written on the pool, not through Prisma (audit-log.ts says
@@ -23,13 +24,6 @@ describe('audit log writes', () => {
   afterEach(async () => {
     await database.close();
     await db.drop();
-  });
-
-  /** A Prisma client that fails on any use: the entry must not need it. */
-  const noPrisma = new Proxy({} as PrismaClient, {
-    get: (_, name) => {
-      throw new Error(`Prisma used (${String(name)})`);
-    },
   });
 
   test('when an entry is recorded on its own, then it goes through the pool and reads back as one Prisma wrote', async () => {

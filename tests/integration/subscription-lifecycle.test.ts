@@ -5,6 +5,7 @@ import { PurgePendingSignups } from '../../src/subscriptions/purge-pending-signu
 import type { Database } from '../../src/db/database';
 import { openTestPool } from '../helpers/test-database';
 import { jobsIdle, linkIn, mailsTo, query, queryOne, subscribeAndConfirm, submitSignup, uniqueEmail, waitForMail, waitForMailSkippingRetryDelays } from './subscription-test-kit';
+import { noPrisma } from '../helpers/no-prisma';
 
 describe('delivery through the outbox and pg-boss, and the purge of unconfirmed signups', () => {
   let app: TestBulletin;
@@ -86,16 +87,27 @@ describe('delivery through the outbox and pg-boss, and the purge of unconfirmed 
     await waitForMail(app, old, /confirm/i);
     await waitForMail(app, recent, /confirm/i);
     await query(app, `UPDATE subscribers SET created_at = now() - interval '31 days', confirmation_sent_at = now() - interval '31 days' WHERE email = ANY($1)`, [[old, confirmed]]);
+    // A former subscriber who signed up again a month ago and never confirmed: back to unsubscribed.
+    const returning = uniqueEmail('returning');
+    await subscribeAndConfirm(app, returning);
+    await query(app, `UPDATE subscribers SET status = 'pending', created_at = now() - interval '31 days', confirmation_sent_at = now() - interval '31 days' WHERE email = $1`, [returning]);
 
     const purge = new PurgePendingSignups({
-      repository: new SubscriberRepository({ prisma: db.prisma, pool: db.pool, erasedAddresses: new ErasedAddresses({ pool: db.pool }) }),
+      repository: new SubscriberRepository({ prisma: noPrisma, pool: db.pool, erasedAddresses: new ErasedAddresses({ pool: db.pool }) }),
       clock: { now: () => new Date() },
       pendingPurgeDays: 30,
     });
+    // Run by any instance that runs jobs, without Prisma (a throwing stand-in here): see account-queries.ts.
     const result = await purge.run();
     expect(result.deleted).toBeGreaterThanOrEqual(1);
+    expect(result.reverted).toBeGreaterThanOrEqual(1);
     const left = await query<{ email: string; status: string }>(app, 'SELECT email, status FROM subscribers WHERE email = ANY($1) ORDER BY email', [[old, recent, confirmed]]);
     expect(left.map((r) => r.email).sort()).toEqual([confirmed, recent].sort());
+    expect(await queryOne(app, `SELECT status, updated_at > now() - interval '1 minute' AS touched, (SELECT count(*)::int FROM consents c WHERE c.subscriber_id = s.id) AS consents FROM subscribers s WHERE email = $1`, [returning])).toEqual({
+      status: 'unsubscribed',
+      touched: true,
+      consents: expect.any(Number),
+    });
     expect(await query(app, `SELECT id FROM consents WHERE subscriber_id NOT IN (SELECT id FROM subscribers)`)).toEqual([]);
   });
 
@@ -104,7 +116,7 @@ describe('delivery through the outbox and pg-boss, and the purge of unconfirmed 
     await submitSignup(app, { email }).expect(200);
     await waitForMail(app, email, /confirm/i);
     const purge = new PurgePendingSignups({
-      repository: new SubscriberRepository({ prisma: db.prisma, pool: db.pool, erasedAddresses: new ErasedAddresses({ pool: db.pool }) }),
+      repository: new SubscriberRepository({ prisma: noPrisma, pool: db.pool, erasedAddresses: new ErasedAddresses({ pool: db.pool }) }),
       clock: { now: () => new Date(Date.now() + 31 * 86_400_000) },
       pendingPurgeDays: 30,
     });

@@ -1,6 +1,6 @@
 import { escapeHtml, Placeholders } from '../../src/mail/personalize';
 import { simpleParser } from 'mailparser';
-import { PreparedDigestMime, newsletterMimeSettings, type DigestMimeSettings } from '../../src/mail/digest-mime';
+import { MessageScratch, PreparedDigestMime, newsletterMimeSettings, type DigestMimeSettings } from '../../src/mail/digest-mime';
 
 /**
  * The base64 fill encodes the literal text once per digest (for each of the 3 ways it can sit
@@ -85,6 +85,28 @@ describe('PreparedDigestMime.fill (base64 bodies)', () => {
       html: '<p>No links here: ünïcödé</p>',
       malformed: [],
     });
+  });
+
+  test('when copies are filled into one scratch, then each is byte for byte the copy filled on its own, in the same memory, grown when a longer one comes', () => {
+    const placeholders = Placeholders.create();
+    const u = placeholders.token('unsubscribeUrl');
+    const mime = new PreparedDigestMime(settings, { subject: 'Today', text: placeholders.seal(`Read ${u}\n`), html: placeholders.seal(`<a href="${u}">x</a>`) });
+    const recipient = (n: string) => ({ to: 'reader@example.test', values: { unsubscribeUrl: `https://news.test/u/${n}` }, listUnsubscribe: 'https://news.test/u', messageIdLocalPart: 'd1' });
+    // The Date header follows the clock's second: compared without it.
+    const own = (n: string) => mime.fill(recipient(n)).raw.toString('latin1').replace(/\r\nDate: [^\r]*/, '');
+    const scratch = new MessageScratch();
+    const inScratch = (n: string) => {
+      const raw = mime.fill(recipient(n), scratch).raw;
+      return { raw, text: raw.toString('latin1').replace(/\r\nDate: [^\r]*/, '') };
+    };
+    const first = inScratch('1');
+    expect(first.text).toBe(own('1'));
+    const longer = inScratch('9'.repeat(500));
+    expect(longer.text).toBe(own('9'.repeat(500)));
+    expect(longer.raw.buffer).not.toBe(first.raw.buffer);
+    const shorter = inScratch('2');
+    expect(shorter.text).toBe(own('2'));
+    expect(shorter.raw.buffer).toBe(longer.raw.buffer);
   });
 });
 

@@ -38,10 +38,15 @@ describe('DigestSender when a message stalls and a spare connection takes its pl
     let answerLate!: () => void;
     const late = new Promise<void>((resolve) => (answerLate = resolve));
     const stalling = new Set(['reader1@example.test', 'reader2@example.test', 'reader3@example.test', 'reader4@example.test']);
+    // What each stalled message held when it stalled, and when its answer came at last.
+    const atStall: string[] = [];
+    const atAnswer: string[] = [];
     mailer.answer = async (to, mail) => {
       if (!stalling.has(to)) return;
+      atStall.push(mail.raw.toString('latin1'));
       mail.onStall?.();
       await late;
+      atAnswer.push(mail.raw.toString('latin1'));
     };
     sender.start();
     await clock.advance(50);
@@ -57,6 +62,9 @@ describe('DigestSender when a message stalls and a spare connection takes its pl
     await stopped;
     expect(ledger.count('sent')).toBe(30);
     expect(mailer.tried).toHaveLength(30);
+    // Its lane filled 26 more messages meanwhile, in memory of its own: the stalled copies are intact.
+    expect(atAnswer).toEqual(atStall);
+    expect(new Set(atStall).size).toBe(4);
   });
 });
 
