@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import type { Page } from 'playwright-core';
-import { addAxeToEveryPage, expectNoAxeViolations } from '../helpers/axe';
+import { expectNoAxeViolations } from '../helpers/axe';
 import { launchBrowser, type TestBrowser } from '../helpers/chromium';
-import { adminCreate, linkIn } from '../helpers/console-client';
+import { signInAsFirstAdmin } from '../helpers/console-browser';
 import { fixture, startFeedServer, xml } from '../helpers/feed-server';
 import { atEachWidth, PAGE_WIDTHS, screenshot, SHOTS } from '../helpers/screenshots';
 import { QUIET_SCHEDULES, startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
@@ -32,7 +32,6 @@ describe('the console\'s articles and feeds in a real browser', () => {
     feeds = await startFeedServer({ '/rss.xml': xml(fixture('rss.xml')) });
     app = await startTestBulletin({ ...QUIET_SCHEDULES, MAIL_FROM: 'The Daily Courier <news@courier.example>' });
     browser = await launchBrowser({ viewport: { width: 1280, height: 900 } });
-    await addAxeToEveryPage(browser.context);
   }, 60_000);
 
   afterAll(async () => {
@@ -42,13 +41,8 @@ describe('the console\'s articles and feeds in a real browser', () => {
   });
 
   test('when an editor searches, edits and marks an article breaking, then every page works and passes axe', async () => {
-    const created = await adminCreate(app, ['chief@courier.example']);
-    expect(created.code).toBe(0);
     page = await browser.context.newPage();
-    await page.goto(linkIn(created.stdout));
-    await page.getByLabel('New password').fill('morning tide over the harbour');
-    await page.getByLabel('The same password again').fill('morning tide over the harbour');
-    await Promise.all([page.waitForURL(`${app.url}/admin`), page.getByRole('button', { name: 'Set password and sign in' }).click()]);
+    await signInAsFirstAdmin(page, app);
 
     const nav = page.getByRole('navigation', { name: 'Console' });
     await nav.getByRole('link', { name: 'Articles' }).click();

@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { addAxeToEveryPage } from '../helpers/axe';
 import { launchBrowser, type TestBrowser } from '../helpers/chromium';
 import { signInAsFirstAdmin } from '../helpers/console-browser';
 import { consoleLooksFinished as looksFinished, SHOTS } from '../helpers/screenshots';
@@ -36,7 +35,6 @@ describe('the console\'s import and export in a real browser', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulletin-import-'));
     app = await startTestBulletin(QUIET_SCHEDULES);
     browser = await launchBrowser({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-    await addAxeToEveryPage(browser.context);
   }, 60_000);
 
   afterAll(async () => {

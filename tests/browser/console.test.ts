@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Page } from 'playwright-core';
-import { addAxeToEveryPage, expectNoAxeViolations } from '../helpers/axe';
+import { expectNoAxeViolations } from '../helpers/axe';
 import { launchBrowser, type TestBrowser } from '../helpers/chromium';
 import { adminCreate, linkIn } from '../helpers/console-client';
 import { consoleLooksFinished as looksFinished, SHOTS } from '../helpers/screenshots';
@@ -19,7 +19,6 @@ describe('the newsroom console in a real browser', () => {
     fs.mkdirSync(SHOTS, { recursive: true });
     app = await startTestBulletin({ ...QUIET_SCHEDULES, MAIL_FROM: 'The Daily Courier <news@courier.example>' });
     browser = await launchBrowser({ viewport: { width: 1280, height: 900 } });
-    await addAxeToEveryPage(browser.context);
   }, 60_000);
 
   afterAll(async () => {

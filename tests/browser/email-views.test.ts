@@ -7,7 +7,7 @@ import request from 'supertest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startTestBulletin, TEST_ADMIN_TOKEN, type TestBulletin, QUIET_SCHEDULES } from '../helpers/test-bulletin';
 import { DigestFixtures } from '../helpers/digest-fixtures';
-import { addAxeToEveryPage, expectNoAxeViolations } from '../helpers/axe';
+import { expectNoAxeViolations } from '../helpers/axe';
 import { SHOTS } from '../helpers/screenshots';
 import { launchBrowser, type TestBrowser } from '../helpers/chromium';
 
@@ -108,7 +108,6 @@ describe('the web version and the outbox viewer in a real browser', () => {
 
     browser = await launchBrowser();
     context = browser.context;
-    await addAxeToEveryPage(context);
   }, 60_000);
 
   afterAll(async () => {

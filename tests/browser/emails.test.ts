@@ -6,7 +6,7 @@ import { newsroomEnv, receiveEveryEmail, type EmailKind } from '../helpers/every
 import { Templates } from '../../src/mail/templates';
 import { DigestRenderer } from '../../src/digests/digest-renderer';
 import { compileStored, escapeHtml } from '../../src/mail/personalize';
-import { addAxeToEveryPage, axeViolations, type DisabledRules } from '../helpers/axe';
+import { axeViolations, type DisabledRules } from '../helpers/axe';
 import { SHOTS } from '../helpers/screenshots';
 import { launchBrowser, launchOptions, type TestBrowser } from '../helpers/chromium';
 
@@ -141,7 +141,6 @@ describe('emails in a real browser, narrow and wide, light and dark', () => {
     emails = Object.fromEntries(Object.entries(received).map(([kind, mail]) => [kind, { html: mail.parsed.html as string }])) as typeof emails;
     browser = await launchBrowser();
     context = browser.context;
-    await addAxeToEveryPage(context);
     await context.route('https://**/*', (route) => {
       const logo = route.request().url().includes('logo');
       return route.fulfill({ contentType: 'image/svg+xml', body: logo ? svg(400, 80, 'COURIER') : svg(1072, 600, 'photo') });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import request from 'supertest';
 import type { Page } from 'playwright-core';
 import { startTestBulletin, type TestBulletin, adminAuth, QUIET_SCHEDULES } from '../helpers/test-bulletin';
-import { addAxeToEveryPage, expectNoAxeViolations } from '../helpers/axe';
+import { expectNoAxeViolations } from '../helpers/axe';
 import { atEachWidth, PAGE_WIDTHS, screenshot, SHOTS } from '../helpers/screenshots';
 import { launchBrowser, type TestBrowser } from '../helpers/chromium';
 import { addEditions } from '../helpers/newsletter-fixtures';
@@ -32,7 +32,6 @@ describe('a newsletter\'s public page in a real browser', () => {
       publicId: `sportsedition${i}`.padEnd(20, 'x'),
     })));
     browser = await launchBrowser({ viewport: { width: 1280, height: 900 } });
-    await addAxeToEveryPage(browser.context);
   }, 60_000);
 
   afterAll(async () => {

@@ -2,7 +2,7 @@ import request from 'supertest';
 import type { BrowserContext } from 'playwright-core';
 import { adminAuth, QUIET_SCHEDULES, startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
 import { launchBrowser, type TestBrowser } from '../helpers/chromium';
-import { addAxeToEveryPage, expectNoAxeViolations } from '../helpers/axe';
+import { expectNoAxeViolations } from '../helpers/axe';
 import { DigestFixtures } from '../helpers/digest-fixtures';
 import type { CapturedMail } from '../helpers/smtp-capture';
 import { linkIn, subscribeAndConfirm, uniqueEmail, waitForMail } from '../integration/subscription-test-kit';
@@ -44,7 +44,6 @@ describe('a reader of two of three newsletters, in a real browser', () => {
     }
     browser = await launchBrowser({ viewport: { width: 900, height: 900 } });
     context = browser.context;
-    await addAxeToEveryPage(context);
   }, 60_000);
 
   afterAll(async () => {

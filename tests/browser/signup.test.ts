@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startTestBulletin, type TestBulletin } from '../helpers/test-bulletin';
-import { addAxeToEveryPage, expectNoAxeViolations } from '../helpers/axe';
+import { expectNoAxeViolations } from '../helpers/axe';
 import { atEachWidth, PAGE_WIDTHS, screenshot, screenshots, SHOTS } from '../helpers/screenshots';
 import { launchBrowser, type TestBrowser } from '../helpers/chromium';
 import { SignedLinks } from '../../src/shared/signed-links';
@@ -51,7 +51,6 @@ describe('signup in a real browser', () => {
     });
     browser = await launchBrowser({ viewport: { width: 900, height: 900 } });
     context = browser.context;
-    await addAxeToEveryPage(context);
   }, 60_000);
 
   afterAll(async () => {

@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import type { Page } from 'playwright-core';
-import { addAxeToEveryPage } from './axe';
 import { launchBrowser, type TestBrowser } from './chromium';
-import { adminCreate, linkIn } from './console-client';
+import { firstAdminLink } from './console-client';
 import { DigestFixtures } from './digest-fixtures';
 import { SHOTS } from './screenshots';
 import { QUIET_SCHEDULES, startTestBulletin, type TestBulletin } from './test-bulletin';
@@ -27,7 +26,6 @@ export async function openConsoleInBrowser(env: Record<string, string> = {}): Pr
   };
   try {
     browser = await launchBrowser({ viewport: { width: 1280, height: 900 } });
-    await addAxeToEveryPage(browser.context);
     return { app, fx, browser, stop };
   } catch (err) {
     await stop();
@@ -35,11 +33,9 @@ export async function openConsoleInBrowser(env: Record<string, string> = {}): Pr
   }
 }
 
-/** The first admin as an operator makes one: the link `npm run admin:create` prints, followed in the page, a password set; signed in at /admin. */
+/** The first admin's link (as `npm run admin:create` makes it) followed in the page, a password set; signed in at /admin. */
 export async function signInAsFirstAdmin(page: Page, app: TestBulletin, email = 'chief@courier.example', password = 'morning tide over the harbour'): Promise<void> {
-  const created = await adminCreate(app, [email]);
-  expect(created.code).toBe(0);
-  await page.goto(linkIn(created.stdout));
+  await page.goto(await firstAdminLink(app, email));
   await page.getByLabel('New password').fill(password);
   await page.getByLabel('The same password again').fill(password);
   await Promise.all([page.waitForURL(`${app.url}/admin`), page.getByRole('button', { name: 'Set password and sign in' }).click()]);

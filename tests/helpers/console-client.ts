@@ -72,20 +72,25 @@ export class ConsoleClient {
 }
 
 /**
- * The first admin, made as `npm run admin:create` makes one (the same service, in the test
- * process), with a password set through its link: a signed-in client.
+ * The set-password link of a first admin made as `npm run admin:create` makes one: the same
+ * service, in the test process (the command itself, spawned as an operator runs it, is tested in
+ * admin-api-tokens.test.ts and the console's browser journey; spawning it costs a test 3 s).
  */
-export async function firstAdmin(app: TestBulletin, email: string): Promise<ConsoleClient> {
+export async function firstAdminLink(app: TestBulletin, email: string): Promise<string> {
   const db = openTestPool(app.db.url, 2);
   try {
     const accounts = createAccounts({ prisma: db.prisma, pool: db.pool, clock: app.clock, publicUrl: app.config.PUBLIC_URL, config: loadConfig({}) });
-    const { link } = await accounts.users.createFromCommandLine(email);
-    const client = new ConsoleClient(app);
-    expect((await client.setPassword(link.url)).status).toBe(303);
-    return client;
+    return (await accounts.users.createFromCommandLine(email)).link.url;
   } finally {
     await db.close();
   }
+}
+
+/** The first admin (firstAdminLink), with a password set through its link: a signed-in client. */
+export async function firstAdmin(app: TestBulletin, email: string): Promise<ConsoleClient> {
+  const client = new ConsoleClient(app);
+  expect((await client.setPassword(await firstAdminLink(app, email))).status).toBe(303);
+  return client;
 }
 
 /** An editor (or admin) invited by `admin` who has set their password: a signed-in client. */
