@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import request from 'supertest';
 import { startTestBulletin, type TestBulletin, adminAuth, QUIET_SCHEDULES } from '../helpers/test-bulletin';
 import { DigestFixtures, duplicates, stopSmtpAbruptly } from '../helpers/digest-fixtures';
@@ -119,20 +120,42 @@ describe('digest sending', () => {
     await stopSmtpAbruptly(app.smtp);
     const digestId = await sendNow();
     expect(Object.values(await fx.deliveryCounts(digestId)).reduce((a, b) => a + b, 0)).toBe(30);
-    // The sender has met the outage and given its claims back (probes take the lowest ids only)...
+    // The sender has met the outage and given its claims back...
     await waitFor(async () => {
       const { rows } = await fx.pool.query(
         `SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending, count(last_error)::int AS failed FROM deliveries`,
       );
       return rows[0].pending === 30 && rows[0].failed > 0;
     });
-    // ...when one of them unsubscribes; then it goes on.
-    await fx.pool.query(`UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = now() WHERE id = $1`, [leaving.id]);
+    // ...when one of them unsubscribes while their row waits: it is locked meanwhile, so the
+    // sender's probes (one row at a time, any row: claims go on from the last) cannot claim it
+    // in between. Claimed before the unsubscribe, the message would rightly go out.
+    await whilePendingAndLocked(digestId, leaving.id, (tx) =>
+      tx.query(`UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = now() WHERE id = $1`, [leaving.id]),
+    );
     await app.smtp.start(port);
     const counts = await fx.waitUntilSettled(digestId, 30_000, skipAhead);
     expect(counts).toEqual({ sent: 29, skipped: 1 });
     expect(app.smtp.to(leaving.email)).toHaveLength(0);
   });
+
+  /** Runs `work` in a transaction holding the reader's delivery row, once it is pending (not claimed). */
+  async function whilePendingAndLocked(digestId: number, subscriberId: number, work: (tx: pg.PoolClient) => Promise<unknown>): Promise<void> {
+    const client = await fx.pool.connect();
+    try {
+      for (;;) {
+        await client.query('BEGIN');
+        const { rows } = await client.query(`SELECT status FROM deliveries WHERE digest_id = $1 AND subscriber_id = $2 FOR UPDATE`, [digestId, subscriberId]);
+        if (rows[0]?.status === 'pending') break;
+        await client.query('ROLLBACK');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await work(client);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+  }
 });
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
