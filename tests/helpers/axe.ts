@@ -35,10 +35,10 @@ interface Violation {
  */
 export async function axeViolations(page: Page, check: AxeCheck = {}): Promise<string[]> {
   // axe runs on timers, which a page without scripts never fires.
+  let giveUp: NodeJS.Timeout | undefined;
   const timersRun = page.evaluate('new Promise((resolve) => setTimeout(() => resolve(true), 0))');
-  if (!(await Promise.race([timersRun, new Promise((resolve) => setTimeout(() => resolve(false), 5000))]))) {
-    throw new Error('axe-core cannot run in this page: its context has JavaScript off.');
-  }
+  const ran = await Promise.race([timersRun, new Promise((resolve) => (giveUp = setTimeout(() => resolve(false), 5000)))]).finally(() => clearTimeout(giveUp));
+  if (!ran) throw new Error('axe-core cannot run in this page: its context has JavaScript off.');
   if (!(await page.evaluate(AXE_LOADED))) await page.evaluate(axe.source);
   const rules = Object.fromEntries(Object.keys(check.disabledRules ?? {}).map((id) => [id, { enabled: false }]));
   const options = { runOnly: { type: 'tag', values: AXE_TAGS }, rules, iframes: check.iframes ?? false, resultTypes: ['violations'] };
