@@ -239,13 +239,13 @@ export class RawSmtpPool {
     const started = process.hrtime.bigint();
     let answered = false;
     const timers: NodeJS.Timeout[] = [];
+    // Every wait below ends here once the message has its answer (or was given up).
     const after = (ms: number, fn: () => void) => timers.push(afterPendingReplies(ms, () => answered || fn()));
     // The server took the message (or part of it) and went silent: this message fails, transient
     // when its data went out (the server's verdict on it is missing, as with a 4xx), and the
     // connection, whose session state is now unknown, is dropped. Not an outage: the other
     // connections are answering.
     const giveUp = (ms: number) => {
-      if (answered) return;
       answered = true;
       timers.forEach(clearTimeout);
       drop(slot);
