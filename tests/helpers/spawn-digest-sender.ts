@@ -14,7 +14,7 @@ export function spawnDigestSender(app: TestBulletin, env: Record<string, string>
       DATABASE_URL: app.db.url,
       SMTP_URL: app.smtp.url,
       MAIL_POSTAL_ADDRESS: app.config.MAIL_POSTAL_ADDRESS!,
-      SECRET_KEY: 'test-secret-key-0123456789abcdef0123456789',
+      SECRET_KEY: app.config.SECRET_KEY!,
       PUBLIC_URL: app.config.PUBLIC_URL,
       LOG_LEVEL: 'silent',
       ...env,

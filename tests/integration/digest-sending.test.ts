@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withTransaction } from '../../src/db/transaction';
 import request from 'supertest';
 import { startTestBulletin, type TestBulletin, adminAuth, QUIET_SCHEDULES } from '../helpers/test-bulletin';
 import { DigestFixtures, duplicates, stopSmtpAbruptly } from '../helpers/digest-fixtures';
@@ -140,20 +141,16 @@ describe('digest sending', () => {
   });
 
   /** Runs `work` in a transaction holding the reader's delivery row, once it is pending (not claimed). */
-  async function whilePendingAndLocked(digestId: number, subscriberId: number, work: (tx: pg.PoolClient) => Promise<unknown>): Promise<void> {
-    const client = await fx.pool.connect();
-    try {
-      for (;;) {
-        await client.query('BEGIN');
-        const { rows } = await client.query(`SELECT status FROM deliveries WHERE digest_id = $1 AND subscriber_id = $2 FOR UPDATE`, [digestId, subscriberId]);
-        if (rows[0]?.status === 'pending') break;
-        await client.query('ROLLBACK');
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      await work(client);
-      await client.query('COMMIT');
-    } finally {
-      client.release();
+  async function whilePendingAndLocked(digestId: number, subscriberId: number, work: (tx: pg.ClientBase) => Promise<unknown>): Promise<void> {
+    for (;;) {
+      const done = await withTransaction(fx.pool, async (tx) => {
+        const { rows } = await tx.query(`SELECT status FROM deliveries WHERE digest_id = $1 AND subscriber_id = $2 FOR UPDATE`, [digestId, subscriberId]);
+        if (rows[0]?.status !== 'pending') return false;
+        await work(tx);
+        return true;
+      });
+      if (done) return;
+      await new Promise((r) => setTimeout(r, 20));
     }
   }
 });
