@@ -290,10 +290,7 @@ export class RawSmtpPool {
       if (reply && e.responseCode !== 421 && (e.code === 'EENVELOPE' || e.code === 'EMESSAGE')) {
         // The server refused this message; the session is fine once reset (RSET).
         job.reject(SmtpFailure.from(err));
-        connection.reset((resetErr) => {
-          if (resetErr) drop(slot);
-          this.release(slot);
-        });
+        this.reset(slot, connection);
         return;
       }
       drop(slot);
@@ -314,6 +311,24 @@ export class RawSmtpPool {
       }
       this.release(slot);
     });
+  }
+
+  /**
+   * Resets the session after a refused message, then frees the slot. A reset the server does not
+   * answer within the message timeout drops the connection instead: nodemailer never calls back
+   * when the socket closes first, so without this wait the slot would stay busy for good.
+   */
+  private reset(slot: Slot, connection: SMTPConnection): void {
+    let done = false;
+    const end = (keep: boolean) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (!keep) drop(slot);
+      this.release(slot);
+    };
+    const timer = afterPendingReplies(this.messageTimeout, () => end(false));
+    connection.reset((resetErr) => end(!resetErr));
   }
 
   private observeReply(started: bigint, responseCode: number | undefined): void {

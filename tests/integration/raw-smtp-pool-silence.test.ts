@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { SmtpFailure } from '../../src/mail/mailer';
 import { RawSmtpPool } from '../../src/mail/raw-smtp-pool';
@@ -211,4 +211,81 @@ describe('the raw SMTP pool and a server silent on one message', () => {
       await server.stop();
     }
   });
+});
+
+/**
+ * A raw SMTP peer (smtp-server has no hook on RSET): it refuses `refused@` recipients, takes
+ * everything else, and never answers a reset, as a server that hangs after refusing a message.
+ */
+async function peerSilentOnReset() {
+  const accepted: string[] = [];
+  let connections = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    connections++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    let buffered = '';
+    let inData = false;
+    let to: string | undefined;
+    socket.write('220 peer ESMTP\r\n');
+    socket.on('data', (chunk) => {
+      buffered += chunk.toString('latin1');
+      for (;;) {
+        if (inData) {
+          const end = buffered.indexOf('\r\n.\r\n');
+          if (end < 0) return;
+          buffered = buffered.slice(end + 5);
+          inData = false;
+          accepted.push(to!);
+          socket.write('250 taken\r\n');
+          continue;
+        }
+        const eol = buffered.indexOf('\r\n');
+        if (eol < 0) return;
+        const line = buffered.slice(0, eol);
+        buffered = buffered.slice(eol + 2);
+        const verb = line.slice(0, 4).toUpperCase();
+        if (verb === 'EHLO') socket.write('250-peer\r\n250 PIPELINING\r\n');
+        else if (verb === 'MAIL') (to = undefined), socket.write('250 sender ok\r\n');
+        else if (verb === 'RCPT') {
+          const rcpt = /<([^>]*)>/.exec(line)?.[1] ?? '';
+          if (rcpt.startsWith('refused@')) socket.write('550 no such user\r\n');
+          else (to = rcpt), socket.write('250 recipient ok\r\n');
+        } else if (verb === 'DATA') {
+          if (to) (inData = true), socket.write('354 go ahead\r\n');
+          else socket.write('554 no valid recipients\r\n');
+        } else if (verb === 'QUIT') socket.end('221 bye\r\n');
+        else if (verb !== 'RSET') socket.write('502 not here\r\n');
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    url: `smtp://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    accepted,
+    connections: () => connections,
+    stop: () => {
+      sockets.forEach((s) => s.destroy());
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('the raw SMTP pool and a server silent after refusing a message', () => {
+  test('when the server never answers the reset after a refused recipient, then that connection is dropped at the message timeout and the next message goes out on a fresh one', async () => {
+    const peer = await peerSilentOnReset();
+    // One connection: a slot left waiting on the reset would hold every later message forever.
+    const pool = new RawSmtpPool({ url: peer.url, maxConnections: 1, ratePerSecond: 0, messageTimeout: 500, logger: createLogger('silent') });
+    try {
+      await expect(pool.send({ from, to: 'refused@example.com' }, message('refused@example.com'))).rejects.toMatchObject({ kind: 'permanent', responseCode: 550 });
+      await expect(pool.send({ from, to: 'reader@example.com' }, message('reader@example.com'))).resolves.toMatch(/^250/);
+      expect(peer.accepted).toEqual(['reader@example.com']);
+      expect(peer.connections()).toBe(2);
+    } finally {
+      await pool.close();
+      await peer.stop();
+    }
+  }, 10_000);
 });
