@@ -42,4 +42,5 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "dist/main.js"]
+# The same Node flags as `npm start` (package.json): the README's "Memory" says why.
+CMD ["node", "--max-old-space-size=512", "dist/main.js"]

@@ -1,5 +1,7 @@
 import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { freePort, projectRoot, spawnNode, waitForHttp, type Child } from './processes';
 
 export interface BulletinProcess extends Child {
@@ -8,7 +10,8 @@ export interface BulletinProcess extends Child {
 }
 
 /**
- * Bulletin as a user runs it (`npm start`: the compiled build, node dist/main.js), in its own process.
+ * Bulletin as a user runs it (`npm start`: the compiled build, node with start's flags and
+ * dist/main.js), in its own process.
  *
  * Bench-only settings: the public rate limits are raised (per IP 100,000 per 1-second window, per
  * address 1,000) because every request of the load generator comes from 127.0.0.1; the digest
@@ -45,14 +48,22 @@ export async function startBulletin(opts: {
       RATE_LIMIT_WINDOW_SECONDS: '1',
       DIGEST_DAILY_CRON: '0 0 1 1 *',
       DIGEST_WEEKLY_CRON: '0 0 1 1 *',
-      // Node flags to try on Bulletin (e.g. --max-semi-space-size=8) without changing `npm start`.
+      // Node flags to try on Bulletin (e.g. --max-semi-space-size=8) without changing `npm start`;
+      // a flag that start gives on its command line wins over the same one here.
       ...(process.env.BENCH_BULLETIN_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_BULLETIN_NODE_OPTIONS } : {}),
       ...opts.env,
     },
-    opts.nodeArgs,
+    [...startNodeFlags(), ...(opts.nodeArgs ?? [])],
   );
   await waitForHttp(`${url}/readyz`, child);
   return Object.assign(child, { url, adminToken });
+}
+
+/** The Node flags of package.json's `start` script (between `node` and `dist/main.js`). */
+export function startNodeFlags(): string[] {
+  const start = (JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const words = start.trim().split(/\s+/);
+  return words.slice(1, words.indexOf('dist/main.js'));
 }
 
 export const benchSecretKey = crypto.randomBytes(32).toString('hex');

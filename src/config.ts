@@ -198,7 +198,7 @@ export const configSchema = z.object({
     .default(30)
     .describe("Days after an edition finished that its sent delivery rows are kept; then they are deleted, its counts and failed/skipped rows kept (0: keep every row forever)"),
   PENDING_PURGE_DAYS: int(1, 3650).default(30).describe('Days after which unconfirmed signups are deleted'),
-  LIST_IMPORT_MAX_MB: int(1, 1024).default(50).describe('Largest CSV file the admin list import takes, in MB (a 100,000-row Mailchimp export is about 20 MB)'),
+  LIST_IMPORT_MAX_MB: int(1, 1024).default(50).describe('Largest CSV file the admin list import takes, in MB (a 100,000-row Mailchimp export is about 20 MB; above 150, raise the heap: README, Memory)'),
   RATE_LIMIT_PER_IP: int(1, 100000).default(20).describe('Public POSTs per IP per RATE_LIMIT_WINDOW_SECONDS'),
   RATE_LIMIT_PER_ADDRESS: int(1, 1000).default(5).describe('Signups per email address per window'),
   RATE_LIMIT_WINDOW_SECONDS: int(1, 86400).default(600).describe('Rate limit window'),

@@ -1,7 +1,7 @@
 /**
  * The accounts area's SQL: the hourly sweep of ended console sessions and dead set-password links.
  * Every instance that runs jobs may run it, so it stays off Prisma: a process's first Prisma query
- * loads Prisma's query compiler (+70-120 MB RSS), and a process that only sends editions never
+ * loads Prisma's query compiler (+100-125 MB RSS), and a process that only sends editions never
  * does (docs/benchmarks.md: a million-reader send peaked at 383 MB once this sweep, through Prisma,
  * ran in the middle of it).
  */

@@ -63,7 +63,10 @@ describe('files a new user reads', () => {
     expect(runtime).toMatch(/npm ci --omit=dev/);
     expect(runtime).toMatch(/COPY --from=build \/app\/dist /);
     expect(runtime).toMatch(/^USER node$/m);
-    expect(runtime).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
+    // The image runs Bulletin as `npm start` does, its Node flags included (the heap's bound).
+    const start = (JSON.parse(read('package.json')).scripts.start as string).split(' ');
+    expect(start).toEqual(['node', '--max-old-space-size=512', 'dist/main.js']);
+    expect(JSON.parse(/^CMD (\[.*\])$/m.exec(runtime)?.[1] ?? '[]')).toEqual(start);
     // Every file copied from the build context exists and is not excluded by .dockerignore.
     const ignored = read('.dockerignore').split('\n').filter((l) => l && !l.startsWith('#'));
     const sources = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(' '));
