@@ -110,7 +110,8 @@ function machine(server: string, serverVersion: string): Record<string, string |
 
 function postfixVersion(): string {
   try {
-    return execFileSync(fs.existsSync('/usr/sbin/postconf') ? '/usr/sbin/postconf' : 'postconf', ['-h', 'mail_version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    // -d: the compiled-in value, so a Postfix installed without a main.cf (only its tools used) tells too.
+    return execFileSync(fs.existsSync('/usr/sbin/postconf') ? '/usr/sbin/postconf' : 'postconf', ['-dh', 'mail_version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
     return 'not installed';
   }
