@@ -1,11 +1,11 @@
-import SMTPConnection from 'nodemailer/lib/smtp-connection';
-import { parseConnectionUrl } from 'nodemailer/lib/shared';
+import type SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { Logger } from '../shared/logger';
 import { SmtpFailure } from './mailer';
 import type { SmtpReplyClass } from '../metrics/metrics';
 import { AnswerPace } from './answer-pace';
-import { drop, noAnswer, quit, replyClass, type Slot } from './smtp-slot';
-import { fastDataMismatch, markDataWritten, PATCHED_NODEMAILER, useFastData, wasDataWritten, type DataPath } from './smtp-data';
+import { SmtpConnector } from './smtp-connector';
+import { afterPendingReplies, drop, noAnswer, quit, replyClass, type Slot } from './smtp-slot';
+import { markDataWritten, wasDataWritten, type DataPath } from './smtp-data';
 
 /**
  * A small pool of persistent SMTP connections for messages that are already MIME (the digest fast
@@ -17,7 +17,8 @@ import { fastDataMismatch, markDataWritten, PATCHED_NODEMAILER, useFastData, was
  * time in JS, ~320 us) cost more than everything else Bulletin does per message, so the DATA step
  * is replaced too (smtp-data.ts): native searches, one corked write, no copy of the message. That
  * step relies on nodemailer's internals: if they do not fit, the pool says so once in the log and
- * uses nodemailer's own DataStream (`dataPath` tells which is in use).
+ * uses nodemailer's own DataStream (`dataPath` tells which is in use; smtp-connector.ts opens the
+ * connections and puts the step on them).
  *
  * Errors are SmtpFailures. A reply from the server keeps its `responseCode` (4xx transient, 5xx
  * permanent). A connection that cannot be opened, logged in to or kept (refused, timeout, dropped,
@@ -81,16 +82,12 @@ interface Job {
 export class RawSmtpPool {
   private readonly queue: Job[] = [];
   private readonly slots: Slot[];
-  private readonly connectionOptions: SMTPConnection.Options;
-  private readonly auth: { user: string; pass: string } | undefined;
+  private readonly connector: SmtpConnector;
   private readonly spacingMs: number;
   private nextStartAt = 0;
   private rateTimer: NodeJS.Timeout | undefined;
   private closing = false;
   private idleWaiters: Array<() => void> = [];
-  private fastData: boolean;
-  private fastWrites = 0;
-  private fallbackLogged = false;
   private readonly messageTimeout: number;
   private readonly pace: AnswerPace;
   /** When the latest-handed-over message that got an answer was handed over (hrtime). */
@@ -103,31 +100,28 @@ export class RawSmtpPool {
   constructor(private readonly options: RawSmtpPoolOptions) {
     this.messageTimeout = options.messageTimeout ?? 30_000;
     this.pace = new AnswerPace(this.messageTimeout);
-    const parsed = parseConnectionUrl(options.url) as SMTPConnection.Options & { auth?: { user?: string; pass?: string } };
-    const { auth, ...rest } = parsed;
-    this.auth = auth?.user ? { user: auth.user, pass: auth.pass ?? '' } : undefined;
-    this.connectionOptions = {
-      ...rest,
-      connectionTimeout: options.connectionTimeout ?? 10_000,
-      greetingTimeout: options.greetingTimeout ?? 10_000,
-      // The socket's own idle timeout must not cut a message's wait short (it would read as an outage).
-      socketTimeout: Math.max(options.socketTimeout ?? 30_000, this.messageTimeout + 1000),
-    };
+    this.connector = new SmtpConnector(
+      options.url,
+      {
+        connectionTimeout: options.connectionTimeout ?? 10_000,
+        greetingTimeout: options.greetingTimeout ?? 10_000,
+        // The socket's own idle timeout must not cut a message's wait short (it would read as an outage).
+        socketTimeout: Math.max(options.socketTimeout ?? 30_000, this.messageTimeout + 1000),
+      },
+      options.logger,
+    );
     this.slots = Array.from({ length: Math.max(1, options.maxConnections) }, () => ({ connection: undefined, busy: false, sent: 0 }));
     this.spacingMs = options.ratePerSecond > 0 ? 1000 / options.ratePerSecond : 0;
-    const mismatch = fastDataMismatch();
-    this.fastData = !mismatch;
-    if (mismatch) this.fallBack(mismatch);
   }
 
   /** The DATA step the pool's connections use: 'fast' (smtp-data.ts) or nodemailer's own stream. */
   get dataPath(): DataPath {
-    return this.fastData ? 'fast' : 'nodemailer';
+    return this.connector.dataPath;
   }
 
   /** How many messages went out through the fast DATA step (what proves it is the one in use). */
   get fastDataWrites(): number {
-    return this.fastWrites;
+    return this.connector.fastDataWrites;
   }
 
   /**
@@ -182,19 +176,6 @@ export class RawSmtpPool {
     return this.stalled.size > 0 || this.slots.some((s) => s.busy);
   }
 
-  /** Once per pool, loudly: digests still go out, but slower, and someone should know why. */
-  private fallBack(reason: string): void {
-    this.fastData = false;
-    if (this.fallbackLogged) return;
-    this.fallbackLogged = true;
-    const nodemailer = new SMTPConnection({}).version;
-    this.options.logger.error(
-      { nodemailer, provenWith: PATCHED_NODEMAILER, reason },
-      `digests fall back to nodemailer's slower DATA stream: the fast DATA step does not fit nodemailer ${nodemailer} (${reason}); ` +
-        `pin nodemailer to ${PATCHED_NODEMAILER} or re-prove src/mail/smtp-data.ts`,
-    );
-  }
-
   private release(slot: Slot): void {
     slot.busy = false;
     if (slot.stalled) {
@@ -224,7 +205,7 @@ export class RawSmtpPool {
 
   private run(slot: Slot, job: Job): void {
     const reused = slot.connection !== undefined;
-    const ready = slot.connection ? Promise.resolve(slot.connection) : this.open(slot);
+    const ready = slot.connection ? Promise.resolve(slot.connection) : this.connector.open(slot);
     ready.then(
       (connection) => this.deliver(slot, connection, job, reused),
       (err) => {
@@ -340,48 +321,4 @@ export class RawSmtpPool {
     this.pace.observe(seconds * 1000);
     this.options.onReply?.(seconds, reply);
   }
-
-  private open(slot: Slot): Promise<SMTPConnection> {
-    return new Promise((resolve, reject) => {
-      const connection = new SMTPConnection(this.connectionOptions);
-      let settled = false;
-      const fail = (err: unknown) => {
-        if (slot.connection === connection) slot.connection = undefined;
-        connection.close();
-        if (!settled) {
-          settled = true;
-          reject(SmtpFailure.unreachable(err, (err as SmtpClientError).code));
-        }
-      };
-      // Errors outside a send (idle timeout, server hang-up) only retire the connection.
-      connection.on('error', (err) => fail(err));
-      connection.once('end', () => {
-        if (slot.connection === connection) slot.connection = undefined;
-      });
-      connection.connect(() => {
-        if (this.fastData && !useFastData(connection, () => this.fastWrites++)) {
-          this.fallBack('the connection is LMTP or its socket cannot be corked');
-        }
-        const done = () => {
-          if (settled) return;
-          settled = true;
-          slot.connection = connection;
-          slot.sent = 0;
-          resolve(connection);
-        };
-        if (!this.auth) return done();
-        connection.login(this.auth, (err) => (err ? fail(err) : done()));
-      });
-    });
-  }
-}
-
-/**
- * A timer for a wait on the server, run only after the replies already received: Node runs due
- * timers before it reads sockets, so after the process was held up (a long GC, a busy CPU) a plain
- * timeout would fire before the reply that came meanwhile is read, and a message the server took
- * would be given up and sent again. setImmediate runs after the next socket read (the poll phase).
- */
-function afterPendingReplies(ms: number, fn: () => void): NodeJS.Timeout {
-  return setTimeout(() => setImmediate(fn), ms);
 }

@@ -49,3 +49,13 @@ export function quit(slot: Slot): Promise<void> {
     connection.quit();
   });
 }
+
+/**
+ * A timer for a wait on the server, run only after the replies already received: Node runs due
+ * timers before it reads sockets, so after the process was held up (a long GC, a busy CPU) a plain
+ * timeout would fire before the reply that came meanwhile is read, and a message the server took
+ * would be given up and sent again. setImmediate runs after the next socket read (the poll phase).
+ */
+export function afterPendingReplies(ms: number, fn: () => void): NodeJS.Timeout {
+  return setTimeout(() => setImmediate(fn), ms);
+}
