@@ -53,18 +53,18 @@ export async function startBulletin(opts: {
       ...(process.env.BENCH_BULLETIN_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_BULLETIN_NODE_OPTIONS } : {}),
       ...opts.env,
     },
-    [...startNodeFlags(), ...(opts.nodeArgs ?? [])],
+    [...START_NODE_FLAGS, ...(opts.nodeArgs ?? [])],
   );
   await waitForHttp(`${url}/readyz`, child);
   return Object.assign(child, { url, adminToken });
 }
 
-/** The Node flags of package.json's `start` script (between `node` and `dist/main.js`). */
-export function startNodeFlags(): string[] {
+/** The Node flags of package.json's `start` script (between `node` and `dist/main.js`), read once. */
+const START_NODE_FLAGS: readonly string[] = (() => {
   const start = (JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
   const words = start.trim().split(/\s+/);
   return words.slice(1, words.indexOf('dist/main.js'));
-}
+})();
 
 export const benchSecretKey = crypto.randomBytes(32).toString('hex');
 
