@@ -246,20 +246,36 @@ async function peerSilentOnReset() {
         if (eol < 0) return;
         const line = buffered.slice(0, eol);
         buffered = buffered.slice(eol + 2);
-        const verb = line.slice(0, 4).toUpperCase();
-        if (verb === 'EHLO') socket.write('250-peer\r\n250 PIPELINING\r\n');
-        else if (verb === 'MAIL') (to = undefined), socket.write('250 sender ok\r\n');
-        else if (verb === 'RCPT') {
-          const rcpt = /<([^>]*)>/.exec(line)?.[1] ?? '';
-          if (rcpt.startsWith('refused@')) socket.write('550 no such user\r\n');
-          else (to = rcpt), socket.write('250 recipient ok\r\n');
-        } else if (verb === 'DATA') {
-          if (to) (inData = true), socket.write('354 go ahead\r\n');
-          else socket.write('554 no valid recipients\r\n');
-        } else if (verb === 'QUIT') socket.end('221 bye\r\n');
-        else if (verb !== 'RSET') socket.write('502 not here\r\n');
+        const reply = answer(line);
+        if (reply) socket.write(reply);
+        if (reply.startsWith('221')) socket.end();
       }
     });
+    /** The reply to one command line ('' for RSET: never answered). */
+    function answer(line: string): string {
+      switch (line.slice(0, 4).toUpperCase()) {
+        case 'EHLO':
+          return '250-peer\r\n250 PIPELINING\r\n';
+        case 'MAIL':
+          to = undefined;
+          return '250 sender ok\r\n';
+        case 'RCPT': {
+          const rcpt = /<([^>]*)>/.exec(line)?.[1] ?? '';
+          if (rcpt.startsWith('refused@')) return '550 no such user\r\n';
+          to = rcpt;
+          return '250 recipient ok\r\n';
+        }
+        case 'DATA':
+          inData = to !== undefined;
+          return inData ? '354 go ahead\r\n' : '554 no valid recipients\r\n';
+        case 'QUIT':
+          return '221 bye\r\n';
+        case 'RSET':
+          return '';
+        default:
+          return '502 not here\r\n';
+      }
+    }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   return {
