@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     if (options.parts.includes('timing')) partial.timing = await benchEnumeration({ ...ctx, before: values.before });
     if (options.parts.includes('alert')) partial.alert = await benchAlertLatency(ctx);
     if (options.parts.includes('faults')) partial.faults = await benchDigestFaults(ctx);
-    if (options.parts.includes('lanes')) partial.lanes = await benchDigestLanes(ctx);
+    if (options.parts.includes('lanes')) partial.lanes = await benchDigestLanes({ ...ctx, before: values.before });
     if (options.parts.includes('instances')) partial.instances = await benchDigestInstances(ctx);
     if (options.parts.includes('dkim')) partial.dkim = await benchDigestDkim({ ...ctx, before: values.before });
     partial.finishedAt = new Date().toISOString();

@@ -37,7 +37,7 @@ export function openDatabase(config: DatabaseConfig, logger: Logger): Promise<Co
 }
 
 /** SMTP_URL when set, else .eml files in OUTBOX_DIR. */
-/** The logger hears, once and loudly, if digests must fall back to nodemailer's slower DATA step. */
+/** The logger hears, once and loudly, if digests must fall back to nodemailer's slower client. */
 /** `metrics` hears the SMTP server's time to answer each edition's message. */
 export function openMailer(config: Config, logger: Logger, metrics?: SmtpMetrics): Mailer {
   return config.SMTP_URL

@@ -34,6 +34,11 @@ export class AnswerPace {
     return this.threshold(AnswerPace.GIVE_UP);
   }
 
+  /** Whether enough answers were seen to judge (before that, both thresholds are the message timeout). */
+  get known(): boolean {
+    return this.p99 !== undefined;
+  }
+
   /** One final answer came `ms` after the message was handed to its connection. */
   observe(ms: number): void {
     this.samples[this.count % AnswerPace.WINDOW] = ms;

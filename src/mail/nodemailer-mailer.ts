@@ -37,10 +37,11 @@ type Transport = ReturnType<typeof nodemailer.createTransport>;
 
 /**
  * SMTP through nodemailer. Transactional mail (send) goes through nodemailer's pooled transport,
- * which composes it; digests (sendRaw), already MIME, go through RawSmtpPool: nodemailer's SMTP
- * client driven directly, without the Mailer pipeline (see raw-smtp-pool.ts for the measurements).
+ * which composes it; digests (sendRaw), already MIME, go through RawSmtpPool: connections opened by
+ * nodemailer, messages sent by a pipelined session without the Mailer pipeline (see
+ * raw-smtp-pool.ts for the measurements).
  * Each pool opens at most SMTP_MAX_CONNECTIONS and keeps its own SMTP_RATE_PER_SECOND. Both reject
- * with SmtpFailure. The logger hears, once, if digests cannot use the raw pool's fast DATA step.
+ * with SmtpFailure. The logger hears, once, if digests cannot use the raw pool's pipelined session.
  */
 export function createSmtpMailer(smtp: SmtpSettings, mail: MailSettings, logger: Pick<Logger, 'error'>): Mailer {
   const transport = nodemailer.createTransport({

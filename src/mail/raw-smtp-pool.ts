@@ -1,24 +1,25 @@
-import type SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { Logger } from '../shared/logger';
 import { SmtpFailure } from './mailer';
 import type { SmtpReplyClass } from '../metrics/metrics';
 import { AnswerPace } from './answer-pace';
-import { SmtpConnector } from './smtp-connector';
-import { afterPendingReplies, drop, noAnswer, quit, replyClass, type Slot } from './smtp-slot';
-import { markDataWritten, wasDataWritten, type DataPath } from './smtp-data';
+import { SmtpConnector, type DataPath } from './smtp-connector';
+import type { RawEnvelope, SmtpLink } from './smtp-link';
+import { afterPendingReplies, drop, emptySlot, noAnswer, quit, replyClass, type Slot } from './smtp-slot';
 
+export type { RawEnvelope } from './smtp-link';
 /**
  * A small pool of persistent SMTP connections for messages that are already MIME (the digest fast
- * path). It still speaks SMTP through nodemailer's own client (SMTPConnection: greeting, EHLO,
- * STARTTLS, AUTH, PIPELINING of MAIL/RCPT/DATA), but skips nodemailer's Mailer pipeline, which
- * re-parses and re-streams a raw message (MimeNode, compile, streams) before the connection sees it.
+ * path). nodemailer's own client (SMTPConnection) opens each connection (greeting, EHLO, STARTTLS,
+ * AUTH), but the messages skip nodemailer's Mailer pipeline, which re-parses and re-streams a raw
+ * message (MimeNode, compile, streams) before the connection sees it.
  *
  * Profiled per 38 KB digest, that pipeline plus nodemailer's DataStream (dot-stuffing one byte at a
- * time in JS, ~320 us) cost more than everything else Bulletin does per message, so the DATA step
- * is replaced too (smtp-data.ts): native searches, one corked write, no copy of the message. That
- * step relies on nodemailer's internals: if they do not fit, the pool says so once in the log and
- * uses nodemailer's own DataStream (`dataPath` tells which is in use; smtp-connector.ts opens the
- * connections and puts the step on them).
+ * time in JS, ~320 us) cost more than everything else Bulletin does per message. So once a
+ * connection is open a PipelinedSession takes it over (smtp-session.ts): one exchange per message
+ * under load, native dot-stuffing, one corked write. It relies on nodemailer's internals: if they
+ * do not fit, the pool says so once in the log and sends through nodemailer's client, one message
+ * per connection at a time (`dataPath` tells which is in use; smtp-connector.ts opens the
+ * connections and chooses).
  *
  * Errors are SmtpFailures. A reply from the server keeps its `responseCode` (4xx transient, 5xx
  * permanent). A connection that cannot be opened, logged in to or kept (refused, timeout, dropped,
@@ -52,7 +53,7 @@ export interface RawSmtpPoolOptions {
    * refuses more connections than that.
    */
   spareConnections?: number;
-  /** Where the pool says, once, that it cannot use its fast DATA step. */
+  /** Where the pool says, once, that it cannot use its pipelined session. */
   logger: Pick<Logger, 'error'>;
   /**
    * Hears, per message that got a final reply, the seconds from handing it to its connection (MAIL
@@ -61,13 +62,6 @@ export interface RawSmtpPoolOptions {
    */
   onReply?: (seconds: number, reply: SmtpReplyClass) => void;
 }
-
-export interface RawEnvelope {
-  from: string;
-  to: string;
-}
-
-type SmtpClientError = Error & { code?: string; responseCode?: number; response?: string };
 
 interface Job {
   envelope: RawEnvelope;
@@ -78,12 +72,12 @@ interface Job {
   onStall?: () => void;
 }
 
-
 export class RawSmtpPool {
   private readonly queue: Job[] = [];
   private readonly slots: Slot[];
   private readonly connector: SmtpConnector;
   private readonly spacingMs: number;
+  private readonly maxMessagesPerConnection: number;
   private nextStartAt = 0;
   private rateTimer: NodeJS.Timeout | undefined;
   private closing = false;
@@ -99,6 +93,7 @@ export class RawSmtpPool {
 
   constructor(private readonly options: RawSmtpPoolOptions) {
     this.messageTimeout = options.messageTimeout ?? 30_000;
+    this.maxMessagesPerConnection = options.maxMessagesPerConnection ?? 1000;
     this.pace = new AnswerPace(this.messageTimeout);
     this.connector = new SmtpConnector(
       options.url,
@@ -108,18 +103,19 @@ export class RawSmtpPool {
         // The socket's own idle timeout must not cut a message's wait short (it would read as an outage).
         socketTimeout: Math.max(options.socketTimeout ?? 30_000, this.messageTimeout + 1000),
       },
+      this.messageTimeout,
       options.logger,
     );
-    this.slots = Array.from({ length: Math.max(1, options.maxConnections) }, () => ({ connection: undefined, busy: false, sent: 0 }));
+    this.slots = Array.from({ length: Math.max(1, options.maxConnections) }, emptySlot);
     this.spacingMs = options.ratePerSecond > 0 ? 1000 / options.ratePerSecond : 0;
   }
 
-  /** The DATA step the pool's connections use: 'fast' (smtp-data.ts) or nodemailer's own stream. */
+  /** The client the pool's connections use: 'fast' (PipelinedSession) or nodemailer's own. */
   get dataPath(): DataPath {
     return this.connector.dataPath;
   }
 
-  /** How many messages went out through the fast DATA step (what proves it is the one in use). */
+  /** How many messages went out through a PipelinedSession (what proves it is the one in use). */
   get fastDataWrites(): number {
     return this.connector.fastDataWrites;
   }
@@ -153,7 +149,7 @@ export class RawSmtpPool {
 
   private pump(): void {
     while (this.queue.length) {
-      const slot = this.slots.find((s) => !s.busy);
+      const slot = this.freeSlot();
       if (!slot) return;
       if (this.spacingMs) {
         const now = Date.now();
@@ -166,21 +162,37 @@ export class RawSmtpPool {
         }
         this.nextStartAt = Math.max(now, this.nextStartAt) + this.spacingMs;
       }
-      slot.busy = true;
+      slot.inFlight++;
+      slot.handed = slot.link ? slot.handed + 1 : 1;
       this.run(slot, this.queue.shift() as Job);
     }
     if (!this.busy()) this.idleWaiters.splice(0).forEach((w) => w());
   }
 
+  /**
+   * Where the next message goes: an idle slot first (a new message starts at once), else a link
+   * with room behind its message (a PipelinedSession sends the next envelope behind its data).
+   * Only once the server's pace is known: a message behind a slow one is handed back at the
+   * stall point (see `deliver`), and until then nothing is judged slow.
+   */
+  private freeSlot(): Slot | undefined {
+    const depth = (link: SmtpLink) => (this.pace.known ? link.depth : 1);
+    const takes = (slot: Slot, inFlight: number) =>
+      slot.inFlight === inFlight && (slot.link ? inFlight < depth(slot.link) && slot.handed < this.maxMessagesPerConnection : inFlight === 0);
+    return this.slots.find((slot) => takes(slot, 0)) ?? this.slots.find((slot) => takes(slot, 1));
+  }
+
   private busy(): boolean {
-    return this.stalled.size > 0 || this.slots.some((s) => s.busy);
+    return this.stalled.size > 0 || this.slots.some((s) => s.inFlight > 0);
   }
 
   private release(slot: Slot): void {
-    slot.busy = false;
-    if (slot.stalled) {
-      // Its place in the pool went to a spare: this connection ends with its message.
+    slot.inFlight--;
+    if (slot.inFlight === 0 && slot.stalled) {
+      // Its place in the pool went to a spare: this connection ends with its messages.
       this.stalled.delete(slot);
+      void quit(slot);
+    } else if (slot.inFlight === 0 && slot.handed >= this.maxMessagesPerConnection) {
       void quit(slot);
     }
     this.pump();
@@ -197,17 +209,18 @@ export class RawSmtpPool {
     if (index < 0) return false;
     slot.stalled = true;
     this.stalled.add(slot);
-    this.slots[index] = { connection: undefined, busy: false, sent: 0 };
+    this.slots[index] = emptySlot();
     job.onStall?.();
     this.pump();
     return true;
   }
 
   private run(slot: Slot, job: Job): void {
-    const reused = slot.connection !== undefined;
-    const ready = slot.connection ? Promise.resolve(slot.connection) : this.connector.open(slot);
-    ready.then(
-      (connection) => this.deliver(slot, connection, job, reused),
+    // A link at hand takes the message now, in the same turn: a PipelinedSession then writes its
+    // envelope with the data it is about to write.
+    if (slot.link) return this.deliver(slot, slot.link, job, true);
+    this.connector.open(slot).then(
+      (link) => this.deliver(slot, link, job, false),
       (err) => {
         job.reject(err);
         this.release(slot);
@@ -215,101 +228,95 @@ export class RawSmtpPool {
     );
   }
 
-  private deliver(slot: Slot, connection: SMTPConnection, job: Job, reused: boolean): void {
-    markDataWritten(connection, false);
+  private deliver(slot: Slot, link: SmtpLink, job: Job, reused: boolean): void {
     const started = process.hrtime.bigint();
     let answered = false;
+    let givenUpAfter = 0;
     const timers: NodeJS.Timeout[] = [];
     // Every wait below ends here once the message has its answer (or was given up).
     const after = (ms: number, fn: () => void) => timers.push(afterPendingReplies(ms, () => answered || fn()));
+    const finish = (settle: () => void) => {
+      answered = true;
+      timers.forEach(clearTimeout);
+      settle();
+      this.release(slot);
+    };
     // The server took the message (or part of it) and went silent: this message fails, transient
     // when its data went out (the server's verdict on it is missing, as with a 4xx), and the
     // connection, whose session state is now unknown, is dropped. Not an outage: the other
     // connections are answering.
     const giveUp = (ms: number) => {
-      answered = true;
-      timers.forEach(clearTimeout);
-      drop(slot);
-      job.reject(noAnswer(ms, wasDataWritten(connection)));
-      this.release(slot);
+      givenUpAfter = ms;
+      drop(slot); // a PipelinedSession answers the message now, telling whether its data went out
+      // nodemailer's client does not answer after a close, nor tell: its data may have gone out.
+      if (!answered) finish(() => job.reject(noAnswer(ms, true)));
     };
     after(this.messageTimeout, () => giveUp(this.messageTimeout));
     // Slower than this server's usual pace (AnswerPace): a spare takes the connection's place while
     // the message waits on; with no spare free, it is given up at the give-up point, but only when
     // the server plainly answered others meanwhile: a message handed over after it was answered,
-    // and, since it was handed over, three times as many answers as connections (the messages
-    // already in flight then account for at most one time). Not when the server is slow for all (a
-    // load spike, a pause): then every message would be given up and sent again, though the server
-    // may take each.
+    // and, since it was handed over, four times as many answers as connections (the messages
+    // already in flight then account for at most two times: two per pipelined connection). Not
+    // when the server is slow for all (a load spike, a pause): then every message would be given
+    // up and sent again, though the server may take each.
     const { stallMs, giveUpMs } = this.pace;
     const answersAtStart = this.answers;
     const giveUpIfPassedOver = () => {
-      const answeredOthers = this.answers - answersAtStart >= 3 * (this.slots.length + (this.options.spareConnections ?? 0));
+      const answeredOthers = this.answers - answersAtStart >= 4 * (this.slots.length + (this.options.spareConnections ?? 0));
       if (this.newestAnsweredStart > started && answeredOthers) giveUp(giveUpMs);
       else after(giveUpMs - stallMs, giveUpIfPassedOver);
     };
     if (stallMs < this.messageTimeout) {
       after(stallMs, () => {
+        // Whatever waits behind a slow message goes to another connection (this one, if it waited).
+        link.giveBack?.();
+        if (answered) return;
         if (this.stall(slot, job) || giveUpMs >= this.messageTimeout) return;
         after(giveUpMs - stallMs, giveUpIfPassedOver);
       });
     }
-    connection.send({ from: job.envelope.from, to: [job.envelope.to] }, job.message, (err, info) => {
-      if (answered) return; // timed out already (a late reply or the close of the dropped connection)
-      answered = true;
-      timers.forEach(clearTimeout);
-      this.observeReply(started, err ? (err as SmtpClientError).responseCode : 250);
-      if (!err) {
-        slot.sent++;
-        if (slot.sent >= (this.options.maxMessagesPerConnection ?? 1000) && !slot.stalled) void quit(slot);
-        job.resolve(info.response ?? '');
-        this.release(slot);
-        return;
+    link.send(job.envelope, job.message, (err, response, dataWritten) => {
+      if (answered) return; // given up already (a late reply or the close of the dropped connection)
+      if (givenUpAfter) {
+        // Nothing of it went out on a connection that had served others (a reset or envelope the
+        // server never answered): one more try on a fresh connection cannot duplicate it.
+        const retry = reused && !job.retried && !dataWritten;
+        return finish(() => {
+          if (!retry) return job.reject(noAnswer(givenUpAfter, dataWritten));
+          job.retried = true;
+          this.queue.unshift(job);
+        });
       }
-      const e = err as SmtpClientError;
-      const reply = typeof e.responseCode === 'number';
-      if (reply && e.responseCode !== 421 && (e.code === 'EENVELOPE' || e.code === 'EMESSAGE')) {
-        // The server refused this message; the session is fine once reset (RSET).
-        job.reject(SmtpFailure.from(err));
-        this.reset(slot, connection);
-        return;
+      if (err?.behind) {
+        // It waited behind a message whose connection ended: nothing of it was decided, it goes first.
+        return finish(() => this.queue.unshift(job));
+      }
+      this.observeReply(started, err ? err.responseCode : 250);
+      if (!err) return finish(() => job.resolve(response));
+      const reply = typeof err.responseCode === 'number';
+      if (reply && err.responseCode !== 421 && (err.code === 'EENVELOPE' || err.code === 'EMESSAGE')) {
+        // The server refused this message; the link has reset the session.
+        return finish(() => job.reject(SmtpFailure.from(err)));
       }
       drop(slot);
       // 421 is the server closing the session (going down, too busy), not a verdict on this
       // recipient: like a dropped connection, it comes out as a connection error.
-      const closing = e.responseCode === 421;
-      // A reused connection the server had closed meanwhile: one more try on a fresh connection
-      // cannot duplicate the message (nothing of it went out, or the server refused it).
-      if (reused && !job.retried && (closing || !wasDataWritten(connection))) {
-        job.retried = true;
-        this.queue.unshift(job);
-      } else if (reply && !closing) {
-        job.reject(SmtpFailure.from(err));
-      } else {
-        // No verdict. After the message's data went out the failure may be this message's doing
-        // (a server that drops the connection on it every time), so the sender counts the attempt.
-        job.reject(SmtpFailure.unreachable(err, e.code, { dataSent: wasDataWritten(connection) }));
-      }
-      this.release(slot);
+      const closing = err.responseCode === 421;
+      finish(() => {
+        // A reused connection the server had closed meanwhile: one more try on a fresh connection
+        // cannot duplicate the message (nothing of it went out, or the server refused it).
+        if (reused && !job.retried && (closing || !dataWritten)) {
+          job.retried = true;
+          this.queue.unshift(job);
+        } else if (reply && !closing) {
+          job.reject(SmtpFailure.from(err));
+        } else {
+          // No verdict. After the message's data went out the failure may be this message's doing
+          // (a server that drops the connection on it every time), so the sender counts the attempt.
+          job.reject(SmtpFailure.unreachable(err, err.code, { dataSent: dataWritten }));
+        }
+      });
     });
-  }
-
-  /**
-   * Resets the session after a refused message, then frees the slot. A reset the server does not
-   * answer within the message timeout drops the connection instead: nodemailer never calls back
-   * when the socket closes first, so without this wait the slot would stay busy for good.
-   */
-  private reset(slot: Slot, connection: SMTPConnection): void {
-    let done = false;
-    const end = (keep: boolean) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      if (!keep) drop(slot);
-      this.release(slot);
-    };
-    const timer = afterPendingReplies(this.messageTimeout, () => end(false));
-    connection.reset((resetErr) => end(!resetErr));
   }
 
   private observeReply(started: bigint, responseCode: number | undefined): void {

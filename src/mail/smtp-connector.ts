@@ -3,7 +3,11 @@ import { parseConnectionUrl } from 'nodemailer/lib/shared';
 import type { Logger } from '../shared/logger';
 import { SmtpFailure } from './mailer';
 import type { Slot } from './smtp-slot';
-import { fastDataMismatch, PATCHED_NODEMAILER, useFastData, type DataPath } from './smtp-data';
+import { NodemailerLink, type SmtpLink } from './smtp-link';
+import { PATCHED_NODEMAILER, PipelinedSession, takeoverMismatch, takeoverUnfit } from './smtp-session';
+
+/** Which client a pool's connections use: PipelinedSession ('fast') or nodemailer's own. */
+export type DataPath = 'fast' | 'nodemailer';
 
 export interface ConnectionTimeouts {
   connectionTimeout: number;
@@ -13,9 +17,10 @@ export interface ConnectionTimeouts {
 
 /**
  * Opens RawSmtpPool's connections to SMTP_URL: connect, greeting, EHLO and STARTTLS as the URL
- * asks (nodemailer's client), login when the URL carries credentials, then the fast DATA step
- * (smtp-data.ts) on each. When that step does not fit the installed nodemailer or a connection,
- * the connections keep nodemailer's own DATA stream and the logger hears why, once.
+ * asks (nodemailer's client), login when the URL carries credentials, then a PipelinedSession
+ * takes each over (smtp-session.ts). When the takeover does not fit the installed nodemailer or a
+ * connection (no PIPELINING, LMTP), the connections keep nodemailer's client, one message at a
+ * time, and the logger hears why, once.
  *
  * A connection that cannot be opened or logged in to fails as `unreachable`: not the recipient's
  * fault, so the sender treats it as an outage.
@@ -27,32 +32,37 @@ export class SmtpConnector {
   private fastWrites = 0;
   private fallbackLogged = false;
 
-  constructor(url: string, timeouts: ConnectionTimeouts, private readonly logger: Pick<Logger, 'error'>) {
+  constructor(
+    url: string,
+    timeouts: ConnectionTimeouts,
+    /** How long nodemailer's client may wait for the answer to a reset (RawSmtpPool's messageTimeout). */
+    private readonly resetTimeout: number,
+    private readonly logger: Pick<Logger, 'error'>,
+  ) {
     const { auth, ...rest } = parseConnectionUrl(url) as SMTPConnection.Options & { auth?: { user?: string; pass?: string } };
     this.auth = auth?.user ? { user: auth.user, pass: auth.pass ?? '' } : undefined;
     this.connectionOptions = { ...rest, ...timeouts };
-    const mismatch = fastDataMismatch();
+    const mismatch = takeoverMismatch();
     this.fastData = !mismatch;
     if (mismatch) this.fallBack(mismatch);
   }
 
-  /** The DATA step the connections use: 'fast' (smtp-data.ts) or nodemailer's own stream. */
+  /** The client the connections use: 'fast' (PipelinedSession) or nodemailer's own. */
   get dataPath(): DataPath {
     return this.fastData ? 'fast' : 'nodemailer';
   }
 
-  /** How many messages went out through the fast DATA step (what proves it is the one in use). */
+  /** How many messages' data went out through a PipelinedSession (what proves it is in use). */
   get fastDataWrites(): number {
     return this.fastWrites;
   }
 
-  /** A connection ready to send, kept in `slot` (which forgets it when it closes). */
-  open(slot: Slot): Promise<SMTPConnection> {
+  /** A connection ready to send, kept in `slot` (which forgets it when it ends). */
+  open(slot: Slot): Promise<SmtpLink> {
     return new Promise((resolve, reject) => {
       const connection = new SMTPConnection(this.connectionOptions);
       let settled = false;
       const fail = (err: unknown) => {
-        if (slot.connection === connection) slot.connection = undefined;
         connection.close();
         if (!settled) {
           settled = true;
@@ -61,24 +71,29 @@ export class SmtpConnector {
       };
       // Errors outside a send (idle timeout, server hang-up) only retire the connection.
       connection.on('error', (err) => fail(err));
-      connection.once('end', () => {
-        if (slot.connection === connection) slot.connection = undefined;
-      });
       connection.connect(() => {
-        if (this.fastData && !useFastData(connection, () => this.fastWrites++)) {
-          this.fallBack('the connection is LMTP or its socket cannot be corked');
-        }
         const done = () => {
           if (settled) return;
           settled = true;
-          slot.connection = connection;
-          slot.sent = 0;
-          resolve(connection);
+          const link = this.link(connection);
+          slot.link = link;
+          link.onEnd(() => {
+            if (slot.link === link) slot.link = undefined;
+          });
+          resolve(link);
         };
         if (!this.auth) return done();
         connection.login(this.auth, (err) => (err ? fail(err) : done()));
       });
     });
+  }
+
+  /** A PipelinedSession on the logged-in connection when it fits, else nodemailer's client. */
+  private link(connection: SMTPConnection): SmtpLink {
+    const unfit = this.fastData ? takeoverUnfit(connection) : 'fast path off';
+    if (!unfit) return new PipelinedSession(connection, () => this.fastWrites++);
+    if (this.fastData) this.fallBack(unfit);
+    return new NodemailerLink(connection, this.resetTimeout);
   }
 
   /** Once per connector, loudly: digests still go out, but slower, and someone should know why. */
@@ -89,8 +104,8 @@ export class SmtpConnector {
     const nodemailer = new SMTPConnection({}).version;
     this.logger.error(
       { nodemailer, provenWith: PATCHED_NODEMAILER, reason },
-      `digests fall back to nodemailer's slower DATA stream: the fast DATA step does not fit nodemailer ${nodemailer} (${reason}); ` +
-        `pin nodemailer to ${PATCHED_NODEMAILER} or re-prove src/mail/smtp-data.ts`,
+      `digests fall back to nodemailer's slower client: the fast path does not fit nodemailer ${nodemailer} (${reason}); ` +
+        `pin nodemailer to ${PATCHED_NODEMAILER} or re-prove src/mail/smtp-session.ts`,
     );
   }
 }

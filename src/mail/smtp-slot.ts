@@ -1,14 +1,20 @@
-import type SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { SmtpReplyClass } from '../metrics/metrics';
 import { SmtpFailure } from './mailer';
+import type { SmtpLink } from './smtp-link';
 
 /** One of RawSmtpPool's connections, or the place for one. */
 export interface Slot {
-  connection: SMTPConnection | undefined;
-  busy: boolean;
-  sent: number;
-  /** Its message stalled and a spare took its place: it ends with that message (see `stall`). */
+  link: SmtpLink | undefined;
+  /** Messages handed to it and not answered yet (at most its link's depth; 1 while it opens). */
+  inFlight: number;
+  /** Messages handed to its current link. */
+  handed: number;
+  /** Its message stalled and a spare took its place: it ends with its messages (see `stall`). */
   stalled?: boolean;
+}
+
+export function emptySlot(): Slot {
+  return { link: undefined, inFlight: 0, handed: 0 };
 }
 
 /** A message whose final answer did not come within `ms`. */
@@ -29,25 +35,15 @@ export function replyClass(code: number | undefined): SmtpReplyClass | undefined
 }
 
 export function drop(slot: Slot): void {
-  slot.connection?.close();
-  slot.connection = undefined;
+  const link = slot.link;
+  slot.link = undefined;
+  link?.close();
 }
 
 export function quit(slot: Slot): Promise<void> {
-  const connection = slot.connection;
-  slot.connection = undefined;
-  if (!connection) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      connection.close();
-      resolve();
-    }, 2000);
-    connection.once('end', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    connection.quit();
-  });
+  const link = slot.link;
+  slot.link = undefined;
+  return link ? link.quit() : Promise.resolve();
 }
 
 /**

@@ -34,11 +34,14 @@ export class SmtpCapture {
   silent: (recipient: string) => boolean = () => false;
   held = 0;
   port = 0;
+  /** False: the server's EHLO does not offer PIPELINING (set before start). */
+  offerPipelining = true;
 
   async start(port = 0): Promise<this> {
     this.server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
+      hidePIPELINING: !this.offerPipelining,
       logger: false,
       onRcptTo: (address, _session, callback) => {
         const code = this.reject(address.address);

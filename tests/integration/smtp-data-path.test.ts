@@ -1,7 +1,6 @@
-import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { PreparedDigestMime } from '../../src/mail/digest-mime';
 import { RawSmtpPool } from '../../src/mail/raw-smtp-pool';
-import { PATCHED_NODEMAILER } from '../../src/mail/smtp-data';
+import { PATCHED_NODEMAILER } from '../../src/mail/smtp-session';
 import { createLogger } from '../../src/shared/logger';
 import { SmtpCapture } from '../helpers/smtp-capture';
 
@@ -49,7 +48,7 @@ describe('the DATA step of the raw SMTP pool', () => {
   });
   afterAll(() => smtp.stop());
 
-  test('when messages that need escaping are sent, then the fast DATA step carries every one and the server receives them unchanged', async () => {
+  test('when messages that need escaping are sent, then the pipelined session carries every one and the server receives them unchanged', async () => {
     const { pool, lines } = poolLogging(smtp.url);
     try {
       expect(pool.dataPath).toBe('fast');
@@ -62,7 +61,7 @@ describe('the DATA step of the raw SMTP pool', () => {
     }
   });
 
-  test('when filled digest copies are sent, then the fast DATA step carries them and they arrive byte for byte', async () => {
+  test('when filled digest copies are sent, then the pipelined session carries them and they arrive byte for byte', async () => {
     const prepared = new PreparedDigestMime(
       { from: 'News <news@bulletin.test>', listId: 'news.bulletin.test', unsubscribeMailto: 'leave@bulletin.test' },
       { subject: 'Grüße', html: '<p>\n.dot ü</p>\r\n.\r\n<a href="%%unsubscribeUrl%%">leave</a>', text: '.\n.\r\n%%preferencesUrl%%\r' },
@@ -83,26 +82,25 @@ describe('the DATA step of the raw SMTP pool', () => {
     }
   });
 
-  test('when a nodemailer internal has changed shape, then the pool says so once and sends the same bytes through nodemailer', async () => {
-    // What a nodemailer release might do: give _createSendStream another parameter.
-    const proto = SMTPConnection.prototype as unknown as { _createSendStream: (...args: unknown[]) => unknown };
-    const original = proto._createSendStream;
-    proto._createSendStream = function (this: unknown, callback: unknown, _options: unknown) {
-      return original.call(this, callback);
-    };
-    const { pool, lines } = poolLogging(smtp.url);
+  test('when the server does not offer PIPELINING, then the pool says so once and sends the same bytes (and takes refusals) through nodemailer', async () => {
+    const plain = new SmtpCapture();
+    plain.offerPipelining = false;
+    await plain.start();
+    const { pool, lines } = poolLogging(plain.url);
+    plain.reject = (to) => (to.startsWith('refused') ? 550 : undefined);
     try {
+      // A refused message leaves the connection usable (nodemailer's client resets it).
+      await expect(pool.send({ from, to: 'refused@example.com' }, message('refused@example.com', 'x\r\n'))).rejects.toMatchObject({ kind: 'permanent', responseCode: 550 });
+      await sendAll(pool, plain, 'fallback');
       expect(pool.dataPath).toBe('nodemailer');
-      await sendAll(pool, smtp, 'fallback');
       expect(pool.fastDataWrites).toBe(0);
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatchObject({ level: 50, nodemailer: PATCHED_NODEMAILER });
-      expect(lines[0]?.msg).toMatch(/digests fall back to nodemailer's slower DATA stream/);
-      expect(lines[0]?.msg).toContain('_createSendStream');
-      expect(lines[0]?.msg).toContain(PATCHED_NODEMAILER);
+      expect(lines[0]?.msg).toMatch(/digests fall back to nodemailer's slower client/);
+      expect(lines[0]?.msg).toContain('PIPELINING');
     } finally {
-      proto._createSendStream = original;
       await pool.close();
+      await plain.stop();
     }
   });
 });

@@ -1,9 +1,11 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import DataStream from 'nodemailer/lib/smtp-connection/data-stream';
 import { PreparedDigestMime } from '../../src/mail/digest-mime';
-import { fastDataMismatch, PATCHED_NODEMAILER, useFastData } from '../../src/mail/smtp-data';
+import { smtpData } from '../../src/mail/smtp-data';
+import { PATCHED_NODEMAILER, takeoverMismatch, takeoverUnfit } from '../../src/mail/smtp-session';
 
 /** The bytes (see `bytes`) nodemailer's own DATA stream puts on the wire for a message written in these chunks. */
 function nodemailerWire(chunks: Buffer[]): Promise<string> {
@@ -19,17 +21,9 @@ function nodemailerWire(chunks: Buffer[]): Promise<string> {
   return ended;
 }
 
-/** The bytes (see `bytes`) the fast DATA step writes, taken from a real SMTPConnection whose socket records them. */
+/** The bytes (see `bytes`) PipelinedSession writes for the message these chunks make up. */
 function fastWire(chunks: Buffer[]): string {
-  const connection = new SMTPConnection({});
-  const written: Buffer[] = [];
-  const internals = connection as unknown as { _socket: unknown; _createSendStream(cb: unknown): { write(b: Buffer): void; end(): void } };
-  internals._socket = { cork() {}, uncork() {}, write: (b: Buffer) => written.push(Buffer.from(b)) > 0 };
-  expect(useFastData(connection)).toBe(true);
-  const stream = internals._createSendStream(() => {});
-  for (const chunk of chunks) stream.write(chunk);
-  stream.end();
-  return bytes(Buffer.concat(written));
+  return bytes(Buffer.concat(smtpData(Buffer.concat(chunks))));
 }
 
 /** One character per byte (latin1): compared and diffed as strings, which Jest does fast. */
@@ -112,9 +106,9 @@ describe('the fast DATA step against nodemailer DataStream', () => {
   });
 });
 
-describe('the check of the nodemailer internals the fast DATA step uses', () => {
-  test('when nodemailer is the version the step was proven with, then nothing is amiss', () => {
-    expect(fastDataMismatch()).toBeUndefined();
+describe('the check of the nodemailer internals the session takeover uses', () => {
+  test('when nodemailer is the version the takeover was proven with, then nothing is amiss', () => {
+    expect(takeoverMismatch()).toBeUndefined();
   });
 
   /** A connection with one internal changed, as a new nodemailer release might change it. */
@@ -125,24 +119,48 @@ describe('the check of the nodemailer internals the fast DATA step uses', () => 
   }
 
   test.each<[string, (c: Record<string, unknown>) => void, RegExp]>([
-    ['another version', (c) => (c.version = '10.7.0'), /10\.7\.0.*10\.6\.1|nodemailer is 10\.7\.0/],
-    ['_createSendStream gone', (c) => (c._createSendStream = undefined), /_createSendStream/],
-    ['_createSendStream with another signature', (c) => (c._createSendStream = (a: unknown, b: unknown) => [a, b]), /_createSendStream/],
-    ['_actionSMTPStream gone', (c) => (c._actionSMTPStream = undefined), /_actionSMTPStream/],
+    ['another version', (c) => (c.version = '10.7.0'), /nodemailer is 10\.7\.0.*10\.6\.1/],
+    ['_onSocketData gone', (c) => (c._onSocketData = undefined), /_onSocketData/],
+    ['_onSocketClose gone', (c) => delete c._onSocketClose, /_onSocketClose/],
+    ['_supportedExtensions no longer an array', (c) => (c._supportedExtensions = new Set()), /_supportedExtensions/],
     ['_responseActions no longer an array', (c) => (c._responseActions = new Map()), /_responseActions/],
+    ['_remainder no longer a string', (c) => (c._remainder = []), /_remainder/],
     ['_socket gone', (c) => delete c._socket, /_socket/],
     ['options gone', (c) => (c.options = undefined), /options/],
-    ['send() no longer using _createSendStream', (c) => (c.send = function send() {}), /send\(\)/],
   ])('when %s, then the mismatch is named', (_name, change, reason) => {
-    expect(fastDataMismatch(probeWith(change))).toMatch(reason);
+    expect(takeoverMismatch(probeWith(change))).toMatch(reason);
   });
 
-  test('when the connection has no socket that can be corked, then the fast step is not installed', () => {
+  /** A connected-looking connection: a socket with nodemailer's listeners on it, offering `extensions`. */
+  function connectedWith(extensions: string[], socket: object = new net.Socket()): SMTPConnection {
     const connection = new SMTPConnection({});
-    (connection as unknown as { _socket: unknown })._socket = { write() {} };
-    const original = (connection as unknown as { _createSendStream: unknown })._createSendStream;
-    expect(useFastData(connection)).toBe(false);
-    expect((connection as unknown as { _createSendStream: unknown })._createSendStream).toBe(original);
+    const c = connection as unknown as Record<string, unknown>;
+    c._socket = socket;
+    c._supportedExtensions = extensions;
+    if (socket instanceof net.Socket) {
+      for (const [event, handler] of Object.entries({ data: '_onSocketData', timeout: '_onSocketTimeout', close: '_onSocketClose', end: '_onSocketEnd', error: '_onSocketError' })) {
+        socket.on(event, c[handler] as () => void);
+      }
+    }
+    return connection;
+  }
+
+  function withDataListenerMoved(): SMTPConnection {
+    const connection = connectedWith(['PIPELINING']);
+    const socket = (connection as unknown as { _socket: net.Socket })._socket;
+    socket.removeAllListeners('data');
+    socket.on('data', () => {});
+    return connection;
+  }
+
+  test.each<[string, () => SMTPConnection, RegExp | undefined]>([
+    ['a connected socket and PIPELINING', () => connectedWith(['PIPELINING']), undefined],
+    ['a server without PIPELINING', () => connectedWith(['8BITMIME']), /PIPELINING/],
+    ['a socket that cannot be corked', () => connectedWith(['PIPELINING'], { write() {} }), /corked/],
+    ["nodemailer's data listener not on the socket", withDataListenerMoved, /listeners/],
+  ])('when a connection has %s, then whether it may be taken over is said', (_name, connection, reason) => {
+    if (reason) expect(takeoverUnfit(connection())).toMatch(reason);
+    else expect(takeoverUnfit(connection())).toBeUndefined();
   });
 });
 
