@@ -1,9 +1,10 @@
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { SmtpFailure } from '../../src/mail/mailer';
 import { RawSmtpPool } from '../../src/mail/raw-smtp-pool';
 import { AnswerPace } from '../../src/mail/answer-pace';
 import { createLogger } from '../../src/shared/logger';
+import { rawSmtpPeer } from '../helpers/raw-smtp-peer';
 
 const from = 'news@bulletin.test';
 
@@ -213,85 +214,10 @@ describe('the raw SMTP pool and a server silent on one message', () => {
   });
 });
 
-/**
- * A raw SMTP peer (smtp-server has no hook on RSET): it refuses `refused@` recipients, takes
- * everything else, and never answers a reset, as a server that hangs after refusing a message.
- */
-async function peerSilentOnReset() {
-  const accepted: string[] = [];
-  let connections = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    connections++;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-    let buffered = '';
-    let inData = false;
-    let to: string | undefined;
-    socket.write('220 peer ESMTP\r\n');
-    socket.on('data', (chunk) => {
-      buffered += chunk.toString('latin1');
-      for (;;) {
-        if (inData) {
-          const end = buffered.indexOf('\r\n.\r\n');
-          if (end < 0) return;
-          buffered = buffered.slice(end + 5);
-          inData = false;
-          accepted.push(to!);
-          socket.write('250 taken\r\n');
-          continue;
-        }
-        const eol = buffered.indexOf('\r\n');
-        if (eol < 0) return;
-        const line = buffered.slice(0, eol);
-        buffered = buffered.slice(eol + 2);
-        const reply = answer(line);
-        if (reply) socket.write(reply);
-        if (reply.startsWith('221')) socket.end();
-      }
-    });
-    /** The reply to one command line ('' for RSET: never answered). */
-    function answer(line: string): string {
-      switch (line.slice(0, 4).toUpperCase()) {
-        case 'EHLO':
-          return '250-peer\r\n250 PIPELINING\r\n';
-        case 'MAIL':
-          to = undefined;
-          return '250 sender ok\r\n';
-        case 'RCPT': {
-          const rcpt = /<([^>]*)>/.exec(line)?.[1] ?? '';
-          if (rcpt.startsWith('refused@')) return '550 no such user\r\n';
-          to = rcpt;
-          return '250 recipient ok\r\n';
-        }
-        case 'DATA':
-          inData = to !== undefined;
-          return inData ? '354 go ahead\r\n' : '554 no valid recipients\r\n';
-        case 'QUIT':
-          return '221 bye\r\n';
-        case 'RSET':
-          return '';
-        default:
-          return '502 not here\r\n';
-      }
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  return {
-    url: `smtp://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    accepted,
-    connections: () => connections,
-    stop: () => {
-      sockets.forEach((s) => s.destroy());
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
 describe('the raw SMTP pool and a server silent after refusing a message', () => {
   test('when the server never answers the reset after a refused recipient, then that connection is dropped at the message timeout and the next message goes out on a fresh one', async () => {
-    const peer = await peerSilentOnReset();
+    // A raw peer (smtp-server has no hook on RSET) that never answers a reset after a refusal.
+    const peer = await rawSmtpPeer({ answerReset: false });
     // One connection: a slot left waiting on the reset would hold every later message forever.
     const pool = new RawSmtpPool({ url: peer.url, maxConnections: 1, ratePerSecond: 0, messageTimeout: 500, logger: createLogger('silent') });
     try {

@@ -1,7 +1,7 @@
-import net, { type AddressInfo } from 'node:net';
 import { AnswerPace } from '../../src/mail/answer-pace';
 import { RawSmtpPool } from '../../src/mail/raw-smtp-pool';
 import { createLogger } from '../../src/shared/logger';
+import { rawSmtpPeer, type DataEnd } from '../helpers/raw-smtp-peer';
 
 const from = 'news@bulletin.test';
 
@@ -9,112 +9,33 @@ function message(to: string): Buffer {
   return Buffer.from(`From: ${from}\r\nTo: ${to}\r\nSubject: Session\r\nMessage-ID: <${to}>\r\n\r\nHello\r\n`);
 }
 
-type AtDataEnd = 'answer' | 'drop' | 'close with 421';
-
 /**
- * A raw SMTP peer offering PIPELINING that reads whatever the client writes, in any grouping, and
- * logs each connection's commands. `atDataEnd` decides per recipient what happens at the final
- * dot. While `holdAnswers` is on, the answer to a message's data waits until the next MAIL FROM
- * arrives on that connection (counted in `pipelined`) or 300 ms pass: a client that pipelines gets
- * its answers at once, one that waits for each answer gets them late and the count stays 0.
+ * A raw peer (tests/helpers/raw-smtp-peer.ts) whose answer to a message's data, while
+ * `holdAnswers` is on, waits until the next MAIL FROM arrives on any connection (counted in
+ * `pipelined`) or 300 ms pass: a client that pipelines gets its answers at once, one that waits
+ * for each answer gets them late and the count stays 0. `fate` decides per recipient otherwise.
  */
-async function rawPeer(atDataEnd: (to: string) => AtDataEnd = () => 'answer') {
-  const accepted: string[] = [];
-  const logs: string[][] = [];
-  const sockets = new Set<net.Socket>();
+async function holdingPeer(fate: (to: string, end: DataEnd) => void = (_, end) => end.answer()) {
   const state = { holdAnswers: false, pipelined: 0 };
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-    const log: string[] = [];
-    logs.push(log);
-    let buffered = '';
-    let to: string | undefined;
-    let inData = false;
-    let held: { answer: () => void; timer: NodeJS.Timeout } | undefined;
-    const answerHeld = (byNextMail: boolean) => {
-      if (!held) return;
-      clearTimeout(held.timer);
-      if (byNextMail) state.pipelined++;
-      const { answer } = held;
-      held = undefined;
-      answer();
-    };
-    socket.write('220 peer ready\r\n');
-    socket.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('latin1');
-      for (;;) {
-        if (inData) {
-          const end = buffered.indexOf('\r\n.\r\n');
-          if (end < 0) return;
-          buffered = buffered.slice(end + 5);
-          inData = false;
-          const rcpt = to as string;
-          log.push(`END ${rcpt}`);
-          const fate = atDataEnd(rcpt);
-          if (fate === 'drop') {
-            // What had already come behind the data is logged, unanswered.
-            log.push(...buffered.split('\r\n').filter(Boolean).map((l) => l.split(':')[0] as string));
-            return void socket.destroy();
-          }
-          if (fate === 'close with 421') return void socket.end('421 closing now\r\n');
-          const answer = () => {
-            accepted.push(rcpt);
-            socket.write('250 taken\r\n');
-          };
-          if (state.holdAnswers) held = { answer, timer: setTimeout(() => answerHeld(false), 300) };
-          else answer();
-          continue;
-        }
-        const eol = buffered.indexOf('\r\n');
-        if (eol < 0) return;
-        const line = buffered.slice(0, eol);
-        buffered = buffered.slice(eol + 2);
-        log.push(line.split(':')[0] as string);
-        if (/^MAIL/i.test(line)) answerHeld(true);
-        const reply = answer(line);
-        socket.write(reply);
-        if (reply.startsWith('221')) socket.end();
-      }
-    });
-    function answer(line: string): string {
-      switch (line.slice(0, 4).toUpperCase()) {
-        case 'EHLO':
-          return '250-peer\r\n250 PIPELINING\r\n';
-        case 'MAIL':
-          to = undefined;
-          return '250 sender ok\r\n';
-        case 'RCPT': {
-          const rcpt = /<([^>]*)>/.exec(line)?.[1] ?? '';
-          if (rcpt.startsWith('refused@')) return '550 no such user\r\n';
-          to = rcpt;
-          return '250 recipient ok\r\n';
-        }
-        case 'DATA':
-          inData = to !== undefined;
-          return inData ? '354 go ahead\r\n' : '554 no valid recipients\r\n';
-        case 'RSET':
-          to = undefined;
-          return '250 reset\r\n';
-        case 'QUIT':
-          return '221 bye\r\n';
-        default:
-          return '502 not here\r\n';
-      }
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  return {
-    url: `smtp://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    accepted,
-    logs,
-    state,
-    stop: () => {
-      sockets.forEach((s) => s.destroy());
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+  let held: { answer: () => void; timer: NodeJS.Timeout } | undefined;
+  const answerHeld = (byNextMail: boolean) => {
+    if (!held) return;
+    clearTimeout(held.timer);
+    if (byNextMail) state.pipelined++;
+    const { answer } = held;
+    held = undefined;
+    answer();
   };
+  const peer = await rawSmtpPeer({
+    atDataEnd: (to, end) => {
+      if (!state.holdAnswers) return fate(to, end);
+      held = { answer: end.answer, timer: setTimeout(() => answerHeld(false), 300) };
+    },
+    onCommand: (line) => {
+      if (/^MAIL/i.test(line)) answerHeld(true);
+    },
+  });
+  return { ...peer, state };
 }
 
 /** Enough answered messages for the pool to know the server's pace, which pipelining waits for. */
@@ -134,7 +55,7 @@ afterEach(async () => {
 
 describe('the pipelined SMTP session', () => {
   test("when messages queue for one connection, then each next envelope goes out behind the current message's data, before its answer", async () => {
-    const peer = await rawPeer();
+    const peer = await holdingPeer();
     try {
       const pool = onePool(peer.url);
       await warmUp(pool);
@@ -151,7 +72,7 @@ describe('the pipelined SMTP session', () => {
   });
 
   test('when the connection drops after a message\'s data while the next envelope is behind it, then that message fails as sent-maybe and the next goes out once on a fresh connection', async () => {
-    const peer = await rawPeer((to) => (to === 'dropped@example.com' ? 'drop' : 'answer'));
+    const peer = await holdingPeer((to, end) => (to === 'dropped@example.com' ? end.drop() : end.answer()));
     try {
       const pool = onePool(peer.url);
       await warmUp(pool);
@@ -170,9 +91,9 @@ describe('the pipelined SMTP session', () => {
 
   test('when the server closes with 421 at the final dot, then that message and the one behind it each go out once on a fresh connection', async () => {
     let closings = 0;
-    const peer = await rawPeer((to) => {
-      if (to !== 'closing@example.com' || closings++ > 0) return 'answer';
-      return 'close with 421';
+    const peer = await holdingPeer((to, end) => {
+      if (to !== 'closing@example.com' || closings++ > 0) return end.answer();
+      end.closeWith421();
     });
     try {
       const pool = onePool(peer.url);
@@ -186,7 +107,7 @@ describe('the pipelined SMTP session', () => {
   });
 
   test('when a recipient is refused while the next message waits, then the next goes out after a reset on the same connection', async () => {
-    const peer = await rawPeer();
+    const peer = await holdingPeer();
     try {
       const pool = onePool(peer.url);
       await warmUp(pool);
