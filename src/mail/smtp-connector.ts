@@ -4,7 +4,7 @@ import type { Logger } from '../shared/logger';
 import { SmtpFailure } from './mailer';
 import type { Slot } from './smtp-slot';
 import { NodemailerLink, type SmtpLink } from './smtp-link';
-import { PATCHED_NODEMAILER, PipelinedSession, takeoverMismatch, takeoverUnfit } from './smtp-session';
+import { PATCHED_NODEMAILER, PipelinedSession, SERVER_SIDE, takeoverMismatch, takeoverUnfit } from './smtp-session';
 
 /** Which client a pool's connections use: PipelinedSession ('fast') or nodemailer's own. */
 export type DataPath = 'fast' | 'nodemailer';
@@ -92,20 +92,22 @@ export class SmtpConnector {
   private link(connection: SMTPConnection): SmtpLink {
     const unfit = this.fastData ? takeoverUnfit(connection) : 'fast path off';
     if (!unfit) return new PipelinedSession(connection, () => this.fastWrites++);
-    if (this.fastData) this.fallBack(unfit);
+    if (this.fastData) this.fallBack(unfit, { serverSide: SERVER_SIDE.includes(unfit) });
     return new NodemailerLink(connection, this.resetTimeout);
   }
 
-  /** Once per connector, loudly: digests still go out, but slower, and someone should know why. */
-  private fallBack(reason: string): void {
+  /**
+   * Once per connector, loudly: digests still go out, but slower, and someone should know why:
+   * the server (nothing to do on Bulletin's side) or the installed nodemailer (pin it back).
+   */
+  private fallBack(reason: string, { serverSide = false } = {}): void {
     this.fastData = false;
     if (this.fallbackLogged) return;
     this.fallbackLogged = true;
     const nodemailer = new SMTPConnection({}).version;
-    this.logger.error(
-      { nodemailer, provenWith: PATCHED_NODEMAILER, reason },
-      `digests fall back to nodemailer's slower client: the fast path does not fit nodemailer ${nodemailer} (${reason}); ` +
-        `pin nodemailer to ${PATCHED_NODEMAILER} or re-prove src/mail/smtp-session.ts`,
-    );
+    const why = serverSide
+      ? reason
+      : `the fast path does not fit nodemailer ${nodemailer} (${reason}); pin nodemailer to ${PATCHED_NODEMAILER} or re-prove src/mail/smtp-session.ts`;
+    this.logger.error({ nodemailer, provenWith: PATCHED_NODEMAILER, reason }, `digests fall back to nodemailer's slower client: ${why}`);
   }
 }

@@ -95,6 +95,11 @@ const SOCKET_HANDLERS = [
   ['error', '_onSocketError'],
 ] as const;
 
+const LMTP = 'the connection is LMTP (SMTP_URL asks for it)';
+const NO_PIPELINING = 'the SMTP server does not offer PIPELINING';
+/** The reasons of takeoverUnfit that are the server's or SMTP_URL's, not nodemailer's. */
+export const SERVER_SIDE: readonly string[] = [LMTP, NO_PIPELINING];
+
 /**
  * Why this connection cannot be taken over (so it keeps nodemailer's client), or undefined. Its
  * socket must be nodemailer's, idle (no reply pending or half-read), and the server must offer
@@ -102,9 +107,9 @@ const SOCKET_HANDLERS = [
  */
 export function takeoverUnfit(connection: SMTPConnection): string | undefined {
   const c = connection as unknown as ConnectionInternals;
-  if (c.options.lmtp) return 'the connection is LMTP';
+  if (c.options.lmtp) return LMTP;
   if (!c._socket || typeof c._socket.cork !== 'function') return 'the connection has no socket that can be corked';
-  if (!c._supportedExtensions.includes('PIPELINING')) return 'the server does not offer PIPELINING';
+  if (!c._supportedExtensions.includes('PIPELINING')) return NO_PIPELINING;
   if (c._responseActions.length || c._remainder) return 'the connection still waits for a reply';
   const socket = c._socket as Socket;
   if (!SOCKET_HANDLERS.every(([event, handler]) => socket.listeners(event).includes(c[handler]))) {

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { PreparedDigestMime } from '../../src/mail/digest-mime';
 import { RawSmtpPool } from '../../src/mail/raw-smtp-pool';
 import { PATCHED_NODEMAILER } from '../../src/mail/smtp-session';
@@ -98,9 +99,30 @@ describe('the DATA step of the raw SMTP pool', () => {
       expect(lines[0]).toMatchObject({ level: 50, nodemailer: PATCHED_NODEMAILER });
       expect(lines[0]?.msg).toMatch(/digests fall back to nodemailer's slower client/);
       expect(lines[0]?.msg).toContain('PIPELINING');
+      // The server's doing: nothing to pin on Bulletin's side.
+      expect(lines[0]?.msg).not.toContain('pin nodemailer');
     } finally {
       await pool.close();
       await plain.stop();
+    }
+  });
+
+  test('when the installed nodemailer is another release, then the pool says so once, asks for the pin, and sends the same bytes through nodemailer', async () => {
+    // What an upgrade would change first: the version nodemailer reports (read from its package-info).
+    const packageInfo = require(path.join(path.dirname(require.resolve('nodemailer/lib/smtp-connection')), '../package-info.js')) as { version: string };
+    const proven = packageInfo.version;
+    packageInfo.version = '10.7.0';
+    const { pool, lines } = poolLogging(smtp.url);
+    try {
+      expect(pool.dataPath).toBe('nodemailer');
+      await sendAll(pool, smtp, 'upgraded');
+      expect(pool.fastDataWrites).toBe(0);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ level: 50, nodemailer: '10.7.0' });
+      expect(lines[0]?.msg).toContain(`pin nodemailer to ${PATCHED_NODEMAILER}`);
+    } finally {
+      packageInfo.version = proven;
+      await pool.close();
     }
   });
 });
