@@ -4,7 +4,8 @@ import type { Logger } from '../shared/logger';
 import { SmtpFailure } from './mailer';
 import type { Slot } from './smtp-slot';
 import { NodemailerLink, type SmtpLink } from './smtp-link';
-import { PATCHED_NODEMAILER, PipelinedSession, SERVER_SIDE, takeoverMismatch, takeoverUnfit } from './smtp-session';
+import { PipelinedSession } from './smtp-session';
+import { PATCHED_NODEMAILER, SERVER_SIDE, takeoverMismatch, takeoverUnfit } from './smtp-takeover';
 
 /** Which client a pool's connections use: PipelinedSession ('fast') or nodemailer's own. */
 export type DataPath = 'fast' | 'nodemailer';
@@ -107,7 +108,7 @@ export class SmtpConnector {
     const nodemailer = new SMTPConnection({}).version;
     const why = serverSide
       ? reason
-      : `the fast path does not fit nodemailer ${nodemailer} (${reason}); pin nodemailer to ${PATCHED_NODEMAILER} or re-prove src/mail/smtp-session.ts`;
+      : `the fast path does not fit nodemailer ${nodemailer} (${reason}); pin nodemailer to ${PATCHED_NODEMAILER} or re-prove src/mail/smtp-takeover.ts`;
     this.logger.error({ nodemailer, provenWith: PATCHED_NODEMAILER, reason }, `digests fall back to nodemailer's slower client: ${why}`);
   }
 }

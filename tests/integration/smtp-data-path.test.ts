@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { PreparedDigestMime } from '../../src/mail/digest-mime';
 import { RawSmtpPool } from '../../src/mail/raw-smtp-pool';
-import { PATCHED_NODEMAILER } from '../../src/mail/smtp-session';
+import { PATCHED_NODEMAILER } from '../../src/mail/smtp-takeover';
 import { createLogger } from '../../src/shared/logger';
 import { SmtpCapture } from '../helpers/smtp-capture';
 

@@ -5,7 +5,7 @@ import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import DataStream from 'nodemailer/lib/smtp-connection/data-stream';
 import { PreparedDigestMime } from '../../src/mail/digest-mime';
 import { smtpData } from '../../src/mail/smtp-data';
-import { PATCHED_NODEMAILER, takeoverMismatch, takeoverUnfit } from '../../src/mail/smtp-session';
+import { PATCHED_NODEMAILER, takeoverMismatch, takeoverUnfit } from '../../src/mail/smtp-takeover';
 
 /** The bytes (see `bytes`) nodemailer's own DATA stream puts on the wire for a message written in these chunks. */
 function nodemailerWire(chunks: Buffer[]): Promise<string> {
