@@ -275,17 +275,19 @@ export class RawSmtpPool {
         after(giveUpMs - stallMs, giveUpIfPassedOver);
       });
     }
+    // A reused connection that failed a message the server cannot have taken (nothing of it went
+    // out, or the server refused it): one more try on a fresh connection cannot duplicate it.
+    const retriedOnce = (untaken: boolean) => {
+      if (!reused || job.retried || !untaken) return false;
+      job.retried = true;
+      this.queue.unshift(job);
+      return true;
+    };
     link.send(job.envelope, job.message, (err, response, dataWritten) => {
       if (answered) return; // given up already (a late reply or the close of the dropped connection)
       if (givenUpAfter) {
-        // Nothing of it went out on a connection that had served others (a reset or envelope the
-        // server never answered): one more try on a fresh connection cannot duplicate it.
-        const retry = reused && !job.retried && !dataWritten;
-        return finish(() => {
-          if (!retry) return job.reject(noAnswer(givenUpAfter, dataWritten));
-          job.retried = true;
-          this.queue.unshift(job);
-        });
+        // E.g. a reset or an envelope the server never answered.
+        return finish(() => retriedOnce(!dataWritten) || job.reject(noAnswer(givenUpAfter, dataWritten)));
       }
       if (err?.behind) {
         // It waited behind a message whose connection ended: nothing of it was decided, it goes first.
@@ -303,12 +305,9 @@ export class RawSmtpPool {
       // recipient: like a dropped connection, it comes out as a connection error.
       const closing = err.responseCode === 421;
       finish(() => {
-        // A reused connection the server had closed meanwhile: one more try on a fresh connection
-        // cannot duplicate the message (nothing of it went out, or the server refused it).
-        if (reused && !job.retried && (closing || !dataWritten)) {
-          job.retried = true;
-          this.queue.unshift(job);
-        } else if (reply && !closing) {
+        // E.g. a reused connection the server had closed meanwhile.
+        if (retriedOnce(closing || !dataWritten)) return;
+        if (reply && !closing) {
           job.reject(SmtpFailure.from(err));
         } else {
           // No verdict. After the message's data went out the failure may be this message's doing

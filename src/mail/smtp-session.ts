@@ -85,10 +85,10 @@ export class PipelinedSession implements SmtpLink {
 
   send(envelope: RawEnvelope, message: Buffer, done: LinkDone): void {
     if (this.open.length >= this.depth) throw new Error('PipelinedSession holds two messages at most');
-    const m: Message = { envelope, message, done, dataWritten: false };
     if (this.ended) return done(Object.assign(linkError('Connection closed', 'ECONNECTION'), { behind: true }), '', false);
     const invalid = [envelope.from, envelope.to].find((address) => /[\r\n<>]/.test(address));
     if (invalid !== undefined) return done(linkError(`Invalid address ${JSON.stringify(invalid)}`, 'EENVELOPE'), '', false);
+    const m: Message = { envelope, message, done, dataWritten: false };
     this.open.push(m);
     if (this.current) this.held = m;
     else this.sendEnvelope(m, []);
