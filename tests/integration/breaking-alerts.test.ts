@@ -15,6 +15,7 @@ import { templatesDir } from '../../src/wiring';
 import type { RunningBulletin } from '../../src/main';
 import { createLogger } from '../../src/shared/logger';
 import { AlertFixtures } from '../helpers/alert-fixtures';
+import { until } from '../helpers/until';
 import { adminAuth, QUIET_SCHEDULES, startTestBulletin, type TestBulletin, startInstanceBeside } from '../helpers/test-bulletin';
 import type { CapturedMail } from '../helpers/smtp-capture';
 import { ALERT_QUEUE } from '../../src/digests/alert-jobs';
@@ -33,28 +34,16 @@ function article(over: Record<string, unknown> = {}) {
 }
 
 /** Until no alert job waits or runs: after it, a second email would already have been composed. */
-async function alertJobsSettled(fx: AlertFixtures, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { rows } = await fx.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry', 'active')`,
-      [ALERT_QUEUE],
-    );
-    if (rows[0]!.n === 0) return;
-    if (Date.now() > deadline) throw new Error(`${rows[0]!.n} alert jobs still waiting`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const alertJobsSettled = (fx: AlertFixtures) => waitForJobs(fx, ALERT_QUEUE);
 
 /** Until every delivery is settled: all alerts are sent, so the inbox is complete. */
-async function deliveriesSettled(fx: AlertFixtures, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { rows } = await fx.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM deliveries WHERE status IN ('pending', 'sending')`);
-    if (rows[0]!.n === 0) return;
-    if (Date.now() > deadline) throw new Error(`${rows[0]!.n} deliveries not settled`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+async function deliveriesSettled(fx: AlertFixtures): Promise<void> {
+  let n = 0;
+  const settled = async () => {
+    ({ n } = (await fx.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM deliveries WHERE status IN ('pending', 'sending')`)).rows[0]!);
+    return n === 0;
+  };
+  await until(settled, { timeoutMs: 15_000, everyMs: 100, what: () => `${n} deliveries settled` });
 }
 
 async function activeNewsletters(pool: pg.Pool): Promise<Newsletter[]> {
@@ -287,15 +276,13 @@ describe('breaking-news alerts from feeds', () => {
   }, 60_000);
 });
 
-async function waitForJobs(fx: AlertFixtures, queue: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { rows } = await fx.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry', 'active')`,
-      [queue],
-    );
-    if (rows[0]!.n === 0) return;
-    if (Date.now() > deadline) throw new Error(`${rows[0]!.n} ${queue} jobs still waiting`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+async function waitForJobs(fx: AlertFixtures, queue: string): Promise<void> {
+  let n = 0;
+  const idle = async () => {
+    ({ n } = (
+      await fx.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry', 'active')`, [queue])
+    ).rows[0]!);
+    return n === 0;
+  };
+  await until(idle, { timeoutMs: 15_000, everyMs: 100, what: () => `${queue} idle (${n} jobs waiting)` });
 }

@@ -3,17 +3,10 @@ import path from 'node:path';
 import pg from 'pg';
 import request from 'supertest';
 import { startTestBulletin, type TestBulletin, adminAuth, QUIET_SCHEDULES } from '../helpers/test-bulletin';
+import { until } from '../helpers/until';
 import { addNewsletter, confirmThroughLink, jobsIdle, linkIn, mailsTo, query, queryOne, subscriptionsOf, uniqueEmail, waitForMail } from './subscription-test-kit';
 
 const fixture = (name: string) => fs.readFileSync(path.join(__dirname, '../fixtures/lists', name));
-/** Polls a condition (no timing is asserted: the deadline only keeps a broken run from hanging). */
-async function until(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const CONSENT = 'Signed up on paper at the 2025 book fair stand';
 

@@ -5,6 +5,7 @@ import { RawSmtpPool } from '../../src/mail/raw-smtp-pool';
 import { AnswerPace } from '../../src/mail/answer-pace';
 import { createLogger } from '../../src/shared/logger';
 import { rawSmtpPeer } from '../helpers/raw-smtp-peer';
+import { until } from '../helpers/until';
 
 const from = 'news@bulletin.test';
 
@@ -14,10 +15,10 @@ function message(to: string): Buffer {
 
 /**
  * A real SMTP peer that takes every message's data but never answers the final dot for `silent`
- * ones, or answers them only after `answerAfterMs`. It counts its open connections. `afterAnswer`
- * runs right after each answer has gone to the socket.
+ * ones, or answers them only after `answerAfter` (ms, or once the promise resolves). It counts its
+ * open connections. `afterAnswer` runs right after each answer has gone to the socket.
  */
-async function silentServer(silent: (to: string) => boolean, answerAfterMs?: number, afterAnswer: () => void = () => {}) {
+async function silentServer(silent: (to: string) => boolean, answerAfter?: number | Promise<void>, afterAnswer: () => void = () => {}) {
   const accepted: string[] = [];
   let held = 0;
   let open = 0;
@@ -41,13 +42,13 @@ async function silentServer(silent: (to: string) => boolean, answerAfterMs?: num
         const to = session.envelope.rcptTo[0]!.address;
         if (silent(to)) {
           held++;
-          // Without answerAfterMs the callback is never called: the server stays silent on it.
-          if (answerAfterMs !== undefined) {
-            setTimeout(() => {
-              accepted.push(to);
-              callback();
-            }, answerAfterMs);
-          }
+          // Without answerAfter the callback is never called: the server stays silent on it.
+          const answer = () => {
+            accepted.push(to);
+            callback();
+          };
+          if (typeof answerAfter === 'number') setTimeout(answer, answerAfter);
+          else void answerAfter?.then(answer);
           return;
         }
         accepted.push(to);
@@ -63,6 +64,7 @@ async function silentServer(silent: (to: string) => boolean, answerAfterMs?: num
     url,
     accepted,
     held: () => held,
+    open: () => open,
     mostOpen: () => mostOpen,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
@@ -146,15 +148,31 @@ describe('the raw SMTP pool and a server silent on one message', () => {
     }
   });
 
-  test('when a stalled message is answered late, then it is sent once, the pool never opens more than maxConnections + spares, and the spare ends with it', async () => {
+  test('when three messages stall at once with two spares, then the pool opens exactly maxConnections + spares, each stalled message is sent once when answered late, and the spares end with them', async () => {
     const slow = new Set(['slow1@example.com', 'slow2@example.com', 'slow3@example.com']);
-    const server = await silentServer((to) => slow.has(to), 800);
+    let answerSlow = () => {};
+    const server = await silentServer((to) => slow.has(to), new Promise<void>((resolve) => (answerSlow = resolve)));
     const pool = new RawSmtpPool({ url: server.url, maxConnections: 2, spareConnections: 2, ratePerSecond: 0, messageTimeout: 5000, logger: createLogger('silent') });
     try {
       await warmUp(pool);
-      const sends = [...slow, ...Array.from({ length: 20 }, (_, i) => `other${i}@example.com`)].map((to) => pool.send({ from, to }, message(to)));
+      const sentAt = Date.now();
+      let firstStallAt = 0;
+      let stalls = 0;
+      const onStall = () => {
+        firstStallAt ||= Date.now();
+        stalls++;
+      };
+      const sends = [...slow, ...Array.from({ length: 20 }, (_, i) => `other${i}@example.com`)].map((to) => pool.send({ from, to }, message(to), onStall));
+      // The slow messages are answered only once all three wait at the server, both spares are in
+      // use and the server has seen them connect, and then once the third has waited past its own
+      // stall point (the first stall shows how long that is). All of that depends on the pace
+      // learned in the warm-up and on the server's reverse lookup of each new client: no fixed delay.
+      await until(() => server.held() === 3 && pool.spareConnectionsInUse === 2 && server.open() === 4, { timeoutMs: 4000, everyMs: 5 });
+      await new Promise((resolve) => setTimeout(resolve, firstStallAt - sentAt + 200));
+      // No spare was left for the third: it kept its place in the pool.
+      expect(stalls).toBe(2);
+      answerSlow();
       await expect(Promise.all(sends)).resolves.toHaveLength(23);
-      // Three stalled at once, two spares: the third stalled message kept its place in the pool.
       expect(server.mostOpen()).toBe(4);
       for (const to of slow) expect(server.accepted.filter((a) => a === to)).toHaveLength(1);
       expect(pool.spareConnectionsInUse).toBe(0);
@@ -199,8 +217,8 @@ describe('the raw SMTP pool and a server silent on one message', () => {
     // The event loop runs due timers before it reads sockets: without care, the timeout would
     // fire first and the accepted message would be sent again.
     const blockEventLoop = () => {
-      const until = Date.now() + 800;
-      while (Date.now() < until);
+      const blockedUntil = Date.now() + 800;
+      while (Date.now() < blockedUntil);
     };
     const server = await silentServer(() => false, undefined, blockEventLoop);
     const pool = new RawSmtpPool({ url: server.url, maxConnections: 1, ratePerSecond: 0, messageTimeout: 300, logger: createLogger('silent') });
