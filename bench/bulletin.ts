@@ -68,6 +68,16 @@ const START_NODE_FLAGS: readonly string[] = (() => {
 
 export const benchSecretKey = crypto.randomBytes(32).toString('hex');
 
+/**
+ * The entry point of the build in `dir` (`--before DIR`: an older checkout with `npm run build`
+ * done in it), checked before a part spends minutes seeding.
+ */
+export function builtMainJs(dir: string): string {
+  const mainJs = path.resolve(dir, 'dist', 'main.js');
+  if (!fs.existsSync(mainJs)) throw new Error(`--before ${dir}: no dist/main.js there (run npm run build in it first)`);
+  return mainJs;
+}
+
 /** Compiles src/ to dist/ once per bench run (what `npm start` does before it starts). */
 export function buildBulletin(): void {
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: projectRoot, stdio: 'inherit' });

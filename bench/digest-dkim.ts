@@ -11,11 +11,11 @@
  * event loop) and of Bulletin's (native body check, RSA on the thread pool).
  */
 import crypto from 'node:crypto';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import DKIM from 'nodemailer/lib/dkim';
 import { DkimSigner, type DkimSettings } from '../src/mail/dkim-signer';
 import { PreparedDigestMime } from '../src/mail/digest-mime';
+import { builtMainJs } from './bulletin';
 import type { BenchContext } from './context';
 import { bulletinSend, nodemailerLoop, seed } from './digest-send';
 import type { Target } from './report';
@@ -51,7 +51,7 @@ export async function benchDigestDkim(ctx: BenchContext & { before?: string }): 
   const n = ctx.subscribers;
   await seed(ctx, n);
   const runs: DkimResult['runs'] = { bulletinPlain: [], bulletinDkim: [], nodemailerLoopDkim: [], nodemailerLoopPlain: [], beforeDkim: [] };
-  const beforeMainJs = ctx.before ? path.resolve(ctx.before, 'dist', 'main.js') : undefined;
+  const beforeMainJs = ctx.before ? builtMainJs(ctx.before) : undefined;
   const bytesPerMessage = { plain: 0, dkim: 0 };
   for (let i = 1; i <= ctx.runs; i++) {
     const plain = await bulletinSend(ctx, n, { kind: 'node', port: ctx.sinkPort });

@@ -7,7 +7,7 @@
  * checkout with `dist/` built), each round also sends the edition through that build at the
  * default SEND_CONCURRENCY: a change to the send is judged against its baseline round by round.
  */
-import path from 'node:path';
+import { builtMainJs } from './bulletin';
 import type { BenchContext } from './context';
 import { bulletinSend } from './digest-send';
 import { runSmtpSource } from './postfix';
@@ -29,7 +29,7 @@ const CONCURRENCY = (process.env.BENCH_LANES ?? '20,50,80').split(',').map(Numbe
 
 export async function benchDigestLanes(ctx: BenchContext & { before?: string }): Promise<LanesResult | undefined> {
   const n = ctx.subscribers;
-  const beforeMainJs = ctx.before ? path.resolve(ctx.before, 'dist', 'main.js') : undefined;
+  const beforeMainJs = ctx.before ? builtMainJs(ctx.before) : undefined;
   return withSeededPostfixSink(ctx, 'lanes', async ({ sink, source }) => {
     const rounds: LanesResult['rounds'] = [];
     for (let i = 1; i <= ctx.runs; i++) {

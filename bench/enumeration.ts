@@ -14,8 +14,7 @@
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
-import path from 'node:path';
-import { startBulletin, type BulletinProcess } from './bulletin';
+import { builtMainJs, startBulletin, type BulletinProcess } from './bulletin';
 import type { BenchContext } from './context';
 import { median, round } from './stats';
 
@@ -60,7 +59,7 @@ export async function benchEnumeration(ctx: BenchContext & { before?: string }):
   try {
     targets.push({ name: 'current', process: await startBulletin({ databaseUrl: ctx.db.url, smtpPort: ctx.sinkPort, runJobs: false }) });
     if (ctx.before) {
-      const mainJs = path.resolve(ctx.before, 'dist', 'main.js');
+      const mainJs = builtMainJs(ctx.before);
       targets.push({ name: 'before', process: await startBulletin({ databaseUrl: ctx.db.url, smtpPort: ctx.sinkPort, runJobs: false, mainJs }) });
     }
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
