@@ -273,6 +273,9 @@ export const configSchema = z.object({
   WEBHOOK_RETRY_BASE_SECONDS: int(1, 3600)
     .default(60)
     .describe('Wait before retrying a failed webhook delivery; doubles per attempt up to 6 h, 12 attempts in all'),
+  WEBHOOK_EVENTS_KEEP_DAYS: int(0, 3650)
+    .default(30)
+    .describe('Days an outgoing webhook event and its deliveries are kept after it happened (once none waits for an attempt); then they are deleted (0: keep them forever)'),
 
   RUN_JOBS: bool.default(true).describe('Run background jobs (sending, schedules) in this process'),
 });

@@ -7,6 +7,7 @@ import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import { EventRecorder } from './event-recorder';
 import { eventRelay } from './event-relay';
+import { EventRetention } from './event-retention';
 import type { SecretBox } from './secret-box';
 import { WebhookDeliverer } from './webhook-deliverer';
 import { registerWebhookJobs, WEBHOOK_QUEUE } from './webhook-jobs';
@@ -25,7 +26,7 @@ export function createEvents(deps: {
   audit: Pick<AuditLog, 'record'>;
   clock: Clock;
   logger: Logger;
-  config: Pick<Config, 'WEBHOOKS_ALLOW_PRIVATE' | 'WEBHOOK_RETRY_BASE_SECONDS' | 'RUN_JOBS'>;
+  config: Pick<Config, 'WEBHOOKS_ALLOW_PRIVATE' | 'WEBHOOK_RETRY_BASE_SECONDS' | 'WEBHOOK_EVENTS_KEEP_DAYS' | 'RUN_JOBS'>;
 }) {
   const { config } = deps;
   const deliverer = new WebhookDeliverer({
@@ -37,11 +38,12 @@ export function createEvents(deps: {
     queue: WEBHOOK_QUEUE,
     settings: { retryBaseSeconds: config.WEBHOOK_RETRY_BASE_SECONDS, timeoutMs: RECEIVER_TIMEOUT_MS, allowPrivate: config.WEBHOOKS_ALLOW_PRIVATE },
   });
+  const retention = new EventRetention({ pool: deps.pool, clock: deps.clock, keepDays: config.WEBHOOK_EVENTS_KEEP_DAYS });
   return {
     events: new EventRecorder({ clock: deps.clock }),
     relay: eventRelay({ pool: deps.pool, boss: deps.boss, logger: deps.logger }),
     webhooks: new WebhookRegistry({ prisma: deps.prisma, secrets: deps.secrets, audit: deps.audit, allowPrivate: config.WEBHOOKS_ALLOW_PRIVATE }),
-    registerJobs: () => registerWebhookJobs({ boss: deps.boss, deliverer, logger: deps.logger, runJobs: config.RUN_JOBS }),
+    registerJobs: () => registerWebhookJobs({ boss: deps.boss, deliverer, retention, logger: deps.logger, runJobs: config.RUN_JOBS }),
   };
 }
 

@@ -1,10 +1,14 @@
 import { ensureQueue, type JobResult, type PgBoss } from '../jobs/job-queue';
 import type { Logger } from '../shared/logger';
+import type { EventRetention } from './event-retention';
 import type { WebhookDeliverer, WebhookJob } from './webhook-deliverer';
 
 export type { WebhookJob } from './webhook-deliverer';
 
 export const WEBHOOK_QUEUE = 'webhook-delivery';
+export const EVENT_RETENTION_QUEUE = 'webhook-event-retention';
+/** Daily at 03:47 UTC: away from the hour, when editions start, and from the ledger's retention (03:17). */
+const EVENT_RETENTION_CRON = '47 3 * * *';
 
 /**
  * The delivery's own retries are new jobs (webhook-deliverer.ts). pg-boss's retries only cover a
@@ -26,8 +30,17 @@ const WORK_OPTIONS = {
   notifyPollingIntervalSeconds: 1,
 } as const;
 
-/** The queue on every instance (any relay may insert); its workers only when `runJobs`. */
-export async function registerWebhookJobs(deps: { boss: PgBoss; deliverer: WebhookDeliverer; logger: Logger; runJobs: boolean }): Promise<void> {
+/**
+ * The queue on every instance (any relay may insert); its workers, and the daily retention sweep
+ * (WEBHOOK_EVENTS_KEEP_DAYS, by one instance: a pg-boss cron fires each slot once), only when `runJobs`.
+ */
+export async function registerWebhookJobs(deps: {
+  boss: PgBoss;
+  deliverer: WebhookDeliverer;
+  retention: Pick<EventRetention, 'purge'>;
+  logger: Logger;
+  runJobs: boolean;
+}): Promise<void> {
   const { boss, deliverer, logger } = deps;
   await ensureQueue(boss, WEBHOOK_QUEUE, QUEUE_OPTIONS);
   if (!deps.runJobs) return;
@@ -45,4 +58,10 @@ export async function registerWebhookJobs(deps: { boss: PgBoss; deliverer: Webho
       }),
     ),
   );
+  await ensureQueue(boss, EVENT_RETENTION_QUEUE, { retryLimit: 2, retryDelay: 15 * 60, expireInSeconds: 60 * 60 });
+  await boss.schedule(EVENT_RETENTION_QUEUE, EVENT_RETENTION_CRON, null, { tz: 'UTC' });
+  await boss.work(EVENT_RETENTION_QUEUE, async () => {
+    const events = await deps.retention.purge();
+    if (events) logger.info({ events }, 'webhook events past WEBHOOK_EVENTS_KEEP_DAYS deleted');
+  });
 }

@@ -73,6 +73,22 @@ export const RECORD_ATTEMPT = `WITH attempt AS (
 /** A delivery whose webhook was deleted while it was recorded: nothing to send it to. $1 event, $2 webhook. */
 export const DROP_DELIVERY = `DELETE FROM webhook_deliveries WHERE event_id = $1 AND webhook_id = $2`;
 
+/**
+ * The retention sweep (WEBHOOK_EVENTS_KEEP_DAYS): events that happened before $1 and that no
+ * delivery waits on (every one delivered or given up, or none left), oldest first on the
+ * occurred_at index, $2 at a time; their deliveries go with them (ON DELETE CASCADE). SKIP LOCKED:
+ * two instances' sweeps share the work. An event with a once key stays: one per edition, with no
+ * reader's data, and deleting it would let a late recurrence of its cause (failures retried months
+ * on) announce the edition again.
+ */
+export const PURGE_SETTLED_EVENTS = `DELETE FROM webhook_events WHERE id IN (
+         SELECT e.id FROM webhook_events e
+          WHERE e.occurred_at < $1 AND e.once_key IS NULL
+            AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'queued'))
+          ORDER BY e.occurred_at
+          LIMIT $2
+            FOR UPDATE SKIP LOCKED)`;
+
 export interface LoadedDeliveryRow {
   status: WebhookDeliveryStatus;
   attempts: number;
