@@ -79,3 +79,28 @@ async function answers(url: string): Promise<boolean> {
     await client.end().catch(() => {});
   }
 }
+
+/**
+ * A standalone bench script's frame: a fresh database (openBenchDatabase) and a pool on it for
+ * `body`, both closed however it ends; a failure is printed and exits 1.
+ */
+export function runOnBenchDatabase(
+  log: (msg: string) => void,
+  poolConfig: Omit<pg.PoolConfig, 'connectionString'>,
+  body: (pool: pg.Pool, db: BenchDatabase) => Promise<void>,
+): void {
+  const run = async () => {
+    const db = await openBenchDatabase(log);
+    const pool = new pg.Pool({ ...poolConfig, connectionString: db.url });
+    try {
+      await body(pool, db);
+    } finally {
+      await pool.end();
+      await db.stop();
+    }
+  };
+  run().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

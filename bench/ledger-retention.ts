@@ -15,7 +15,7 @@ import { withTransaction } from '../src/db/transaction';
 import { createLogger } from '../src/shared/logger';
 import { systemClock } from '../src/shared/clock';
 import { SIGNUP } from '../src/subscriptions/subscriber-queries';
-import { openBenchDatabase } from './database';
+import { runOnBenchDatabase } from './database';
 import { median, percentile, round } from './stats';
 
 const READERS = Number(process.env.BENCH_RETENTION_READERS ?? 100_000);
@@ -107,63 +107,51 @@ async function hotPath(pool: pg.Pool, ledger: DeliveryLedger, newsletterId: numb
   };
 }
 
-async function main(): Promise<void> {
-  const db = await openBenchDatabase(log);
-  const pool = new pg.Pool({ connectionString: db.url, max: 4 });
-  try {
-    const ledger = new DeliveryLedger({ pool, clock: systemClock });
-    log(`PostgreSQL ${db.serverVersion} (${db.server}); ${READERS} readers, ${EDITIONS} editions`);
-    const newsletterId = await seed(pool);
-    // Each side measured settled: VACUUM ANALYZE first, as autovacuum would get to in time, so
-    // neither side pays for the other's dead rows or a vacuum running beside it.
-    const settle = () => pool.query('VACUUM ANALYZE deliveries');
-    await hotPath(pool, ledger, newsletterId, 'warm-up');
-    await settle();
-    const none = await hotPath(pool, ledger, newsletterId, 'no-editions');
-    await settle();
-    const empty = await sizes(pool);
+runOnBenchDatabase(log, { max: 4 }, async (pool, db) => {
+  const ledger = new DeliveryLedger({ pool, clock: systemClock });
+  log(`PostgreSQL ${db.serverVersion} (${db.server}); ${READERS} readers, ${EDITIONS} editions`);
+  const newsletterId = await seed(pool);
+  // Each side measured settled: VACUUM ANALYZE first, as autovacuum would get to in time, so
+  // neither side pays for the other's dead rows or a vacuum running beside it.
+  const settle = () => pool.query('VACUUM ANALYZE deliveries');
+  await hotPath(pool, ledger, newsletterId, 'warm-up');
+  await settle();
+  const none = await hotPath(pool, ledger, newsletterId, 'no-editions');
+  await settle();
+  const empty = await sizes(pool);
 
-    let t = performance.now();
-    await seedEditions(pool, newsletterId);
-    log(`seeded ${EDITIONS} editions in ${round((performance.now() - t) / 1000, 1)} s`);
-    await settle();
-    const unshedSize = await sizes(pool);
-    const unshed = await hotPath(pool, ledger, newsletterId, 'unshed');
-    await settle();
+  let t = performance.now();
+  await seedEditions(pool, newsletterId);
+  log(`seeded ${EDITIONS} editions in ${round((performance.now() - t) / 1000, 1)} s`);
+  await settle();
+  const unshedSize = await sizes(pool);
+  const unshed = await hotPath(pool, ledger, newsletterId, 'unshed');
+  await settle();
 
-    t = performance.now();
-    const shed = await new LedgerRetention({ pool, clock: systemClock, logger: createLogger('silent'), keepDays: 30 }).shed();
-    const shedSeconds = round((performance.now() - t) / 1000, 1);
-    const shedSize = await sizes(pool);
-    await settle();
-    const vacuumedSize = await sizes(pool);
-    const afterShed = await hotPath(pool, ledger, newsletterId, 'shed');
-    // One more edition written after the shed: it takes the freed space, the table does not grow.
-    await settle();
-    const reusedSize = await sizes(pool);
-    await pool.query('VACUUM FULL deliveries');
-    const fullSize = await sizes(pool);
+  t = performance.now();
+  const shed = await new LedgerRetention({ pool, clock: systemClock, logger: createLogger('silent'), keepDays: 30 }).shed();
+  const shedSeconds = round((performance.now() - t) / 1000, 1);
+  const shedSize = await sizes(pool);
+  await settle();
+  const vacuumedSize = await sizes(pool);
+  const afterShed = await hotPath(pool, ledger, newsletterId, 'shed');
+  // One more edition written after the shed: it takes the freed space, the table does not grow.
+  await settle();
+  const reusedSize = await sizes(pool);
+  await pool.query('VACUUM FULL deliveries');
+  const fullSize = await sizes(pool);
 
-    console.log(
-      JSON.stringify(
-        {
-          readers: READERS,
-          editions: EDITIONS,
-          shed: { ...shed, seconds: shedSeconds },
-          sizes: { empty, unshed: unshedSize, shed: shedSize, vacuumed: vacuumedSize, afterNextEdition: reusedSize, vacuumFull: fullSize },
-          hotPath: [none, unshed, afterShed],
-        },
-        null,
-        2,
-      ),
-    );
-  } finally {
-    await pool.end();
-    await db.stop();
-  }
-}
-
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
+  console.log(
+    JSON.stringify(
+      {
+        readers: READERS,
+        editions: EDITIONS,
+        shed: { ...shed, seconds: shedSeconds },
+        sizes: { empty, unshed: unshedSize, shed: shedSize, vacuumed: vacuumedSize, afterNextEdition: reusedSize, vacuumFull: fullSize },
+        hotPath: [none, unshed, afterShed],
+      },
+      null,
+      2,
+    ),
+  );
 });

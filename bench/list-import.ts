@@ -17,26 +17,24 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { ListImport } from '../src/lists/list-import';
 import { SubscriberExport } from '../src/lists/subscriber-export';
 import { ErasedAddresses } from '../src/privacy/erased-addresses';
 import { systemClock } from '../src/shared/clock';
 import { createLogger } from '../src/shared/logger';
-import { openBenchDatabase } from './database';
+import { runOnBenchDatabase } from './database';
 import { MAILCHIMP_HEADER, mailchimpFile } from './list-files';
 import { median, round } from './stats';
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { rows: { type: 'string', default: '100000' }, runs: { type: 'string', default: '3' }, 'export-rows': { type: 'string', default: '1000000' } },
-  });
-  const rows = Number(values.rows);
-  const runs = Number(values.runs);
-  const exportRows = Number(values['export-rows']);
-  const log = (msg: string) => console.error(`[list bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
-  const db = await openBenchDatabase(log);
-  const pool = new pg.Pool({ connectionString: db.url, max: 4, options: '-c TimeZone=UTC' });
+const { values } = parseArgs({
+  options: { rows: { type: 'string', default: '100000' }, runs: { type: 'string', default: '3' }, 'export-rows': { type: 'string', default: '1000000' } },
+});
+const rows = Number(values.rows);
+const runs = Number(values.runs);
+const exportRows = Number(values['export-rows']);
+const log = (msg: string) => console.error(`[list bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+
+runOnBenchDatabase(log, { max: 4, options: '-c TimeZone=UTC' }, async (pool, db) => {
   const logger = createLogger('warn');
   const imports = new ListImport({ pool, erasedAddresses: new ErasedAddresses({ pool }), mailRequests: { wake() {} }, clock: systemClock, logger });
   const file = mailchimpFile(rows);
@@ -58,39 +56,38 @@ async function main(): Promise<void> {
   };
   const reset = () => pool.query('TRUNCATE subscribers, subscriptions, consents, consent_statements, mail_requests, tokens CASCADE');
   const results = { copyMs: [] as number[], importNewMs: [] as number[], importMergedMs: [] as number[] };
-  try {
-    log(`${rows} rows, ${(file.length / 1024 / 1024).toFixed(1)} MB; ${runs} runs`);
-    for (let run = 1; run <= runs; run++) {
-      await reset();
-      await pool.query(`DROP TABLE IF EXISTS copied; CREATE TABLE copied (${MAILCHIMP_HEADER.split(',').map((_, i) => `c${i} text`).join(', ')})`);
-      results.copyMs.push(await timed(async () => execFileSync('psql', [db.url, '-qc', `\\copy copied FROM '${csvPath}' CSV HEADER`])));
-      results.importNewMs.push(await timed(() => imports.run(body(), options, 'bench')));
-      results.importMergedMs.push(await timed(() => imports.run(body(), options, 'bench')));
-      log(`run ${run}: copy ${round(results.copyMs.at(-1)!)} ms, import new ${round(results.importNewMs.at(-1)!)} ms, again (merged) ${round(results.importMergedMs.at(-1)!)} ms`);
-    }
-    const exporter = new SubscriberExport({ pool, logger });
-    const exportAt = async (n: number) => {
-      await pool.query(
-        `INSERT INTO subscribers (email, name, status, confirmed_at, updated_at)
-         SELECT 'bulk-' || g || '@example.org', 'Bulk ' || g, 'confirmed', now(), now() FROM generate_series(1, $1 - (SELECT count(*) FROM subscribers)) g`,
-        [n],
-      );
-      await pool.query('ANALYZE subscribers');
-      let peak = process.memoryUsage().rss;
-      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-      let bytes = 0;
-      const ms = await timed(async () => {
-        for await (const chunk of exporter.csv({}, 'bench')) bytes += chunk.length;
-      });
-      clearInterval(sampler);
-      return { rows: n, ms: round(ms), mb: round(bytes / 1024 / 1024, 1), peakRssMb: round(peak / 1024 / 1024, 1) };
-    };
-    const small = await exportAt(rows);
-    log(`export ${JSON.stringify(small)}`);
-    const large = await exportAt(exportRows);
-    log(`export ${JSON.stringify(large)}`);
-    const m = (v: number[]) => round(median(v));
-    console.log(`| ${rows.toLocaleString('en')}-row Mailchimp file (${(file.length / 1024 / 1024).toFixed(1)} MB) | median of ${runs} (ms) | all runs (ms) |
+  log(`${rows} rows, ${(file.length / 1024 / 1024).toFixed(1)} MB; ${runs} runs`);
+  for (let run = 1; run <= runs; run++) {
+    await reset();
+    await pool.query(`DROP TABLE IF EXISTS copied; CREATE TABLE copied (${MAILCHIMP_HEADER.split(',').map((_, i) => `c${i} text`).join(', ')})`);
+    results.copyMs.push(await timed(async () => execFileSync('psql', [db.url, '-qc', `\\copy copied FROM '${csvPath}' CSV HEADER`])));
+    results.importNewMs.push(await timed(() => imports.run(body(), options, 'bench')));
+    results.importMergedMs.push(await timed(() => imports.run(body(), options, 'bench')));
+    log(`run ${run}: copy ${round(results.copyMs.at(-1)!)} ms, import new ${round(results.importNewMs.at(-1)!)} ms, again (merged) ${round(results.importMergedMs.at(-1)!)} ms`);
+  }
+  const exporter = new SubscriberExport({ pool, logger });
+  const exportAt = async (n: number) => {
+    await pool.query(
+      `INSERT INTO subscribers (email, name, status, confirmed_at, updated_at)
+       SELECT 'bulk-' || g || '@example.org', 'Bulk ' || g, 'confirmed', now(), now() FROM generate_series(1, $1 - (SELECT count(*) FROM subscribers)) g`,
+      [n],
+    );
+    await pool.query('ANALYZE subscribers');
+    let peak = process.memoryUsage().rss;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    let bytes = 0;
+    const ms = await timed(async () => {
+      for await (const chunk of exporter.csv({}, 'bench')) bytes += chunk.length;
+    });
+    clearInterval(sampler);
+    return { rows: n, ms: round(ms), mb: round(bytes / 1024 / 1024, 1), peakRssMb: round(peak / 1024 / 1024, 1) };
+  };
+  const small = await exportAt(rows);
+  log(`export ${JSON.stringify(small)}`);
+  const large = await exportAt(exportRows);
+  log(`export ${JSON.stringify(large)}`);
+  const m = (v: number[]) => round(median(v));
+  console.log(`| ${rows.toLocaleString('en')}-row Mailchimp file (${(file.length / 1024 / 1024).toFixed(1)} MB) | median of ${runs} (ms) | all runs (ms) |
 | --- | --- | --- |
 | baseline: \`\\copy\` of the file into a table of text columns | ${m(results.copyMs)} | ${results.copyMs.map((v) => round(v)).join(', ')} |
 | import, every address new | ${m(results.importNewMs)} | ${results.importNewMs.map((v) => round(v)).join(', ')} |
@@ -100,13 +97,4 @@ async function main(): Promise<void> {
 | --- | --- | --- | --- |
 | ${small.rows.toLocaleString('en')} subscribers | ${small.ms} | ${small.mb} | ${small.peakRssMb} |
 | ${large.rows.toLocaleString('en')} subscribers | ${large.ms} | ${large.mb} | ${large.peakRssMb} |`);
-  } finally {
-    await pool.end();
-    await db.stop();
-  }
-}
-
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
 });

@@ -13,7 +13,7 @@ import { withTransaction } from '../src/db/transaction';
 import { EventRecorder } from '../src/events/event-recorder';
 import { EventRetention } from '../src/events/event-retention';
 import { systemClock } from '../src/shared/clock';
-import { openBenchDatabase } from './database';
+import { runOnBenchDatabase } from './database';
 import { median, percentile, round } from './stats';
 
 const EVENTS = Number(process.env.BENCH_WEBHOOK_EVENTS ?? 1_000_000);
@@ -57,47 +57,35 @@ async function recording(pool: pg.Pool, label: string) {
   return { label, medianMs: round(median(times), 2), p95Ms: round(percentile(times, 95), 2) };
 }
 
-async function main(): Promise<void> {
-  const db = await openBenchDatabase(log);
-  const pool = new pg.Pool({ connectionString: db.url, max: 4 });
-  try {
-    log(`PostgreSQL ${db.serverVersion} (${db.server}); ${EVENTS} events over ${DAYS} days`);
-    const { rows } = await pool.query<{ id: number }>(
-      `INSERT INTO webhooks (url, events, secret) VALUES ('https://hooks.example.test/in', '{subscriber.confirmed}', 'unused') RETURNING id`,
-    );
-    const settle = () => pool.query('VACUUM ANALYZE webhook_events, webhook_deliveries');
-    await recording(pool, 'warm-up');
-    await settle();
-    const none = await recording(pool, 'no-events');
+runOnBenchDatabase(log, { max: 4 }, async (pool, db) => {
+  log(`PostgreSQL ${db.serverVersion} (${db.server}); ${EVENTS} events over ${DAYS} days`);
+  const { rows } = await pool.query<{ id: number }>(
+    `INSERT INTO webhooks (url, events, secret) VALUES ('https://hooks.example.test/in', '{subscriber.confirmed}', 'unused') RETURNING id`,
+  );
+  const settle = () => pool.query('VACUUM ANALYZE webhook_events, webhook_deliveries');
+  await recording(pool, 'warm-up');
+  await settle();
+  const none = await recording(pool, 'no-events');
 
-    let t = performance.now();
-    await seedEvents(pool, rows[0]!.id, EVENTS, DAYS);
-    log(`seeded in ${round((performance.now() - t) / 1000, 1)} s`);
-    await settle();
-    const seeded = await sizes(pool);
-    const full = await recording(pool, `${DAYS}-days`);
-    await settle();
+  let t = performance.now();
+  await seedEvents(pool, rows[0]!.id, EVENTS, DAYS);
+  log(`seeded in ${round((performance.now() - t) / 1000, 1)} s`);
+  await settle();
+  const seeded = await sizes(pool);
+  const full = await recording(pool, `${DAYS}-days`);
+  await settle();
 
-    t = performance.now();
-    const deleted = await new EventRetention({ pool, clock: systemClock, keepDays: 30 }).purge();
-    const sweepSeconds = round((performance.now() - t) / 1000, 1);
-    const swept = await sizes(pool);
-    await settle();
-    const afterSweep = await recording(pool, 'swept');
-    // The next month's events take the freed space (after vacuum, as autovacuum would): the tables stop growing.
-    await seedEvents(pool, rows[0]!.id, EVENTS / 2, 30);
-    const nextMonth = await sizes(pool);
+  t = performance.now();
+  const deleted = await new EventRetention({ pool, clock: systemClock, keepDays: 30 }).purge();
+  const sweepSeconds = round((performance.now() - t) / 1000, 1);
+  const swept = await sizes(pool);
+  await settle();
+  const afterSweep = await recording(pool, 'swept');
+  // The next month's events take the freed space (after vacuum, as autovacuum would): the tables stop growing.
+  await seedEvents(pool, rows[0]!.id, EVENTS / 2, 30);
+  const nextMonth = await sizes(pool);
 
-    console.log(
-      JSON.stringify({ events: EVENTS, days: DAYS, sweep: { deleted, seconds: sweepSeconds }, sizes: { seeded, swept, nextMonth }, recording: [none, full, afterSweep] }, null, 2),
-    );
-  } finally {
-    await pool.end();
-    await db.stop();
-  }
-}
-
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
+  console.log(
+    JSON.stringify({ events: EVENTS, days: DAYS, sweep: { deleted, seconds: sweepSeconds }, sizes: { seeded, swept, nextMonth }, recording: [none, full, afterSweep] }, null, 2),
+  );
 });
