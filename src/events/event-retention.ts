@@ -8,10 +8,10 @@ const PURGE_BATCH = 5_000;
 
 /**
  * Keeps outgoing webhook events from piling up for ever: WEBHOOK_EVENTS_KEEP_DAYS after an event
- * happened, once none of its deliveries waits for an attempt (the default retries end within a day), it is
- * deleted with its deliveries. A reader's events hold their address, so this is also how long that
- * copy is kept (an erasure deletes it at once). What goes with them: their lines in a webhook's
- * recent deliveries.
+ * happened, once none of its deliveries waits for an attempt (the default retries end within a
+ * day), it is deleted with its deliveries. A reader's events hold their address, so this is also
+ * how long that copy is kept (an erasure deletes it at once). What goes with them: their lines in
+ * a webhook's recent deliveries.
  */
 export class EventRetention {
   constructor(private readonly deps: { pool: pg.Pool; clock: Clock; keepDays: number; batch?: number }) {}
