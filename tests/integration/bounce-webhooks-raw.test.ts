@@ -63,6 +63,19 @@ describe('raw bounce door (DSN and ARF messages) with VERP', () => {
     expect(await reportsOf(r.id)).toEqual([{ provider: 'raw', type: 'hard', digest_id: digestId, reason: expect.stringContaining('User unknown') }]);
   });
 
+  test('when a qmail plain-text bounce (no DSN) says "no mailbox" for a delivery, then the reader is suppressed, once however often it comes', async () => {
+    const r = reader();
+    const message = fixture('qmail-no-mailbox.eml', r);
+    const res = await post(message, { envelopeTo: r.mailFrom });
+    expect(res.body).toEqual({ reports: 1, outcomes: { suppressed: 1 } });
+    expect(await subscriber(r.id)).toMatchObject({ suppression_reason: 'Hard bounce reported by a bounce message: Sorry, no mailbox here by that name. (#5.1.1)' });
+    // qmail's notice has no Message-ID: its bytes make it one report.
+    const before = await reportCount();
+    expect((await post(message, { envelopeTo: r.mailFrom })).body).toEqual({ reports: 1, outcomes: { duplicate: 1 } });
+    expect(await reportCount()).toBe(before);
+    expect(await reportsOf(r.id)).toEqual([{ provider: 'raw', type: 'hard', digest_id: digestId, reason: 'Sorry, no mailbox here by that name. (#5.1.1)' }]);
+  });
+
   test.each(['exchange-recipient-not-found.eml', 'exchange-access-denied.eml', 'gmail-no-such-user.eml'])(
     'when %s arrives from a mailbox fetcher (no envelope recipient), then the reader is suppressed by its Message-ID',
     async (name) => {
@@ -101,7 +114,7 @@ describe('raw bounce door (DSN and ARF messages) with VERP', () => {
     expect(delayed.status).toBe(200);
     expect(delayed.body).toEqual({ reports: 0, outcomes: {}, ignored: 'no failed recipient (Action: delayed)' });
     const autoReply = await post(fixture('auto-reply.eml', r), { envelopeTo: r.mailFrom });
-    expect(autoReply.body).toEqual({ reports: 0, outcomes: {}, ignored: 'not a DSN or ARF' });
+    expect(autoReply.body).toEqual({ reports: 0, outcomes: {}, ignored: "not a DSN, an ARF or a mail system's plain-text bounce" });
     expect(await reportCount()).toBe(before);
     expect((await subscriber(r.id)).suppressed_at).toBeNull();
   });

@@ -1,6 +1,6 @@
 import type { WebhookRequest } from '../../src/bounces/bounce-report';
 import { readArf, readDsn } from '../../src/bounces/providers/dsn-arf';
-import { findReport, readEntity } from '../../src/bounces/providers/mime-report';
+import { addressIn, findReport, readEntity } from '../../src/bounces/providers/mime-report';
 import { parseRaw, rawSignature, verifyRaw } from '../../src/bounces/providers/raw';
 import { DeliveryMessageIds } from '../../src/digests/delivery-message-ids';
 import { verpAddress } from '../../src/mail/nodemailer-mailer';
@@ -85,8 +85,58 @@ describe('a raw message to its reports', () => {
   });
 
   test('when the message is an auto-reply or a delay, then it is ignored with the reason', () => {
-    expect(parseRaw(raw(bounceFixture('auto-reply.eml', { verp })), ids)).toEqual({ reports: [], ignored: 'not a DSN or ARF' });
+    expect(parseRaw(raw(bounceFixture('auto-reply.eml', { verp })), ids)).toEqual({ reports: [], ignored: NOT_A_BOUNCE });
     expect(parseRaw(raw(bounceFixture('postfix-delayed.eml', { verp, originalMessageId: messageId })), ids).ignored).toBe('no failed recipient (Action: delayed)');
+  });
+});
+
+const NOT_A_BOUNCE = "not a DSN, an ARF or a mail system's plain-text bounce";
+
+describe('plain-text bounces (no DSN)', () => {
+  const parsed = (name: string, v: FixtureValues = {}) => parseRaw(raw(bounceFixture(name, { recipient, verp, originalMessageId: messageId, ...v })), ids);
+
+  test.each([
+    ['qmail-no-mailbox.eml', 'hard', 'Sorry, no mailbox here by that name. (#5.1.1)'],
+    ['qmail-mailbox-full.eml', 'soft', 'Remote host said: 452 4.2.2 Mailbox full'],
+    ['exim-plain-user-unknown.eml', 'hard', `550 5.1.1 <${recipient}>: Recipient address rejected: User unknown`],
+  ])('when %s arrives, then its recipient is a %s bounce of the delivery its VERP address names, with the line that says why', (name, type, reason) => {
+    const { reports } = parsed(name);
+    expect(reports).toEqual([expect.objectContaining({ provider: 'raw', type, email: recipient, delivery, reason, messageId })]);
+    expect(reports[0]!.eventId).toMatch(/^plain:/);
+  });
+
+  test('when a qmail notice comes to another address, then the signed Message-ID in its returned copy names the delivery', () => {
+    expect(parsed('qmail-no-mailbox.eml', { verp: 'newsletter@news.example' }).reports).toEqual([expect.objectContaining({ type: 'hard', delivery })]);
+  });
+
+  test('when the notice states no code and no permanent error, then the returned copy\'s words (a line opening with 550) do not make it one', () => {
+    const vague = bounceFixture('qmail-no-mailbox.eml', { recipient, verp }).replace('This is a permanent error; ', '').replace(' (#5.1.1)', '');
+    expect(parseRaw(raw(vague), ids)).toEqual({ reports: [], ignored: 'a plain-text notice that states no failure' });
+  });
+
+  test('when a mail system sends a plain delay warning, then it is ignored: it still tries', () => {
+    expect(parsed('plain-delayed.eml')).toEqual({ reports: [], ignored: 'a delay notice, no failure' });
+  });
+
+  test('when the same text comes from a person (an auto-reply quoting an error), then it is no bounce', () => {
+    const fromPerson = bounceFixture('qmail-no-mailbox.eml', { recipient, verp }).replace('From: MAILER-DAEMON@mx.example.org', `From: Reader <${recipient}>`);
+    expect(parseRaw(raw(fromPerson), ids)).toEqual({ reports: [], ignored: NOT_A_BOUNCE });
+  });
+
+  test('when an IP address in the notice starts like a status (5.9.12.4), then it is not read as one', () => {
+    const ip = bounceFixture('qmail-mailbox-full.eml', { recipient, verp }).replace('Remote host said: 452 4.2.2 Mailbox full', 'Connected to 5.9.12.4 but the connection died.');
+    expect(parsed('qmail-mailbox-full.eml').reports[0]!.type).toBe('soft');
+    // Left: qmail's own "permanent error" sentence: hard, with that sentence as the reason.
+    expect(parseRaw(raw(ip), ids).reports).toEqual([expect.objectContaining({ type: 'hard', reason: 'This is a permanent error' })]);
+  });
+});
+
+describe('hostile input at the raw door (anyone can mail a bounce address)', () => {
+  test('when a From or To value is 100,000 characters with no address in it, then it reads as no address (the pattern once backtracked over all of it: 22 s)', () => {
+    const long = 'x'.repeat(100_000);
+    expect(addressIn(long)).toBeUndefined();
+    const message = bounceFixture('qmail-no-mailbox.eml', { recipient, verp }).replace('From: MAILER-DAEMON@mx.example.org', `From: ${long}`).replace(`To: ${verp}`, `To: ${long}`);
+    expect(parseRaw(raw(message), ids)).toEqual({ reports: [], ignored: NOT_A_BOUNCE });
   });
 });
 

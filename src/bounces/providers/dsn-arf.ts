@@ -1,9 +1,9 @@
 import type { BounceType } from '../bounce-report';
 import { addressIn, contentType, header, partsOf, readEntity, readFieldGroups, readFields, type MimeEntity } from './mime-report';
 
-/** What a DSN or ARF says, before it is tied to a delivery. */
+/** What a DSN or ARF (or a plain-text bounce, plain-bounce.ts) says, before it is tied to a delivery. */
 export interface MessageReport {
-  kind: 'dsn' | 'arf';
+  kind: 'dsn' | 'arf' | 'plain';
   /** The recipients it reports a failure or a complaint for; none when it reports nothing to act on. */
   recipients: Array<{ email: string; type: BounceType; reason?: string }>;
   /** Why `recipients` is empty (a delay, a success, a feedback type that is no complaint). */

@@ -89,10 +89,17 @@ export function findReport(entity: MimeEntity, depth = 0): MimeEntity | undefine
   return undefined;
 }
 
+/**
+ * Where an address is looked for in a header value: its start. An address has at most 254
+ * characters, and the patterns below backtrack over what they are given (a value of 100,000
+ * characters without an "@", which anyone can mail to a bounce address, took 22 s).
+ */
+const ADDRESS_FIELD_CHARS = 1000;
+
 /** The bare address in a header value (`Name <a@b>`, `<a@b>`, `rfc822; a@b`). */
 export function addressIn(value: string | undefined): string | undefined {
   if (!value) return undefined;
-  const v = value.replace(/^\s*[\w-]+\s*;\s*/, '');
+  const v = value.slice(0, ADDRESS_FIELD_CHARS).replace(/^\s*[\w-]+\s*;\s*/, '');
   return (/<([^<>\s]+@[^<>\s]+)>/.exec(v)?.[1] ?? /([^\s<>,;"]+@[^\s<>,;"]+)/.exec(v)?.[1])?.trim();
 }
 

@@ -2,11 +2,12 @@ import crypto from 'node:crypto';
 import type { DeliveryKey } from '../../digests/delivery-ledger';
 import { isFresh, rejected, sha256, SIGNATURE_TOLERANCE_SECONDS, type BounceReport, type WebhookRequest } from '../bounce-report';
 import { readDsn, readArf, type MessageReport } from './dsn-arf';
+import { readPlainBounce } from './plain-bounce';
 import { addressIn, contentType, findReport, header, readEntity } from './mime-report';
 
 /**
- * The raw door (POST /webhooks/bounces/raw): a whole bounce (DSN) or complaint (ARF) message as
- * the body, from a Postfix pipe or a mailbox fetcher (scripts/bounce-pipe.sh). Signed like the
+ * The raw door (POST /webhooks/bounces/raw): a whole bounce (DSN, or a mail system's plain text:
+ * plain-bounce.ts) or complaint (ARF) message as the body, from a Postfix pipe or a mailbox fetcher (scripts/bounce-pipe.sh). Signed like the
  * generic door, but the signature also covers the envelope recipient the MTA delivered the message
  * to (the VERP address, `X-Bulletin-Envelope-To`, may be empty):
  * `X-Bulletin-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<envelope-to>.<raw message>" under BOUNCE_RAW_SECRET>`.
@@ -50,9 +51,14 @@ export function parseRaw(request: WebhookRequest, refs: DeliveryReferences): Raw
   const message = readEntity(request.body.toString('latin1'));
   const report = findReport(message);
   const reportType = report ? contentType(report).params['report-type']?.toLowerCase() : undefined;
-  const read: MessageReport | undefined =
-    report && reportType === 'delivery-status' ? readDsn(report) : report && reportType === 'feedback-report' ? readArf(report) : undefined;
-  if (!read) return { reports: [], ignored: 'not a DSN or ARF' };
+  const read: MessageReport | undefined = !report
+    ? readPlainBounce(message)
+    : reportType === 'delivery-status'
+      ? readDsn(report)
+      : reportType === 'feedback-report'
+        ? readArf(report)
+        : undefined;
+  if (!read) return { reports: [], ignored: 'not a DSN, an ARF or a mail system\'s plain-text bounce' };
   if (!read.recipients.length) return { reports: [], ignored: read.skipped ?? 'no failed recipient' };
 
   const verpCandidates = [
