@@ -105,6 +105,13 @@ describe('plain-text bounces (no DSN)', () => {
     expect(reports[0]!.eventId).toMatch(/^plain:/);
   });
 
+  test('when a notice has CRLF line ends (a mailbox fetcher), then it reads the same', () => {
+    for (const name of ['qmail-no-mailbox.eml', 'exim-plain-user-unknown.eml']) {
+      const crlf = bounceFixture(name, { recipient, verp, originalMessageId: messageId }).replace(/\n/g, '\r\n');
+      expect(parseRaw(raw(crlf), ids).reports).toEqual([expect.objectContaining({ type: 'hard', email: recipient, delivery, messageId })]);
+    }
+  });
+
   test('when a qmail notice comes to another address, then the signed Message-ID in its returned copy names the delivery', () => {
     expect(parsed('qmail-no-mailbox.eml', { verp: 'newsletter@news.example' }).reports).toEqual([expect.objectContaining({ type: 'hard', delivery })]);
   });
