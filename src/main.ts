@@ -157,6 +157,7 @@ export async function startBulletin(
       shutdown.add('stop claiming', 'console sessions purge', await startAccountJobs({ boss, sessions: accounts.sessions, logger }));
       const retention = new LedgerRetention({ pool: db.pool, clock, logger, keepDays: config.LEDGER_KEEP_DAYS });
       shutdown.add('stop claiming', 'ledger retention', await startRetentionJobs({ boss, retention, logger }));
+      shutdown.add('stop claiming', 'webhook event retention', await outgoing.startRetention());
     }
 
     const outboxDir = config.SMTP_URL ? undefined : path.resolve(config.OUTBOX_DIR);

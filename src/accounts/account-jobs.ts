@@ -1,4 +1,4 @@
-import { ensureQueue, type PgBoss } from '../jobs/job-queue';
+import { startCronJob, type PgBoss } from '../jobs/job-queue';
 import type { Logger } from '../shared/logger';
 import type { Sessions } from './sessions';
 
@@ -7,15 +7,14 @@ export const ACCOUNTS_PURGE_QUEUE = 'console-sessions-purge';
 const PURGE_CRON = '17 * * * *';
 
 /** The hourly sweep of ended console sessions and dead set-password links, by one instance. */
-export async function startAccountJobs(deps: { boss: PgBoss; sessions: Pick<Sessions, 'purgeEnded'>; logger: Logger }): Promise<() => Promise<void>> {
-  const { boss } = deps;
-  await ensureQueue(boss, ACCOUNTS_PURGE_QUEUE, { retryLimit: 2, retryDelay: 60, expireInSeconds: 5 * 60 });
-  await boss.schedule(ACCOUNTS_PURGE_QUEUE, PURGE_CRON, null, { tz: 'UTC' });
-  await boss.work(ACCOUNTS_PURGE_QUEUE, async () => {
-    const purged = await deps.sessions.purgeEnded();
-    if (purged.sessions || purged.links) deps.logger.info(purged, 'ended console sessions purged');
+export function startAccountJobs(deps: { boss: PgBoss; sessions: Pick<Sessions, 'purgeEnded'>; logger: Logger }): Promise<() => Promise<void>> {
+  return startCronJob(deps.boss, {
+    queue: ACCOUNTS_PURGE_QUEUE,
+    cron: PURGE_CRON,
+    options: { retryLimit: 2, retryDelay: 60, expireInSeconds: 5 * 60 },
+    async run() {
+      const purged = await deps.sessions.purgeEnded();
+      if (purged.sessions || purged.links) deps.logger.info(purged, 'ended console sessions purged');
+    },
   });
-  return async () => {
-    await boss.offWork(ACCOUNTS_PURGE_QUEUE, { wait: false }).catch(() => {});
-  };
 }

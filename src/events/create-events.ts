@@ -10,7 +10,7 @@ import { eventRelay } from './event-relay';
 import { EventRetention } from './event-retention';
 import type { SecretBox } from './secret-box';
 import { WebhookDeliverer } from './webhook-deliverer';
-import { registerWebhookJobs, WEBHOOK_QUEUE } from './webhook-jobs';
+import { registerWebhookJobs, startEventRetentionJobs, WEBHOOK_QUEUE } from './webhook-jobs';
 import { postWebhook } from './webhook-poster';
 import { WebhookRegistry } from './webhook-registry';
 
@@ -43,7 +43,9 @@ export function createEvents(deps: {
     events: new EventRecorder({ clock: deps.clock }),
     relay: eventRelay({ pool: deps.pool, boss: deps.boss, logger: deps.logger }),
     webhooks: new WebhookRegistry({ prisma: deps.prisma, secrets: deps.secrets, audit: deps.audit, allowPrivate: config.WEBHOOKS_ALLOW_PRIVATE }),
-    registerJobs: () => registerWebhookJobs({ boss: deps.boss, deliverer, retention, logger: deps.logger, runJobs: config.RUN_JOBS }),
+    registerJobs: () => registerWebhookJobs({ boss: deps.boss, deliverer, logger: deps.logger, runJobs: config.RUN_JOBS }),
+    /** Only where jobs run (RUN_JOBS); returns what stops it at shutdown. */
+    startRetention: () => startEventRetentionJobs({ boss: deps.boss, retention, logger: deps.logger }),
   };
 }
 

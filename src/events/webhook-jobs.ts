@@ -1,4 +1,4 @@
-import { ensureQueue, type JobResult, type PgBoss } from '../jobs/job-queue';
+import { ensureQueue, startCronJob, type JobResult, type PgBoss } from '../jobs/job-queue';
 import type { Logger } from '../shared/logger';
 import type { EventRetention } from './event-retention';
 import type { WebhookDeliverer, WebhookJob } from './webhook-deliverer';
@@ -30,17 +30,8 @@ const WORK_OPTIONS = {
   notifyPollingIntervalSeconds: 1,
 } as const;
 
-/**
- * The queue on every instance (any relay may insert); its workers, and the daily retention sweep
- * (WEBHOOK_EVENTS_KEEP_DAYS, by one instance: a pg-boss cron fires each slot once), only when `runJobs`.
- */
-export async function registerWebhookJobs(deps: {
-  boss: PgBoss;
-  deliverer: WebhookDeliverer;
-  retention: Pick<EventRetention, 'purge'>;
-  logger: Logger;
-  runJobs: boolean;
-}): Promise<void> {
+/** The queue on every instance (any relay may insert); its workers only when `runJobs`. */
+export async function registerWebhookJobs(deps: { boss: PgBoss; deliverer: WebhookDeliverer; logger: Logger; runJobs: boolean }): Promise<void> {
   const { boss, deliverer, logger } = deps;
   await ensureQueue(boss, WEBHOOK_QUEUE, QUEUE_OPTIONS);
   if (!deps.runJobs) return;
@@ -58,10 +49,17 @@ export async function registerWebhookJobs(deps: {
       }),
     ),
   );
-  await ensureQueue(boss, EVENT_RETENTION_QUEUE, { retryLimit: 2, retryDelay: 15 * 60, expireInSeconds: 60 * 60 });
-  await boss.schedule(EVENT_RETENTION_QUEUE, EVENT_RETENTION_CRON, null, { tz: 'UTC' });
-  await boss.work(EVENT_RETENTION_QUEUE, async () => {
-    const events = await deps.retention.purge();
-    if (events) logger.info({ events }, 'webhook events past WEBHOOK_EVENTS_KEEP_DAYS deleted');
+}
+
+/** The daily retention sweep (WEBHOOK_EVENTS_KEEP_DAYS), by one instance; where jobs run. */
+export function startEventRetentionJobs(deps: { boss: PgBoss; retention: Pick<EventRetention, 'purge'>; logger: Logger }): Promise<() => Promise<void>> {
+  return startCronJob(deps.boss, {
+    queue: EVENT_RETENTION_QUEUE,
+    cron: EVENT_RETENTION_CRON,
+    options: { retryLimit: 2, retryDelay: 15 * 60, expireInSeconds: 60 * 60 },
+    async run() {
+      const events = await deps.retention.purge();
+      if (events) deps.logger.info({ events }, 'webhook events past WEBHOOK_EVENTS_KEEP_DAYS deleted');
+    },
   });
 }

@@ -48,3 +48,19 @@ export async function ensureQueue(boss: PgBoss, name: string, options: QueueOpti
   const changed = Object.entries(options).some(([key, value]) => value !== undefined && stored[key] !== value);
   if (changed) await boss.updateQueue(name, options);
 }
+
+/**
+ * A job one instance runs at each slot of a UTC cron schedule (pg-boss fires each slot once across
+ * all instances): its queue, its schedule and its worker. Returns what stops the worker at shutdown.
+ */
+export async function startCronJob(
+  boss: PgBoss,
+  job: { queue: string; cron: string; options: QueueOptions; run: () => Promise<void> },
+): Promise<() => Promise<void>> {
+  await ensureQueue(boss, job.queue, job.options);
+  await boss.schedule(job.queue, job.cron, null, { tz: 'UTC' });
+  await boss.work(job.queue, () => job.run());
+  return async () => {
+    await boss.offWork(job.queue, { wait: false }).catch(() => {});
+  };
+}

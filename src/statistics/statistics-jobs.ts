@@ -1,4 +1,4 @@
-import { ensureQueue, type PgBoss } from '../jobs/job-queue';
+import { startCronJob, type PgBoss } from '../jobs/job-queue';
 import type { DashboardStatistics } from './dashboard-statistics';
 
 export const STATISTICS_QUEUE = 'console-statistics';
@@ -6,17 +6,16 @@ export const STATISTICS_QUEUE = 'console-statistics';
 const STATISTICS_CRON = '* * * * *';
 
 /**
- * The dashboard's counts, made again every minute by one instance (a pg-boss cron fires each slot
- * once across all instances); a run that outlives its minute is not retried, the next one counts.
+ * The dashboard's counts, made again every minute by one instance; a run that outlives its minute
+ * is not retried, the next one counts.
  */
-export async function startStatisticsJobs(deps: { boss: PgBoss; statistics: DashboardStatistics }): Promise<() => Promise<void>> {
-  const { boss } = deps;
-  await ensureQueue(boss, STATISTICS_QUEUE, { retryLimit: 0, expireInSeconds: 5 * 60 });
-  await boss.schedule(STATISTICS_QUEUE, STATISTICS_CRON, null, { tz: 'UTC' });
-  await boss.work(STATISTICS_QUEUE, async () => {
-    await deps.statistics.refresh();
+export function startStatisticsJobs(deps: { boss: PgBoss; statistics: DashboardStatistics }): Promise<() => Promise<void>> {
+  return startCronJob(deps.boss, {
+    queue: STATISTICS_QUEUE,
+    cron: STATISTICS_CRON,
+    options: { retryLimit: 0, expireInSeconds: 5 * 60 },
+    async run() {
+      await deps.statistics.refresh();
+    },
   });
-  return async () => {
-    await boss.offWork(STATISTICS_QUEUE, { wait: false }).catch(() => {});
-  };
 }
