@@ -1,4 +1,4 @@
-import { startCronJob, type PgBoss } from '../jobs/job-queue';
+import { DAILY_SWEEP, startCronJob, type PgBoss } from '../jobs/job-queue';
 import type { Logger } from '../shared/logger';
 import type { LedgerRetention } from './ledger-retention';
 
@@ -15,7 +15,7 @@ export function startRetentionJobs(deps: { boss: PgBoss; retention: Pick<LedgerR
   return startCronJob(deps.boss, {
     queue: LEDGER_RETENTION_QUEUE,
     cron: RETENTION_CRON,
-    options: { retryLimit: 2, retryDelay: 15 * 60, expireInSeconds: 60 * 60 },
+    options: DAILY_SWEEP,
     async run() {
       const shed = await deps.retention.shed();
       if (shed.editions) deps.logger.info(shed, 'ledger retention: editions shed');

@@ -1,4 +1,4 @@
-import { ensureQueue, startCronJob, type JobResult, type PgBoss } from '../jobs/job-queue';
+import { ensureQueue, DAILY_SWEEP, startCronJob, type JobResult, type PgBoss } from '../jobs/job-queue';
 import type { Logger } from '../shared/logger';
 import type { EventRetention } from './event-retention';
 import type { WebhookDeliverer, WebhookJob } from './webhook-deliverer';
@@ -56,7 +56,7 @@ export function startEventRetentionJobs(deps: { boss: PgBoss; retention: Pick<Ev
   return startCronJob(deps.boss, {
     queue: EVENT_RETENTION_QUEUE,
     cron: EVENT_RETENTION_CRON,
-    options: { retryLimit: 2, retryDelay: 15 * 60, expireInSeconds: 60 * 60 },
+    options: DAILY_SWEEP,
     async run() {
       const events = await deps.retention.purge();
       if (events) deps.logger.info({ events }, 'webhook events past WEBHOOK_EVENTS_KEEP_DAYS deleted');

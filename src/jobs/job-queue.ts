@@ -49,6 +49,9 @@ export async function ensureQueue(boss: PgBoss, name: string, options: QueueOpti
   if (changed) await boss.updateQueue(name, options);
 }
 
+/** A daily sweep's queue: a failed run is tried twice more, 15 minutes apart; one still running after an hour is taken as dead. */
+export const DAILY_SWEEP: QueueOptions = { retryLimit: 2, retryDelay: 15 * 60, expireInSeconds: 60 * 60 };
+
 /**
  * A job one instance runs at each slot of a UTC cron schedule (pg-boss fires each slot once across
  * all instances): its queue, its schedule and its worker. Returns what stops the worker at shutdown.
