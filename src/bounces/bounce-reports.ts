@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { withTransaction } from '../db/transaction';
 import type { DeliveryKey } from '../digests/delivery-ledger';
-import type { Clock } from '../shared/clock';
+import { daysBefore, type Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import { ALL_NEWSLETTERS, type DeliveryMetrics } from '../metrics/metrics';
 import type { EventRecording } from '../events/event-recorder';
@@ -174,7 +174,7 @@ export class BounceReports {
       return 'suppressed';
     }
     if (report.type === 'soft') {
-      const windowStart = new Date(now.getTime() - this.deps.settings.softWindowDays * 86_400_000);
+      const windowStart = daysBefore(now, this.deps.settings.softWindowDays);
       const { rows } = await tx.query<SoftCountRow>(COUNT_SOFT_BOUNCES, [subscriberId, windowStart]);
       if ((rows[0]?.soft ?? 0) < this.deps.settings.softLimit) return 'counted';
       const { softLimit, softWindowDays } = this.deps.settings;

@@ -1,9 +1,8 @@
 import type pg from 'pg';
-import type { Clock } from '../shared/clock';
+import { daysBefore, type Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import { EDITIONS_TO_SHED, MARK_SHED, SHED_SENT_BATCH } from './retention-queries';
 
-const DAY_MS = 24 * 3600_000;
 /** Rows per DELETE: a statement of a few tens of milliseconds, so locks and WAL come in small pieces. */
 export const SHED_BATCH_ROWS = 10_000;
 /** Editions per run: a run that falls behind (the first one after an upgrade) catches up day by day. */
@@ -34,7 +33,7 @@ export class LedgerRetention {
     const result: ShedResult = { editions: 0, rows: 0 };
     if (this.deps.keepDays === 0) return result;
     const now = this.deps.clock.now();
-    const cutoff = new Date(now.getTime() - this.deps.keepDays * DAY_MS);
+    const cutoff = daysBefore(now, this.deps.keepDays);
     const { rows } = await this.deps.pool.query<{ id: number }>(EDITIONS_TO_SHED, [cutoff, EDITIONS_PER_RUN]);
     for (const { id } of rows) {
       const removed = await this.shedEdition(id, cutoff);

@@ -1,8 +1,7 @@
 import type pg from 'pg';
-import type { Clock } from '../shared/clock';
+import { daysBefore, type Clock } from '../shared/clock';
 import { PURGE_SETTLED_EVENTS } from './webhook-queries';
 
-const DAY_MS = 24 * 3600_000;
 /** Events per DELETE, with their deliveries: a short statement, so locks and WAL come in small pieces. */
 const PURGE_BATCH = 5_000;
 
@@ -19,7 +18,7 @@ export class EventRetention {
   /** One pass, oldest first; returns the events deleted. Safe to rerun, and to run on two instances at once. */
   async purge(): Promise<number> {
     if (this.deps.keepDays === 0) return 0;
-    const cutoff = new Date(this.deps.clock.now().getTime() - this.deps.keepDays * DAY_MS);
+    const cutoff = daysBefore(this.deps.clock.now(), this.deps.keepDays);
     const batch = this.deps.batch ?? PURGE_BATCH;
     let deleted = 0;
     for (;;) {

@@ -28,3 +28,8 @@ export const systemClock: WaitingClock = {
     });
   },
 };
+
+/** The moment `days` whole days (of 24 hours) before `from`: a retention's or a window's start. */
+export function daysBefore(from: Date, days: number): Date {
+  return new Date(from.getTime() - days * 86_400_000);
+}

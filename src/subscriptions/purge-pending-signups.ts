@@ -1,4 +1,4 @@
-import type { Clock } from '../shared/clock';
+import { daysBefore, type Clock } from '../shared/clock';
 import type { SubscriberRepository } from './subscriber-repository';
 
 /** Signups nobody confirmed are not kept forever: run daily by a scheduled job. */
@@ -7,7 +7,7 @@ export class PurgePendingSignups {
 
   run(): Promise<{ deleted: number; reverted: number }> {
     const now = this.deps.clock.now();
-    const cutoff = new Date(now.getTime() - this.deps.pendingPurgeDays * 86_400_000);
+    const cutoff = daysBefore(now, this.deps.pendingPurgeDays);
     return this.deps.repository.purgePending(cutoff, now);
   }
 }
