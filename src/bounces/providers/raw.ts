@@ -3,7 +3,7 @@ import type { DeliveryKey } from '../../digests/delivery-ledger';
 import { isFresh, rejected, sha256, SIGNATURE_TOLERANCE_SECONDS, type BounceReport, type WebhookRequest } from '../bounce-report';
 import { readDsn, readArf, type MessageReport } from './dsn-arf';
 import { readPlainBounce } from './plain-bounce';
-import { addressIn, contentType, findReport, header, readEntity } from './mime-report';
+import { addressIn, contentType, findReport, header, readEntity, type MimeEntity } from './mime-report';
 
 /**
  * The raw door (POST /webhooks/bounces/raw): a whole bounce (DSN, or a mail system's plain text:
@@ -49,15 +49,7 @@ export type RawResult = { reports: BounceReport[]; ignored?: undefined } | { rep
  */
 export function parseRaw(request: WebhookRequest, refs: DeliveryReferences): RawResult {
   const message = readEntity(request.body.toString('latin1'));
-  const report = findReport(message);
-  const reportType = report ? contentType(report).params['report-type']?.toLowerCase() : undefined;
-  const read: MessageReport | undefined = !report
-    ? readPlainBounce(message)
-    : reportType === 'delivery-status'
-      ? readDsn(report)
-      : reportType === 'feedback-report'
-        ? readArf(report)
-        : undefined;
+  const read = readMessageReport(message);
   if (!read) return { reports: [], ignored: 'not a DSN, an ARF or a mail system\'s plain-text bounce' };
   if (!read.recipients.length) return { reports: [], ignored: read.skipped ?? 'no failed recipient' };
 
@@ -82,6 +74,16 @@ export function parseRaw(request: WebhookRequest, refs: DeliveryReferences): Raw
       reason: r.reason,
     })),
   };
+}
+
+/** What the message reports: its DSN or ARF part, or without a multipart/report, a plain-text bounce. */
+function readMessageReport(message: MimeEntity): MessageReport | undefined {
+  const report = findReport(message);
+  if (!report) return readPlainBounce(message);
+  const reportType = contentType(report).params['report-type']?.toLowerCase();
+  if (reportType === 'delivery-status') return readDsn(report);
+  if (reportType === 'feedback-report') return readArf(report);
+  return undefined;
 }
 
 function firstOf<T>(values: Array<T | undefined>): T | undefined {
