@@ -93,7 +93,7 @@ export class SmtpConnector {
   private link(connection: SMTPConnection): SmtpLink {
     const unfit = this.fastData ? takeoverUnfit(connection) : 'fast path off';
     if (!unfit) return new PipelinedSession(connection, () => this.fastWrites++);
-    if (this.fastData) this.fallBack(unfit, { serverSide: SERVER_SIDE.includes(unfit) });
+    if (this.fastData) this.fallBack(unfit);
     return new NodemailerLink(connection, this.resetTimeout);
   }
 
@@ -101,12 +101,12 @@ export class SmtpConnector {
    * Once per connector, loudly: digests still go out, but slower, and someone should know why:
    * the server (nothing to do on Bulletin's side) or the installed nodemailer (pin it back).
    */
-  private fallBack(reason: string, { serverSide = false } = {}): void {
+  private fallBack(reason: string): void {
     this.fastData = false;
     if (this.fallbackLogged) return;
     this.fallbackLogged = true;
     const nodemailer = new SMTPConnection({}).version;
-    const why = serverSide
+    const why = SERVER_SIDE.includes(reason)
       ? reason
       : `the fast path does not fit nodemailer ${nodemailer} (${reason}); pin nodemailer to ${PATCHED_NODEMAILER} or re-prove src/mail/smtp-takeover.ts`;
     this.logger.error({ nodemailer, provenWith: PATCHED_NODEMAILER, reason }, `digests fall back to nodemailer's slower client: ${why}`);
